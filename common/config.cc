@@ -1,0 +1,53 @@
+#include "common/config.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace suishin {
+
+std::string EnvironmentVariableFor(absl::string_view flag_name) {
+  return absl::StrCat("SUISHIN_", absl::AsciiStrToUpper(flag_name));
+}
+
+absl::Status ApplyEnvironmentToFlags() {
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    const std::string variable = EnvironmentVariableFor(name);
+    const char* value = std::getenv(variable.c_str());
+    if (value == nullptr) continue;
+    std::string error;
+    if (!flag->ParseFrom(value, &error)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(variable, "=\"", value, "\" is not a valid --", name, ": ", error));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<char*> InitFlags(int argc, char** argv, absl::string_view usage) {
+  absl::SetProgramUsageMessage(usage);
+  if (absl::Status status = ApplyEnvironmentToFlags(); !status.ok()) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], std::string(status.message()).c_str());
+    std::exit(2);
+  }
+  return absl::ParseCommandLine(argc, argv);
+}
+
+absl::Status ValidateAddress(absl::string_view field, absl::string_view address) {
+  const size_t colon = address.rfind(':');
+  int port = -1;
+  if (colon == absl::string_view::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", address, "\" is not host:port with a port from 0 to 65535"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace suishin

@@ -1,0 +1,71 @@
+// Starting and stopping a gRPC server the way every Suishin service does:
+// standard health checking and reflection on, the chosen port reported, and
+// on SIGTERM or SIGINT health set to NOT_SERVING before a graceful shutdown.
+//
+// Example (a service's main.cc):
+//   suishin::BlockTerminationSignals();       // first, before any thread starts
+//   PlanServiceImpl service(...);
+//   ASSIGN_OR_EXIT(auto host, suishin::ServiceHost::Start(address, {&service}));
+//   suishin::WaitForTerminationSignal();
+//   host->Shutdown(absl::Seconds(5));
+#ifndef SUISHIN_COMMON_SERVER_H_
+#define SUISHIN_COMMON_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace suishin {
+
+// A running gRPC server. Thread-safe.
+class ServiceHost {
+ public:
+  // Builds and starts a server for `services` on `address` ("127.0.0.1:0"
+  // picks a free port), marks each service and the server as SERVING.
+  // UNAVAILABLE when the address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
+      const std::string& address, const std::vector<grpc::Service*>& services);
+
+  ServiceHost(const ServiceHost&) = delete;
+  ServiceHost& operator=(const ServiceHost&) = delete;
+  ~ServiceHost();
+
+  // The port actually bound.
+  int port() const { return port_; }
+  // "host:port" with the bound port, for clients.
+  std::string address() const;
+
+  // Sets NOT_SERVING, stops accepting calls, lets running calls finish for up
+  // to `grace` and cancels the rest. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  ServiceHost(std::unique_ptr<grpc::Server> server, std::string host, int port);
+
+  std::unique_ptr<grpc::Server> server_;
+  std::string host_;
+  int port_;
+  bool shut_down_ = false;
+};
+
+// Blocks SIGTERM and SIGINT in the calling thread and every thread it starts
+// afterwards, so WaitForTerminationSignal can take them. Call first in main.
+void BlockTerminationSignals();
+
+// Waits for SIGTERM or SIGINT (blocked by BlockTerminationSignals) and
+// returns the signal's number.
+int WaitForTerminationSignal();
+
+// Writes `port` to `path` (atomically, via a rename), so a supervisor that
+// asked for port 0 learns the one chosen. Does nothing when `path` is empty.
+absl::Status WritePortFile(const std::string& path, int port);
+
+}  // namespace suishin
+
+#endif  // SUISHIN_COMMON_SERVER_H_

@@ -1,0 +1,173 @@
+#include "common/sqlite.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace suishin {
+
+absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what) {
+  const std::string message =
+      absl::StrCat(what, ": ", db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      if (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE) {
+        return absl::AlreadyExistsError(message);
+      }
+      return absl::FailedPreconditionError(message);
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return absl::UnavailableError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+Statement::Statement(Statement&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)),
+      stmt_(std::exchange(other.stmt_, nullptr)),
+      bind_error_(other.bind_error_) {}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    sqlite3_finalize(stmt_);
+    db_ = std::exchange(other.db_, nullptr);
+    stmt_ = std::exchange(other.stmt_, nullptr);
+    bind_error_ = other.bind_error_;
+  }
+  return *this;
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+void Statement::NoteBind(int rc) {
+  if (rc != SQLITE_OK && bind_error_ == SQLITE_OK) bind_error_ = rc;
+}
+
+Statement& Statement::BindInt(int index, int64_t value) {
+  NoteBind(sqlite3_bind_int64(stmt_, index, value));
+  return *this;
+}
+Statement& Statement::BindDouble(int index, double value) {
+  NoteBind(sqlite3_bind_double(stmt_, index, value));
+  return *this;
+}
+Statement& Statement::BindText(int index, absl::string_view value) {
+  NoteBind(sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()),
+                             SQLITE_TRANSIENT));
+  return *this;
+}
+Statement& Statement::BindBlob(int index, absl::string_view bytes) {
+  NoteBind(sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()),
+                             SQLITE_TRANSIENT));
+  return *this;
+}
+Statement& Statement::BindNull(int index) {
+  NoteBind(sqlite3_bind_null(stmt_, index));
+  return *this;
+}
+
+absl::StatusOr<bool> Statement::Step() {
+  if (bind_error_ != SQLITE_OK) return SqliteError(db_, bind_error_, "bind");
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return SqliteError(db_, sqlite3_extended_errcode(db_), sqlite3_sql(stmt_));
+}
+
+absl::Status Statement::Run() {
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) return absl::OkStatus();
+  }
+}
+
+void Statement::Reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  bind_error_ = SQLITE_OK;
+}
+
+int64_t Statement::ColumnInt(int column) const { return sqlite3_column_int64(stmt_, column); }
+double Statement::ColumnDouble(int column) const { return sqlite3_column_double(stmt_, column); }
+std::string Statement::ColumnText(int column) const {
+  const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  return text == nullptr ? std::string() : std::string(text, sqlite3_column_bytes(stmt_, column));
+}
+std::string Statement::ColumnBlob(int column) const {
+  const auto* data = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  return data == nullptr ? std::string() : std::string(data, sqlite3_column_bytes(stmt_, column));
+}
+bool Statement::ColumnIsNull(int column) const {
+  return sqlite3_column_type(stmt_, column) == SQLITE_NULL;
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path) {
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    absl::Status status = SqliteError(raw, rc, absl::StrCat("open ", path));
+    sqlite3_close(raw);
+    return status;
+  }
+  std::unique_ptr<Database> db(new Database(raw));
+  sqlite3_busy_timeout(raw, 5000);
+  RETURN_IF_ERROR(
+      db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+  return db;
+}
+
+Database::~Database() { sqlite3_close(db_); }
+
+absl::Status Database::Exec(absl::string_view sql) {
+  char* error = nullptr;
+  const std::string text(sql);
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  if (rc != SQLITE_OK) {
+    absl::Status status = SqliteError(db_, sqlite3_extended_errcode(db_), text.substr(0, 80));
+    sqlite3_free(error);
+    return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Statement> Database::Prepare(absl::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
+  if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("prepare ", sql));
+  return Statement(db_, stmt);
+}
+
+absl::Status Database::InTransaction(const std::function<absl::Status()>& body) {
+  RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+  absl::Status status = body();
+  if (status.ok()) status = Exec("COMMIT");
+  if (!status.ok()) {
+    Exec("ROLLBACK").IgnoreError();
+  }
+  return status;
+}
+
+absl::StatusOr<int> Database::SchemaVersion() {
+  ASSIGN_OR_RETURN(Statement statement, Prepare("PRAGMA user_version"));
+  ASSIGN_OR_RETURN(bool row, statement.Step());
+  return row ? static_cast<int>(statement.ColumnInt(0)) : 0;
+}
+
+absl::Status Database::Migrate(const std::vector<Migration>& migrations) {
+  ASSIGN_OR_RETURN(int current, SchemaVersion());
+  for (const Migration& migration : migrations) {
+    if (migration.version <= current) continue;
+    RETURN_IF_ERROR(InTransaction([&]() -> absl::Status {
+      RETURN_IF_ERROR(Exec(migration.sql));
+      return Exec(absl::StrCat("PRAGMA user_version = ", migration.version));
+    }));
+    current = migration.version;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace suishin

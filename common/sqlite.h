@@ -1,0 +1,121 @@
+// A thin RAII layer over SQLite: open with the settings every store wants,
+// numbered schema migrations, prepared statements and transactions, all
+// reporting absl::Status.
+//
+// A Database is one connection and is NOT safe to use from several threads at
+// once: a store serialises access with its own mutex.
+//
+// Example:
+//   ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
+//   RETURN_IF_ERROR(db->Migrate({{1, "CREATE TABLE t (k TEXT PRIMARY KEY, v BLOB)"}}));
+//   RETURN_IF_ERROR(db->InTransaction([&]() -> absl::Status {
+//     ASSIGN_OR_RETURN(Statement insert, db->Prepare("INSERT INTO t VALUES (?, ?)"));
+//     insert.BindText(1, "a").BindBlob(2, bytes);
+//     return insert.Run();
+//   }));
+#ifndef SUISHIN_COMMON_SQLITE_H_
+#define SUISHIN_COMMON_SQLITE_H_
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace suishin {
+
+// A prepared statement. Bind parameters are 1-based, columns 0-based, as in
+// SQLite. Movable, not copyable; finalised on destruction.
+class Statement {
+ public:
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  Statement& BindInt(int index, int64_t value);
+  Statement& BindDouble(int index, double value);
+  Statement& BindText(int index, absl::string_view value);
+  Statement& BindBlob(int index, absl::string_view bytes);
+  Statement& BindNull(int index);
+
+  // Advances to the next row: true when there is one, false when done.
+  // Errors (constraint violations, a busy database) come back as a status;
+  // a failed bind is reported here too.
+  absl::StatusOr<bool> Step();
+  // Steps until done, for statements that return no rows.
+  absl::Status Run();
+  // Resets to run again with new bindings.
+  void Reset();
+
+  int64_t ColumnInt(int column) const;
+  double ColumnDouble(int column) const;
+  std::string ColumnText(int column) const;
+  std::string ColumnBlob(int column) const;
+  bool ColumnIsNull(int column) const;
+
+ private:
+  friend class Database;
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  void NoteBind(int rc);
+
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+  int bind_error_ = SQLITE_OK;
+};
+
+// One step of a schema: applied once, in version order, in a transaction.
+struct Migration {
+  int version;
+  std::string sql;
+};
+
+class Database {
+ public:
+  // Opens (creating if needed) the file at `path` with WAL journaling,
+  // synchronous=FULL (an acknowledged commit survives a kill or a power cut),
+  // foreign keys on and a busy timeout. ":memory:" works for tests.
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path);
+
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database();
+
+  // Applies the migrations whose version is above the file's user_version,
+  // each in its own transaction, and records the new version.
+  absl::Status Migrate(const std::vector<Migration>& migrations);
+
+  // Runs one or more statements that return no rows.
+  absl::Status Exec(absl::string_view sql);
+
+  absl::StatusOr<Statement> Prepare(absl::string_view sql);
+
+  // Runs `body` between BEGIN IMMEDIATE and COMMIT; rolls back and returns
+  // the body's status when it fails, so nothing is half-written.
+  absl::Status InTransaction(const std::function<absl::Status()>& body);
+
+  // The schema version recorded in the file.
+  absl::StatusOr<int> SchemaVersion();
+
+  sqlite3* handle() { return db_; }
+
+ private:
+  explicit Database(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+// Maps a SQLite result code to a status: constraint violations are
+// ALREADY_EXISTS or FAILED_PRECONDITION, busy and locked are UNAVAILABLE,
+// the rest INTERNAL. `what` says which operation failed.
+absl::Status SqliteError(sqlite3* db, int rc, absl::string_view what);
+
+}  // namespace suishin
+
+#endif  // SUISHIN_COMMON_SQLITE_H_

@@ -1,0 +1,130 @@
+#include "common/validation.h"
+
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace suishin {
+namespace {
+
+constexpr size_t kMaxIdLength = 63;
+
+// Length of the UTF-8 sequence starting with `lead`, or 0 if it cannot start one.
+int SequenceLength(unsigned char lead) {
+  if (lead < 0x80) return 1;
+  if (lead >= 0xC2 && lead <= 0xDF) return 2;
+  if (lead >= 0xE0 && lead <= 0xEF) return 3;
+  if (lead >= 0xF0 && lead <= 0xF4) return 4;
+  return 0;
+}
+
+// Blank: only ASCII whitespace and the ideographic space U+3000.
+bool IsBlank(absl::string_view text) {
+  while (!text.empty()) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(text.front()))) {
+      text.remove_prefix(1);
+    } else if (absl::StartsWith(text, "\u3000")) {
+      text.remove_prefix(3);
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::Status FieldError(absl::string_view field, absl::string_view value,
+                        absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem, " (got \"", value, "\")"));
+}
+
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    const int length = SequenceLength(lead);
+    if (length == 0 || i + length > text.size()) return false;
+    for (int k = 1; k < length; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
+    }
+    const auto second = static_cast<unsigned char>(length > 1 ? text[i + 1] : 0);
+    if (lead == 0xE0 && second < 0xA0) return false;  // overlong
+    if (lead == 0xED && second > 0x9F) return false;  // surrogate
+    if (lead == 0xF0 && second < 0x90) return false;  // overlong
+    if (lead == 0xF4 && second > 0x8F) return false;  // beyond U+10FFFF
+    i += length;
+  }
+  return true;
+}
+
+size_t Utf8Length(absl::string_view text) {
+  size_t count = 0;
+  for (char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++count;
+  }
+  return count;
+}
+
+absl::Status ValidateId(absl::string_view field, absl::string_view id) {
+  if (id.empty()) return FieldError(field, id, "is required");
+  bool ok = id.size() <= kMaxIdLength && absl::ascii_islower(id.front()) && id.back() != '-';
+  for (char c : id) {
+    ok = ok && (absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-');
+  }
+  if (!ok) {
+    return FieldError(field, id,
+                      "must be lower-case letters, digits and '-', starting with a letter, not "
+                      "ending with '-', at most 63 characters");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_chars) {
+  if (!IsValidUtf8(text)) return FieldError(field, "<invalid UTF-8>", "must be valid UTF-8");
+  if (IsBlank(text)) return FieldError(field, text, "must not be empty");
+  if (Utf8Length(text) > max_chars) {
+    return FieldError(
+        field, text.substr(0, 30),
+        absl::StrCat("must be at most ", max_chars, " characters, has ", Utf8Length(text)));
+  }
+  for (char c : text) {
+    if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\r' && c != '\t') {
+      return FieldError(field, absl::CEscape(text.substr(0, 30)),
+                        "must not contain control characters");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateFinite(absl::string_view field, double value) {
+  if (!std::isfinite(value))
+    return FieldError(field, absl::StrCat(value), "must be a finite number");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLocalGovernmentCode(absl::string_view field, absl::string_view code) {
+  bool digits = code.size() == 6;
+  for (char c : code) digits = digits && absl::ascii_isdigit(c);
+  if (!digits) return FieldError(field, code, "must be six digits (全国地方公共団体コード)");
+  int sum = 0;
+  for (int i = 0; i < 5; ++i) sum += (code[i] - '0') * (6 - i);
+  const int check = (11 - sum % 11) % 10;
+  if (code[5] - '0' != check) {
+    return FieldError(field, code, absl::StrCat("has a wrong check digit: expected ", check));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int> EffectivePageSize(absl::string_view field, int requested) {
+  if (requested == 0) return 100;
+  if (requested < 0 || requested > 1000) {
+    return FieldError(field, absl::StrCat(requested), "must be from 1 to 1000, or 0 for 100");
+  }
+  return requested;
+}
+
+}  // namespace suishin
