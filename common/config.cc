@@ -1,5 +1,6 @@
 #include "common/config.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 
@@ -42,8 +43,11 @@ std::vector<char*> InitFlags(int argc, char** argv, absl::string_view usage) {
 absl::Status ValidateAddress(absl::string_view field, absl::string_view address) {
   const size_t colon = address.rfind(':');
   int port = -1;
-  if (colon == absl::string_view::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
+  const absl::string_view digits =
+      colon == absl::string_view::npos ? absl::string_view() : address.substr(colon + 1);
+  const bool plain_digits = !digits.empty() && digits.size() <= 5 &&
+                            std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit);
+  if (!plain_digits || !absl::SimpleAtoi(digits, &port) || port > 65535) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": \"", address, "\" is not host:port with a port from 0 to 65535"));
   }

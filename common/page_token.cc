@@ -20,7 +20,8 @@ absl::StatusOr<int64_t> DecodePageToken(absl::string_view field, absl::string_vi
   std::string raw;
   int64_t key = 0;
   if (!absl::WebSafeBase64Unescape(token, &raw) || !absl::StartsWith(raw, kPrefix) ||
-      !absl::SimpleAtoi(absl::string_view(raw).substr(kPrefix.size()), &key) || key <= 0) {
+      !absl::SimpleAtoi(absl::string_view(raw).substr(kPrefix.size()), &key) || key <= 0 ||
+      EncodePageToken(key) != token) {
     return FieldError(field, token, "is not a page token this service issued");
   }
   return key;

@@ -1,5 +1,6 @@
 #include "common/sqlite.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -159,7 +160,12 @@ absl::StatusOr<int> Database::SchemaVersion() {
 
 absl::Status Database::Migrate(const std::vector<Migration>& migrations) {
   ASSIGN_OR_RETURN(int current, SchemaVersion());
-  for (const Migration& migration : migrations) {
+  std::vector<const Migration*> ordered;
+  for (const Migration& migration : migrations) ordered.push_back(&migration);
+  std::sort(ordered.begin(), ordered.end(),
+            [](const Migration* a, const Migration* b) { return a->version < b->version; });
+  for (const Migration* step : ordered) {
+    const Migration& migration = *step;
     if (migration.version <= current) continue;
     RETURN_IF_ERROR(InTransaction([&]() -> absl::Status {
       RETURN_IF_ERROR(Exec(migration.sql));

@@ -35,6 +35,30 @@ bool IsBlank(absl::string_view text) {
   return true;
 }
 
+// The first `max_chars` code points of well-formed UTF-8 `text`.
+absl::string_view Utf8Prefix(absl::string_view text, size_t max_chars) {
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && chars++ == max_chars) {
+      return text.substr(0, i);
+    }
+  }
+  return text;
+}
+
+// A C0 control other than tab and line breaks, DEL, or a C1 control
+// (U+0080–U+009F, which terminals may take for escape sequences).
+bool HasControlCharacter(absl::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if ((c < 0x20 && c != '\n' && c != '\r' && c != '\t') || c == 0x7F) return true;
+    if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) <= 0x9F) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::Status FieldError(absl::string_view field, absl::string_view value,
@@ -88,14 +112,12 @@ absl::Status ValidateText(absl::string_view field, absl::string_view text, size_
   if (IsBlank(text)) return FieldError(field, text, "must not be empty");
   if (Utf8Length(text) > max_chars) {
     return FieldError(
-        field, text.substr(0, 30),
+        field, Utf8Prefix(text, 30),
         absl::StrCat("must be at most ", max_chars, " characters, has ", Utf8Length(text)));
   }
-  for (char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\r' && c != '\t') {
-      return FieldError(field, absl::CEscape(text.substr(0, 30)),
-                        "must not contain control characters");
-    }
+  if (HasControlCharacter(text)) {
+    return FieldError(field, absl::CEscape(Utf8Prefix(text, 30)),
+                      "must not contain control characters");
   }
   return absl::OkStatus();
 }

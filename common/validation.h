@@ -22,7 +22,7 @@ absl::Status FieldError(absl::string_view field, absl::string_view value,
 absl::Status ValidateId(absl::string_view field, absl::string_view id);
 
 // Display text: valid UTF-8, not blank, at most `max_chars` characters, no
-// control characters other than line breaks.
+// control characters (C0 other than tab and line breaks, DEL, C1).
 absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_chars);
 
 // A finite number (not NaN, not infinite).
