@@ -26,16 +26,19 @@ sigset_t TerminationSignals() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
-    const std::string& address, const std::vector<grpc::Service*>& services) {
+    const std::string& address, const std::vector<HostedService>& services) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
-  for (grpc::Service* service : services) builder.RegisterService(service);
+  for (const HostedService& hosted : services) builder.RegisterService(hosted.service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
+  }
+  for (const HostedService& hosted : services) {
+    server->GetHealthCheckService()->SetServingStatus(hosted.name, true);
   }
   const std::string host = address.substr(0, address.rfind(':'));
   return std::unique_ptr<ServiceHost>(
@@ -44,8 +47,6 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
 
 ServiceHost::ServiceHost(std::unique_ptr<grpc::Server> server, std::string host, int port)
     : server_(std::move(server)), host_(std::move(host)), port_(port) {
-  // The default health service answers "" and every registered service name
-  // as SERVING until told otherwise.
   server_->GetHealthCheckService()->SetServingStatus(true);
 }
 

@@ -5,7 +5,8 @@
 // Example (a service's main.cc):
 //   suishin::BlockTerminationSignals();       // first, before any thread starts
 //   PlanServiceImpl service(...);
-//   ASSIGN_OR_EXIT(auto host, suishin::ServiceHost::Start(address, {&service}));
+//   auto host = suishin::ServiceHost::Start(
+//       address, {{PlanService::service_full_name(), &service}});
 //   suishin::WaitForTerminationSignal();
 //   host->Shutdown(absl::Seconds(5));
 #ifndef SUISHIN_COMMON_SERVER_H_
@@ -23,14 +24,21 @@
 
 namespace suishin {
 
+// A service to serve, with its full name as the health service reports it
+// ("suishin.plan.v1.PlanService", the generated class's service_full_name()).
+struct HostedService {
+  std::string name;
+  grpc::Service* service;
+};
+
 // A running gRPC server. Thread-safe.
 class ServiceHost {
  public:
   // Builds and starts a server for `services` on `address` ("127.0.0.1:0"
-  // picks a free port), marks each service and the server as SERVING.
-  // UNAVAILABLE when the address cannot be bound.
+  // picks a free port), marks each service by name and the server ("") as
+  // SERVING. UNAVAILABLE when the address cannot be bound.
   static absl::StatusOr<std::unique_ptr<ServiceHost>> Start(
-      const std::string& address, const std::vector<grpc::Service*>& services);
+      const std::string& address, const std::vector<HostedService>& services);
 
   ServiceHost(const ServiceHost&) = delete;
   ServiceHost& operator=(const ServiceHost&) = delete;

@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
                                          absl::Milliseconds(absl::GetFlag(FLAGS_plan_timeout_ms)));
   suishin::kpi::KpiCatalog catalog(store->get());
   suishin::kpi::KpiServiceImpl service(&catalog, plans.get());
-  auto host = suishin::ServiceHost::Start(listen, {&service});
+  auto host = suishin::ServiceHost::Start(
+      listen, {{suishin::kpi::v1::KpiService::service_full_name(), &service}});
   if (!host.ok()) {
     suishin::LogError("listen_failed", {{"error", std::string(host.status().message())}});
     return 1;

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
     }
   }
   suishin::notification::NotificationServiceImpl service;
-  auto host = suishin::ServiceHost::Start(listen, {&service});
+  auto host = suishin::ServiceHost::Start(
+      listen, {{suishin::notification::v1::NotificationService::service_full_name(), &service}});
   if (!host.ok()) {
     suishin::LogError("listen_failed", {{"error", std::string(host.status().message())}});
     return 1;

@@ -35,7 +35,8 @@ int main(int argc, char** argv) {
   }
   suishin::plan::PlanCatalog catalog(store->get());
   suishin::plan::PlanServiceImpl service(&catalog);
-  auto host = suishin::ServiceHost::Start(listen, {&service});
+  auto host = suishin::ServiceHost::Start(
+      listen, {{suishin::plan::v1::PlanService::service_full_name(), &service}});
   if (!host.ok()) {
     suishin::LogError("listen_failed", {{"error", std::string(host.status().message())}});
     return 1;

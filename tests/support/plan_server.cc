@@ -11,7 +11,9 @@ absl::StatusOr<std::unique_ptr<PlanServer>> PlanServer::Start(const std::string&
   ASSIGN_OR_RETURN(server->store_, plan::SqlitePlanStore::Open(db_path));
   server->catalog_ = std::make_unique<plan::PlanCatalog>(server->store_.get());
   server->service_ = std::make_unique<plan::PlanServiceImpl>(server->catalog_.get());
-  ASSIGN_OR_RETURN(server->host_, ServiceHost::Start("127.0.0.1:0", {server->service_.get()}));
+  ASSIGN_OR_RETURN(server->host_,
+                   ServiceHost::Start("127.0.0.1:0", {{plan::v1::PlanService::service_full_name(),
+                                                       server->service_.get()}}));
   return server;
 }
 

@@ -38,7 +38,8 @@ class KpiServer {
     plans_ = NewGrpcPlanDirectory(MakeChannel(plan_address), plan_address, timeout);
     catalog_ = std::make_unique<KpiCatalog>(store_.get());
     service_ = std::make_unique<KpiServiceImpl>(catalog_.get(), plans_.get());
-    auto host = ServiceHost::Start("127.0.0.1:0", {service_.get()});
+    auto host =
+        ServiceHost::Start("127.0.0.1:0", {{v1::KpiService::service_full_name(), service_.get()}});
     EXPECT_TRUE(host.ok()) << host.status();
     host_ = *std::move(host);
     stub_ = v1::KpiService::NewStub(MakeChannel(host_->address()));

@@ -1,0 +1,139 @@
+// The three real service binaries: each starts on port 0 with its own SQLite
+// file, answers the standard health check with SERVING, lists its API over
+// server reflection, and exits cleanly on SIGTERM.
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/codegen/client_unary_call.h>
+#include <grpcpp/impl/codegen/sync_stream.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/channel.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "reflection_wire.pb.h"
+#include "tests/support/child_process.h"
+#include "tests/support/temp_dir.h"
+
+namespace suishin {
+namespace {
+
+using ::suishin::testing::ChildProcess;
+using ::suishin::testing::TempDir;
+
+struct Binary {
+  std::string name;     // plan-service
+  std::string path;     // relative to the build dir
+  std::string listen;   // its listen flag
+  std::string db_flag;  // its store flag
+  std::string api;      // the service it must list over reflection
+};
+
+std::vector<Binary> Binaries() {
+  return {
+      {"plan-service", "/services/plan/plan-service", "--plan_listen", "--plan_db",
+       "suishin.plan.v1.PlanService"},
+      {"kpi-service", "/services/kpi/kpi-service", "--kpi_listen", "--kpi_db",
+       "suishin.kpi.v1.KpiService"},
+      {"notification-service", "/services/notification/notification-service",
+       "--notification_listen", "--notification_db", "suishin.notification.v1.NotificationService"},
+  };
+}
+
+// The service names a server lists over grpc.reflection.v1alpha.
+std::vector<std::string> ListServices(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  using Stream = grpc::ClientReaderWriter<testing::reflection::ListServicesRequest,
+                                          testing::reflection::ListServicesResponse>;
+  std::unique_ptr<Stream> stream(
+      grpc::internal::ClientReaderWriterFactory<testing::reflection::ListServicesRequest,
+                                                testing::reflection::ListServicesResponse>::
+          Create(channel.get(),
+                 grpc::internal::RpcMethod(
+                     "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+                     grpc::internal::RpcMethod::BIDI_STREAMING),
+                 &context));
+  testing::reflection::ListServicesRequest request;
+  request.set_list_services("*");
+  std::vector<std::string> names;
+  if (!stream->Write(request)) return names;
+  stream->WritesDone();
+  testing::reflection::ListServicesResponse response;
+  while (stream->Read(&response)) {
+    for (const auto& service : response.list_services_response().service()) {
+      names.push_back(service.name());
+    }
+  }
+  EXPECT_TRUE(stream->Finish().ok());
+  return names;
+}
+
+TEST(SuiteTest, EachBinaryServesHealthAndReflectionAndStopsOnSigterm) {
+  auto dir = TempDir::Create("suite-test");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  for (const Binary& binary : Binaries()) {
+    SCOPED_TRACE(binary.name);
+    const std::string port_file = dir->File(binary.name + ".port");
+    auto child = ChildProcess::Start(
+        {std::string(SUISHIN_BINARY_DIR) + binary.path, binary.listen + "=127.0.0.1:0",
+         binary.db_flag + "=" + dir->File(binary.name + ".db"), "--port_file=" + port_file,
+         "--shutdown_grace_ms=500"},
+        {}, dir->File(binary.name + ".out"), dir->File(binary.name + ".err"));
+    ASSERT_TRUE(child.ok()) << child.status();
+    auto port_text = child->WaitForFile(port_file, absl::Seconds(20));
+    ASSERT_TRUE(port_text.ok()) << port_text.status();
+    int port = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*port_text), &port)) << *port_text;
+    auto channel = MakeChannel(absl::StrCat("127.0.0.1:", port));
+
+    auto health = grpc::health::v1::Health::NewStub(channel);
+    for (const std::string& service : {std::string(), binary.api}) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      grpc::health::v1::HealthCheckRequest request;
+      request.set_service(service);
+      grpc::health::v1::HealthCheckResponse response;
+      grpc::Status status = health->Check(&context, request, &response);
+      ASSERT_TRUE(status.ok()) << service << ": " << status.error_message();
+      EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+    }
+
+    const std::vector<std::string> services = ListServices(channel);
+    EXPECT_NE(std::find(services.begin(), services.end(), binary.api), services.end());
+    EXPECT_NE(std::find(services.begin(), services.end(), "grpc.health.v1.Health"), services.end());
+
+    auto stopped = child->Terminate(absl::Seconds(20));
+    ASSERT_TRUE(stopped.ok()) << stopped.status();
+    EXPECT_TRUE(WIFEXITED(*stopped) && WEXITSTATUS(*stopped) == 0) << "wait status " << *stopped;
+  }
+}
+
+TEST(SuiteTest, MalformedConfigurationStopsWithAMessage) {
+  auto dir = TempDir::Create("suite-test");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  auto run =
+      testing::RunToCompletion({std::string(SUISHIN_BINARY_DIR) + "/services/kpi/kpi-service",
+                                "--kpi_listen=nowhere", "--kpi_db=" + dir->File("kpi.db")},
+                               {}, dir->path(), absl::Seconds(20));
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->exit_code, 2);
+  EXPECT_NE(run->err.find("--kpi_listen"), std::string::npos) << run->err;
+  EXPECT_NE(run->err.find("nowhere"), std::string::npos) << run->err;
+
+  auto env =
+      testing::RunToCompletion({std::string(SUISHIN_BINARY_DIR) + "/services/plan/plan-service"},
+                               {"SUISHIN_SHUTDOWN_GRACE_MS=soon"}, dir->path(), absl::Seconds(20));
+  ASSERT_TRUE(env.ok()) << env.status();
+  EXPECT_EQ(env->exit_code, 2);
+  EXPECT_NE(env->err.find("SUISHIN_SHUTDOWN_GRACE_MS"), std::string::npos) << env->err;
+}
+
+}  // namespace
+}  // namespace suishin

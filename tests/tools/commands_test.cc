@@ -1,0 +1,141 @@
+// suishinctl's dispatch, argument checks, error lines and views, without a
+// server: everything here fails or finishes before a call would be made.
+#include "tools/suishinctl/commands.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "tools/suishinctl/views.h"
+
+namespace suishin::ctl {
+namespace {
+
+TEST(ParseStageTest, AcceptsEnglishAndJapaneseNames) {
+  EXPECT_EQ(*ParseStage("achievement"), plan::v1::INITIATIVE_STAGE_ACHIEVEMENT);
+  EXPECT_EQ(*ParseStage("Current"), plan::v1::INITIATIVE_STAGE_CURRENT);
+  EXPECT_EQ(*ParseStage("次年度"), plan::v1::INITIATIVE_STAGE_NEXT);
+  EXPECT_EQ(*ParseStage("課題"), plan::v1::INITIATIVE_STAGE_CHALLENGE);
+}
+
+TEST(ParseStageTest, RejectsOthersAsUsageErrors) {
+  const auto stage = ParseStage("soon");
+  ASSERT_FALSE(stage.ok());
+  EXPECT_TRUE(IsUsageError(stage.status()));
+  EXPECT_EQ(ExitCode(stage.status()), 2);
+  EXPECT_TRUE(absl::StrContains(stage.status().message(), "\"soon\"")) << stage.status();
+}
+
+TEST(ErrorLineTest, NamesCommandCodeAndMessage) {
+  const absl::Status status = absl::NotFoundError("project_id: project \"x\" not found");
+  EXPECT_EQ(ErrorLine("initiatives", status),
+            "suishinctl: initiatives: NOT_FOUND: project_id: project \"x\" not found");
+  EXPECT_EQ(ExitCode(status), 1);
+  EXPECT_EQ(ErrorLine("initiatives", UsageError("--year: bad")),
+            "suishinctl: initiatives: --year: bad");
+  EXPECT_EQ(ExitCode(absl::OkStatus()), 0);
+}
+
+TEST(RunCommandTest, UnknownCommandIsAUsageError) {
+  const absl::Status status = RunCommand(Environment{}, "frobnicate", Arguments{});
+  EXPECT_EQ(ExitCode(status), 2) << status;
+}
+
+TEST(RunCommandTest, FlagOfAnotherCommandIsAUsageError) {
+  Arguments args;
+  args.flags["year"] = "R2";
+  const absl::Status status = RunCommand(Environment{}, "regions", args);
+  EXPECT_EQ(ExitCode(status), 2) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "--year")) << status;
+}
+
+TEST(RunCommandTest, WrongNumberOfWordsIsAUsageError) {
+  EXPECT_EQ(ExitCode(RunCommand(Environment{}, "project", Arguments{})), 2);
+  Arguments two;
+  two.positional = {"a", "b"};
+  EXPECT_EQ(ExitCode(RunCommand(Environment{}, "project", two)), 2);
+}
+
+TEST(RunCommandTest, BadYearIsAUsageErrorWithParseFiscalYearsMessage) {
+  Arguments args;
+  args.flags["project"] = "dohoku-anzen-anshin";
+  args.flags["year"] = "H35";
+  const absl::Status status = RunCommand(Environment{}, "initiatives", args);
+  EXPECT_EQ(ExitCode(status), 2) << status;
+  EXPECT_TRUE(absl::StartsWith(status.message(), "--year: ")) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "H35")) << status;
+}
+
+TEST(RunCommandTest, InitiativesNeedsAProject) {
+  const absl::Status status = RunCommand(Environment{}, "initiatives", Arguments{});
+  EXPECT_EQ(ExitCode(status), 2) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "--project")) << status;
+}
+
+TEST(UsageTextTest, ListsEveryCommand) {
+  std::ostringstream out;
+  Environment env;
+  env.out = &out;
+  ASSERT_TRUE(RunCommand(env, "help", Arguments{}).ok());
+  for (const CommandSpec& spec : AllCommands()) {
+    EXPECT_TRUE(absl::StrContains(out.str(), spec.synopsis)) << spec.name;
+  }
+}
+
+TEST(ViewsTest, InitiativesTableShowsYearStageBodiesAndRegionTags) {
+  plan::v1::Initiative tagged;
+  tagged.set_id("n04");
+  tagged.mutable_fiscal_year()->set_year(2020);
+  tagged.set_stage(plan::v1::INITIATIVE_STAGE_NEXT);
+  tagged.set_text("医療従事者の移住定住を促進");
+  tagged.add_region_ids("soya");
+  plan::v1::Initiative area_wide;
+  area_wide.set_id("a01");
+  area_wide.mutable_fiscal_year()->set_year(2019);
+  area_wide.set_stage(plan::v1::INITIATIVE_STAGE_ACHIEVEMENT);
+  area_wide.set_text("防災訓練");
+  area_wide.add_responsible_bodies("振興局");
+  area_wide.add_responsible_bodies("関係機関等");
+
+  const std::string text = FormatInitiatives({tagged, area_wide}, {{"soya", "宗谷"}}, 100);
+  EXPECT_EQ(text,
+            "id   年度        区分    実施主体            地域      取組\n"
+            "---  ----------  ------  ------------------  --------  --------------------------\n"
+            "n04  R2 (2020)   次年度                      【宗谷】  医療従事者の移住定住を促進\n"
+            "a01  R元 (2019)  実績    振興局・関係機関等  連携地域  防災訓練\n"
+            "2 initiatives\n");
+}
+
+TEST(ViewsTest, RegionTagFallsBackToTheId) {
+  plan::v1::Initiative initiative;
+  initiative.add_region_ids("kamikawa");
+  initiative.add_region_ids("soya");
+  EXPECT_EQ(RegionTagsLabel(initiative, {{"soya", "宗谷"}}), "【kamikawa】【宗谷】");
+}
+
+TEST(ViewsTest, RegionTreeIsIndentedByDepth) {
+  std::vector<plan::v1::Region> regions(3);
+  regions[0].set_id("hokkaido");
+  regions[0].set_name("北海道");
+  regions[0].set_kind(common::v1::REGION_KIND_PREFECTURE);
+  regions[0].set_local_government_code("010006");
+  regions[1].set_id("dohoku");
+  regions[1].set_name("道北");
+  regions[1].set_kind(common::v1::REGION_KIND_COOPERATION_AREA);
+  regions[1].set_parent_id("hokkaido");
+  regions[2].set_id("soya");
+  regions[2].set_name("宗谷");
+  regions[2].set_kind(common::v1::REGION_KIND_SUBPREFECTURE);
+  regions[2].set_parent_id("dohoku");
+  EXPECT_EQ(FormatRegions(regions),
+            "id        名称    種別      コード\n"
+            "--------  ------  --------  ------\n"
+            "hokkaido  北海道  都道府県  010006\n"
+            "  dohoku  道北    連携地域\n"
+            "    soya  宗谷    振興局\n"
+            "3 regions\n");
+}
+
+}  // namespace
+}  // namespace suishin::ctl

@@ -1,0 +1,122 @@
+// suishinctl's commands: one function per command, the table that names them
+// for dispatch and usage, and how a failure becomes an exit status and an
+// error line.
+//
+// A command reads its arguments, calls the services through the stubs in its
+// Environment (every call with a deadline of Environment::timeout), and
+// prints to Environment::out: tables by default, the responses in the
+// protobuf JSON mapping with Environment::json. It returns OK, a usage error
+// (bad arguments, made by UsageError; exit status 2), or the status of the
+// call that failed (exit status 1).
+//
+// Example:
+//   Environment env;
+//   env.plan = plan_stub.get();
+//   Arguments args;
+//   args.flags["project"] = "dohoku-anzen-anshin";
+//   absl::Status status = RunCommand(env, "initiatives", args);
+//   if (!status.ok()) std::cerr << ErrorLine("initiatives", status) << "\n";
+//   return ExitCode(status);
+#ifndef SUISHIN_TOOLS_SUISHINCTL_COMMANDS_H_
+#define SUISHIN_TOOLS_SUISHINCTL_COMMANDS_H_
+
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "suishin/plan/v1/plan.grpc.pb.h"
+
+namespace suishin::ctl {
+
+// A service that `health` checks.
+struct HealthTarget {
+  std::string service;  // "plan-service"
+  std::string address;  // "127.0.0.1:50061"
+  grpc::health::v1::Health::StubInterface* stub = nullptr;
+};
+
+// What commands call and print to. The stubs are not owned.
+struct Environment {
+  plan::v1::PlanService::StubInterface* plan = nullptr;
+  std::vector<HealthTarget> health;
+  // Deadline of every call, from its start.
+  absl::Duration timeout = absl::Seconds(5);
+  // Print responses as protobuf JSON instead of tables.
+  bool json = false;
+  // Terminal width in display columns, for wrapping.
+  int width = 100;
+  std::ostream* out = &std::cout;
+  std::ostream* err = &std::cerr;
+};
+
+// A command's own arguments: the words after its name, and the values of the
+// command flags given on the command line (name without "--" → value).
+struct Arguments {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> flags;
+};
+
+// A command as dispatch and usage know it.
+struct CommandSpec {
+  absl::string_view name;
+  absl::string_view synopsis;            // "project ID"
+  absl::string_view summary;             // one line for the usage text
+  std::vector<absl::string_view> flags;  // the command flags it accepts
+  int min_positional = 0;
+  int max_positional = 0;
+  absl::Status (*run)(const Environment& env, const Arguments& args) = nullptr;
+};
+
+// Every command, in the order the usage text lists them.
+const std::vector<CommandSpec>& AllCommands();
+// The command called `name`, or nullptr.
+const CommandSpec* FindCommand(absl::string_view name);
+// True when some command takes flag `name` (as "project" for initiatives);
+// the global flags (addresses, timeout, --json) are not command flags.
+bool IsCommandFlag(absl::string_view name);
+
+// The usage text: synopsis and summary of every command, the global flags.
+std::string UsageText();
+
+// Runs command `name`: checks `args` against its spec (unknown command,
+// wrong number of words, a flag it does not take are usage errors), then runs it.
+absl::Status RunCommand(const Environment& env, absl::string_view name, const Arguments& args);
+
+// A usage error: INVALID_ARGUMENT marked so that ExitCode gives 2 and
+// ErrorLine omits the code name.
+absl::Status UsageError(absl::string_view message);
+bool IsUsageError(const absl::Status& status);
+
+// 0 for OK, 2 for a usage error, 1 otherwise.
+int ExitCode(const absl::Status& status);
+
+// The one line printed on standard error for a failed command (without "\n"):
+//   suishinctl: initiatives: NOT_FOUND: project_id: project "x" not found
+//   suishinctl: initiatives: --stage: "soon" is not a stage; use ...   (usage error)
+// `command` may be empty (the command itself was wrong).
+std::string ErrorLine(absl::string_view command, const absl::Status& status);
+
+// Parses --stage: achievement|current|next|challenge (any case), or the
+// Japanese labels 実績, 今年度, 次年度, 課題. A usage error otherwise.
+absl::StatusOr<plan::v1::InitiativeStage> ParseStage(absl::string_view text);
+
+// The commands, normally called through RunCommand, which has checked the
+// number of words and which flags are present; each checks the flag values
+// (a year, a stage) itself.
+absl::Status RunImport(const Environment& env, const Arguments& args);
+absl::Status RunRegions(const Environment& env, const Arguments& args);
+absl::Status RunProjects(const Environment& env, const Arguments& args);
+absl::Status RunProject(const Environment& env, const Arguments& args);
+absl::Status RunInitiatives(const Environment& env, const Arguments& args);
+absl::Status RunHealth(const Environment& env, const Arguments& args);
+absl::Status RunHelp(const Environment& env, const Arguments& args);
+
+}  // namespace suishin::ctl
+
+#endif  // SUISHIN_TOOLS_SUISHINCTL_COMMANDS_H_

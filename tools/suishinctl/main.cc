@@ -1,0 +1,154 @@
+// suishinctl: the command-line client. Flags, channels, dispatch; the
+// commands themselves are in commands.cc.
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/channel.h"
+#include "common/config.h"
+#include "tools/suishinctl/commands.h"
+
+// Global flags.
+ABSL_FLAG(std::string, plan_address, "127.0.0.1:50061", "plan-service host:port");
+ABSL_FLAG(std::string, kpi_address, "127.0.0.1:50062", "kpi-service host:port");
+ABSL_FLAG(std::string, notification_address, "127.0.0.1:50063", "notification-service host:port");
+ABSL_FLAG(int, timeout_ms, 5000, "deadline of each call, in milliseconds");
+ABSL_FLAG(bool, json, false, "print responses in the protobuf JSON mapping instead of tables");
+
+// Command flags: only read when given on the command line (not from the
+// environment), and only accepted by the commands that list them.
+ABSL_FLAG(std::string, root, "", "regions: only the subtree under this region id");
+ABSL_FLAG(std::string, area, "", "projects: only projects of this cooperation area id");
+ABSL_FLAG(std::string, project, "", "initiatives: the project id (required)");
+ABSL_FLAG(std::string, year, "", "initiatives: fiscal year (2020, R2, 令和２年度…)");
+ABSL_FLAG(std::string, stage, "", "initiatives: achievement, current, next or challenge");
+ABSL_FLAG(std::string, region, "", "initiatives: only those tagged with this region id");
+ABSL_FLAG(std::string, body, "", "initiatives: only those of this responsible body (振興局)");
+ABSL_FLAG(std::string, pillar, "", "initiatives: only those under this pillar id");
+
+namespace {
+
+constexpr int kDefaultWidth = 100;
+
+// Exits with status 2 after one line on standard error.
+[[noreturn]] void UsageExit(absl::string_view command, absl::string_view message) {
+  std::cerr << suishin::ctl::ErrorLine(command, suishin::ctl::UsageError(message)) << "\n";
+  std::exit(2);
+}
+
+// The names of the flags on the command line, checked before absl parses it,
+// so that an unknown flag is a usage error (exit 2; absl's own check exits 1)
+// and so that command flags are known to be given rather than defaulted.
+// Exits for --help.
+std::set<std::string> FlagsOnCommandLine(int argc, char** argv) {
+  std::set<std::string> names;
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (arg.size() < 2 || arg[0] != '-') continue;
+    arg.remove_prefix(arg[1] == '-' ? 2 : 1);
+    const bool has_value = absl::StrContains(arg, '=');
+    std::string name(arg.substr(0, arg.find('=')));
+    if (name == "help" || name == "h") {
+      std::cout << suishin::ctl::UsageText();
+      std::exit(0);
+    }
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr && absl::StartsWith(name, "no") && !has_value) {  // --nojson
+      const absl::CommandLineFlag* negated = absl::FindCommandLineFlag(name.substr(2));
+      if (negated != nullptr && negated->IsOfType<bool>()) {
+        flag = negated;
+        name = name.substr(2);
+      }
+    }
+    if (flag == nullptr) {
+      UsageExit("", absl::StrCat("unknown flag --", name, "; run 'suishinctl help'"));
+    }
+    // "--name value": the value is the next word.
+    if (!has_value && !flag->IsOfType<bool>()) ++i;
+    names.insert(name);
+  }
+  return names;
+}
+
+int TerminalWidth() {
+  const char* columns = std::getenv("COLUMNS");
+  int width = 0;
+  if (columns != nullptr && absl::SimpleAtoi(columns, &width) && width > 0) return width;
+  return kDefaultWidth;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::set<std::string> given = FlagsOnCommandLine(argc, argv);
+  const std::vector<char*> words =
+      suishin::InitFlags(argc, argv, "suishinctl COMMAND [args] [--flags]; see 'suishinctl help'");
+  if (words.size() < 2) {
+    std::cerr << suishin::ctl::UsageText();
+    return 2;
+  }
+  const std::string command = words[1];
+  if (suishin::ctl::FindCommand(command) == nullptr) {
+    UsageExit("", absl::StrCat("unknown command \"", command, "\"; run 'suishinctl help'"));
+  }
+
+  suishin::ctl::Arguments args;
+  args.positional.assign(words.begin() + 2, words.end());
+  for (const std::string& name : given) {
+    if (suishin::ctl::IsCommandFlag(name)) {
+      args.flags[name] = absl::FindCommandLineFlag(name)->CurrentValue();
+    }
+  }
+
+  const std::string plan_address = absl::GetFlag(FLAGS_plan_address);
+  const std::string kpi_address = absl::GetFlag(FLAGS_kpi_address);
+  const std::string notification_address = absl::GetFlag(FLAGS_notification_address);
+  for (const auto& [flag, address] :
+       {std::pair<const char*, std::string>{"--plan_address", plan_address},
+        {"--kpi_address", kpi_address},
+        {"--notification_address", notification_address}}) {
+    if (absl::Status status = suishin::ValidateAddress(flag, address); !status.ok()) {
+      UsageExit(command, status.message());
+    }
+  }
+  const int timeout_ms = absl::GetFlag(FLAGS_timeout_ms);
+  if (timeout_ms <= 0) {
+    UsageExit(command, absl::StrCat("--timeout_ms: ", timeout_ms, " is not a positive number"));
+  }
+
+  // Channels connect lazily, so making all three costs nothing for a command
+  // that talks to one service.
+  auto plan_channel = suishin::MakeChannel(plan_address);
+  auto kpi_channel = suishin::MakeChannel(kpi_address);
+  auto notification_channel = suishin::MakeChannel(notification_address);
+  auto plan_stub = suishin::plan::v1::PlanService::NewStub(plan_channel);
+  auto plan_health = grpc::health::v1::Health::NewStub(plan_channel);
+  auto kpi_health = grpc::health::v1::Health::NewStub(kpi_channel);
+  auto notification_health = grpc::health::v1::Health::NewStub(notification_channel);
+
+  suishin::ctl::Environment env;
+  env.plan = plan_stub.get();
+  env.health = {{"plan-service", plan_address, plan_health.get()},
+                {"kpi-service", kpi_address, kpi_health.get()},
+                {"notification-service", notification_address, notification_health.get()}};
+  env.timeout = absl::Milliseconds(timeout_ms);
+  env.json = absl::GetFlag(FLAGS_json);
+  env.width = TerminalWidth();
+
+  const absl::Status status = suishin::ctl::RunCommand(env, command, args);
+  std::cout.flush();
+  if (!status.ok()) std::cerr << suishin::ctl::ErrorLine(command, status) << "\n";
+  return suishin::ctl::ExitCode(status);
+}
