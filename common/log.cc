@@ -45,8 +45,7 @@ void AppendJsonString(std::string& out, absl::string_view text) {
   out.push_back('"');
 }
 
-void Write(absl::string_view level, absl::string_view event,
-           std::initializer_list<LogField> fields) {
+void Write(absl::string_view level, absl::string_view event, absl::Span<const LogField> fields) {
   std::string line = FormatLogLine(level, event, fields);
   line.push_back('\n');
   std::fwrite(line.data(), 1, line.size(), stderr);
@@ -61,7 +60,7 @@ void SetLogService(absl::string_view service) {
 }
 
 std::string FormatLogLine(absl::string_view level, absl::string_view event,
-                          std::initializer_list<LogField> fields) {
+                          absl::Span<const LogField> fields) {
   std::string service;
   {
     absl::MutexLock lock(&service_mu);
@@ -85,13 +84,13 @@ std::string FormatLogLine(absl::string_view level, absl::string_view event,
   return out;
 }
 
-void LogInfo(absl::string_view event, std::initializer_list<LogField> fields) {
+void LogInfo(absl::string_view event, absl::Span<const LogField> fields) {
   Write("info", event, fields);
 }
-void LogWarning(absl::string_view event, std::initializer_list<LogField> fields) {
+void LogWarning(absl::string_view event, absl::Span<const LogField> fields) {
   Write("warning", event, fields);
 }
-void LogError(absl::string_view event, std::initializer_list<LogField> fields) {
+void LogError(absl::string_view event, absl::Span<const LogField> fields) {
   Write("error", event, fields);
 }
 

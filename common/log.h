@@ -14,11 +14,11 @@
 #ifndef SUISHIN_COMMON_LOG_H_
 #define SUISHIN_COMMON_LOG_H_
 
-#include <initializer_list>
 #include <string>
 #include <utility>
 
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 
 namespace suishin {
 
@@ -27,13 +27,13 @@ using LogField = std::pair<absl::string_view, std::string>;
 // Names the process in every line; call once from main.
 void SetLogService(absl::string_view service);
 
-void LogInfo(absl::string_view event, std::initializer_list<LogField> fields = {});
-void LogWarning(absl::string_view event, std::initializer_list<LogField> fields = {});
-void LogError(absl::string_view event, std::initializer_list<LogField> fields = {});
+void LogInfo(absl::string_view event, absl::Span<const LogField> fields = {});
+void LogWarning(absl::string_view event, absl::Span<const LogField> fields = {});
+void LogError(absl::string_view event, absl::Span<const LogField> fields = {});
 
 // The line LogInfo and friends would write, without the newline. For tests.
 std::string FormatLogLine(absl::string_view level, absl::string_view event,
-                          std::initializer_list<LogField> fields);
+                          absl::Span<const LogField> fields);
 
 }  // namespace suishin
 

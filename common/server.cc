@@ -9,8 +9,12 @@
 #include <fstream>
 #include <utility>
 
+#include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+
+ABSL_FLAG(std::string, port_file, "", "when set, write the bound port to this file");
+ABSL_FLAG(int, shutdown_grace_ms, 5000, "how long running calls may finish after SIGTERM");
 
 namespace suishin {
 namespace {
@@ -86,6 +90,39 @@ absl::Status WritePortFile(const std::string& path, int port) {
     return absl::InternalError(absl::StrCat("cannot rename port file to ", path));
   }
   return absl::OkStatus();
+}
+
+int ServeUntilTerminated(const std::string& listen, const std::vector<HostedService>& services,
+                         std::initializer_list<LogField> details) {
+  auto host = ServiceHost::Start(listen, services);
+  if (!host.ok()) {
+    LogError("listen_failed",
+             {{"address", listen}, {"error", std::string(host.status().message())}});
+    return 1;
+  }
+  if (absl::Status status = WritePortFile(absl::GetFlag(FLAGS_port_file), (*host)->port());
+      !status.ok()) {
+    LogError("port_file_failed", {{"error", std::string(status.message())}});
+    return 1;
+  }
+  std::vector<LogField> fields = {{"address", (*host)->address()}};
+  fields.insert(fields.end(), details.begin(), details.end());
+  LogInfo("listening", fields);
+  const int signal_number = WaitForTerminationSignal();
+  LogInfo("shutting_down", {{"signal", absl::StrCat(signal_number)}});
+  (*host)->Shutdown(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
+  LogInfo("stopped");
+  return 0;
+}
+
+bool ConfigurationIsValid(std::initializer_list<absl::Status> checks) {
+  bool valid = true;
+  for (const absl::Status& status : checks) {
+    if (status.ok()) continue;
+    LogError("bad_config", {{"error", std::string(status.message())}});
+    valid = false;
+  }
+  return valid;
 }
 
 }  // namespace suishin

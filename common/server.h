@@ -14,13 +14,17 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/log.h"
 
 namespace suishin {
 
@@ -69,6 +73,18 @@ void BlockTerminationSignals();
 // Waits for SIGTERM or SIGINT (blocked by BlockTerminationSignals) and
 // returns the signal's number.
 int WaitForTerminationSignal();
+
+// The rest of a service's main once its parts are built: starts a host for
+// `services` on `listen`, writes the port file (--port_file), logs
+// "listening" with `details`, waits for SIGTERM or SIGINT and shuts down with
+// the grace of --shutdown_grace_ms. Returns the process's exit code: 0 after
+// a clean stop, 1 when the server cannot start.
+int ServeUntilTerminated(const std::string& listen, const std::vector<HostedService>& services,
+                         std::initializer_list<LogField> details);
+
+// Logs every failed check as "bad_config" and returns false if there was one;
+// a main returns 2 then.
+bool ConfigurationIsValid(std::initializer_list<absl::Status> checks);
 
 // Writes `port` to `path` (atomically, via a rename), so a supervisor that
 // asked for port 0 learns the one chosen. Does nothing when `path` is empty.

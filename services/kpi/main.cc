@@ -2,7 +2,6 @@
 #include <string>
 
 #include "absl/flags/flag.h"
-#include "absl/strings/str_cat.h"
 #include "common/channel.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -19,8 +18,6 @@ ABSL_FLAG(std::string, kpi_db, "kpi.db", "path of kpi-service's SQLite file");
 ABSL_FLAG(std::string, plan_address, "127.0.0.1:50061", "plan-service to check projects with");
 ABSL_FLAG(int, plan_timeout_ms, 2000, "deadline of each call to plan-service");
 ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379/0", "Redis for cached figures");
-ABSL_FLAG(std::string, port_file, "", "when set, write the bound port to this file");
-ABSL_FLAG(int, shutdown_grace_ms, 5000, "how long running calls may finish after SIGTERM");
 
 int main(int argc, char** argv) {
   suishin::BlockTerminationSignals();
@@ -30,16 +27,13 @@ int main(int argc, char** argv) {
   suishin::SetLogService("kpi-service");
   const std::string listen = absl::GetFlag(FLAGS_kpi_listen);
   const std::string plan_address = absl::GetFlag(FLAGS_plan_address);
-  for (auto status : {suishin::ValidateAddress("--kpi_listen", listen),
-                      suishin::ValidateAddress("--plan_address", plan_address),
-                      suishin::ParseRedisUrl(absl::GetFlag(FLAGS_redis_url)).status()}) {
-    if (!status.ok()) {
-      suishin::LogError("bad_config", {{"error", std::string(status.message())}});
-      return 2;
-    }
-  }
-  if (absl::GetFlag(FLAGS_plan_timeout_ms) <= 0) {
-    suishin::LogError("bad_config", {{"error", "--plan_timeout_ms must be positive"}});
+  if (!suishin::ConfigurationIsValid(
+          {suishin::ValidateAddress("--kpi_listen", listen),
+           suishin::ValidateAddress("--plan_address", plan_address),
+           suishin::ParseRedisUrl(absl::GetFlag(FLAGS_redis_url)).status(),
+           absl::GetFlag(FLAGS_plan_timeout_ms) > 0
+               ? absl::OkStatus()
+               : absl::InvalidArgumentError("--plan_timeout_ms must be positive")})) {
     return 2;
   }
   auto store = suishin::kpi::SqliteKpiStore::Open(absl::GetFlag(FLAGS_kpi_db));
@@ -53,23 +47,7 @@ int main(int argc, char** argv) {
                                          absl::Milliseconds(absl::GetFlag(FLAGS_plan_timeout_ms)));
   suishin::kpi::KpiCatalog catalog(store->get());
   suishin::kpi::KpiServiceImpl service(&catalog, plans.get());
-  auto host = suishin::ServiceHost::Start(
-      listen, {{suishin::kpi::v1::KpiService::service_full_name(), &service}});
-  if (!host.ok()) {
-    suishin::LogError("listen_failed", {{"error", std::string(host.status().message())}});
-    return 1;
-  }
-  if (auto status = suishin::WritePortFile(absl::GetFlag(FLAGS_port_file), (*host)->port());
-      !status.ok()) {
-    suishin::LogError("port_file_failed", {{"error", std::string(status.message())}});
-    return 1;
-  }
-  suishin::LogInfo("listening", {{"address", (*host)->address()},
-                                 {"db", absl::GetFlag(FLAGS_kpi_db)},
-                                 {"plan_address", plan_address}});
-  const int signal_number = suishin::WaitForTerminationSignal();
-  suishin::LogInfo("shutting_down", {{"signal", absl::StrCat(signal_number)}});
-  (*host)->Shutdown(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
-  suishin::LogInfo("stopped");
-  return 0;
+  return suishin::ServeUntilTerminated(
+      listen, {{suishin::kpi::v1::KpiService::service_full_name(), &service}},
+      {{"db", absl::GetFlag(FLAGS_kpi_db)}, {"plan_address", plan_address}});
 }
