@@ -121,7 +121,10 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   return db;
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() {
+  cached_.clear();
+  sqlite3_close(db_);
+}
 
 absl::Status Database::Exec(absl::string_view sql) {
   char* error = nullptr;
@@ -140,6 +143,16 @@ absl::StatusOr<Statement> Database::Prepare(absl::string_view sql) {
   const int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) return SqliteError(db_, rc, absl::StrCat("prepare ", sql));
   return Statement(db_, stmt);
+}
+
+absl::StatusOr<Statement*> Database::Cached(absl::string_view sql) {
+  auto it = cached_.find(sql);
+  if (it == cached_.end()) {
+    ASSIGN_OR_RETURN(Statement statement, Prepare(sql));
+    it = cached_.emplace(std::string(sql), std::make_unique<Statement>(std::move(statement))).first;
+  }
+  it->second->Reset();
+  return it->second.get();
 }
 
 absl::Status Database::InTransaction(const std::function<absl::Status()>& body) {

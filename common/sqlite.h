@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -97,6 +98,11 @@ class Database {
 
   absl::StatusOr<Statement> Prepare(absl::string_view sql);
 
+  // A statement prepared once per Database and kept for its lifetime, reset
+  // and with its bindings cleared, ready to bind. For the hot paths; the
+  // pointer stays valid until the Database is destroyed.
+  absl::StatusOr<Statement*> Cached(absl::string_view sql);
+
   // Runs `body` between BEGIN IMMEDIATE and COMMIT; rolls back and returns
   // the body's status when it fails, so nothing is half-written.
   absl::Status InTransaction(const std::function<absl::Status()>& body);
@@ -109,6 +115,8 @@ class Database {
  private:
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_;
+  // Finalised in the destructor, before the connection closes.
+  std::map<std::string, std::unique_ptr<Statement>, std::less<>> cached_;
 };
 
 // Maps a SQLite result code to a status: constraint violations are

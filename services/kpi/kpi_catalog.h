@@ -1,18 +1,29 @@
 // KpiCatalog: the rules of kpi-service, one method per RPC (or per step,
 // where an RPC must first ask plan-service).
 //
-// Each method validates every field (INVALID_ARGUMENT naming the field and the
-// value), checks identities (NOT_FOUND, ALREADY_EXISTS) and writes through the
-// store in one unit of work, so a refused request stores nothing.
-// Thread-safe: the store serialises units of work.
+// Writes validate every field (INVALID_ARGUMENT naming the field and the
+// value), check identities (NOT_FOUND, ALREADY_EXISTS), and store the value
+// together with a change-log entry in one unit of work, so a refused request
+// stores nothing and every accepted change has a sequence. After the commit a
+// write bumps the KPI's cache generation and wakes WatchChanges streams,
+// before it returns.
+//
+// Reads compute progress (progress.h) from one consistent snapshot of a
+// KPI's data and keep the result in the FigureCache.
+//
+// Thread-safe: the store serialises units of work; the cache and feed are
+// thread-safe.
 #ifndef SUISHIN_SERVICES_KPI_KPI_CATALOG_H_
 #define SUISHIN_SERVICES_KPI_KPI_CATALOG_H_
 
 #include <functional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/kpi/change_feed.h"
+#include "services/kpi/figure_cache.h"
 #include "services/kpi/kpi_store.h"
 #include "services/kpi/plan_directory.h"
 #include "suishin/kpi/v1/kpi.pb.h"
@@ -21,8 +32,11 @@ namespace suishin::kpi {
 
 class KpiCatalog {
  public:
-  // `store` must outlive the catalog. `now` gives the time stamped on writes.
-  explicit KpiCatalog(KpiStore* store, std::function<absl::Time()> now = absl::Now);
+  // Reads the change log's last sequences into `cache` and `feed`. `store`,
+  // `cache` and `feed` must outlive the catalog. `now` stamps writes.
+  static absl::StatusOr<std::unique_ptr<KpiCatalog>> Create(
+      KpiStore* store, FigureCache* cache, ChangeFeed* feed,
+      std::function<absl::Time()> now = absl::Now);
 
   KpiCatalog(const KpiCatalog&) = delete;
   KpiCatalog& operator=(const KpiCatalog&) = delete;
@@ -40,8 +54,42 @@ class KpiCatalog {
   absl::Status GetKpi(const v1::GetKpiRequest& request, v1::GetKpiResponse* response);
   absl::Status ListKpis(const v1::ListKpisRequest& request, v1::ListKpisResponse* response);
 
+  absl::Status SetBaseline(const v1::SetBaselineRequest& request,
+                           v1::SetBaselineResponse* response);
+  absl::Status ReviseTarget(const v1::ReviseTargetRequest& request,
+                            v1::ReviseTargetResponse* response);
+  absl::Status RecordActual(const v1::RecordActualRequest& request,
+                            v1::RecordActualResponse* response);
+  // Applies every row in one unit of work, or none: then INVALID_ARGUMENT
+  // and `response` lists every bad row.
+  absl::Status ImportRows(const std::vector<v1::ImportRow>& rows,
+                          v1::ImportActualsResponse* response);
+
+  absl::Status GetProgress(const v1::GetProgressRequest& request,
+                           v1::GetProgressResponse* response);
+  absl::Status GetAggregate(const v1::GetAggregateRequest& request,
+                            v1::GetAggregateResponse* response);
+  absl::Status GetKpiTable(const v1::GetKpiTableRequest& request,
+                           v1::GetKpiTableResponse* response);
+  absl::Status GetHistory(const v1::GetHistoryRequest& request, v1::GetHistoryResponse* response);
+
+  // Up to `limit` changes from `from_sequence` on (of one KPI when `kpi_id`
+  // is not empty), for WatchChanges.
+  absl::StatusOr<std::vector<v1::Change>> ReadChanges(int64_t from_sequence,
+                                                      const std::string& kpi_id, int limit);
+
+  ChangeFeed& feed() { return *feed_; }
+
  private:
+  KpiCatalog(KpiStore* store, FigureCache* cache, ChangeFeed* feed,
+             std::function<absl::Time()> now);
+
+  // After a commit: the cache generation and the feed learn of `changes`.
+  void Published(const std::vector<std::pair<std::string, int64_t>>& changes);
+
   KpiStore* store_;
+  FigureCache* cache_;
+  ChangeFeed* feed_;
   std::function<absl::Time()> now_;
 };
 

@@ -1,10 +1,162 @@
 #include "services/kpi/kpi_service.h"
 
+#include <deque>
+#include <memory>
 #include <utility>
+#include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
 #include "common/grpc_status.h"
+#include "common/log.h"
 
 namespace suishin::kpi {
+namespace {
+
+// How many changes a WatchChanges stream reads from the log at a time.
+constexpr int kWatchBatch = 256;
+
+// ImportActuals: collects every row of the client's stream, then applies
+// them all on the import queue and finishes.
+class ImportReactor : public grpc::ServerReadReactor<v1::ImportActualsRequest> {
+ public:
+  ImportReactor(KpiCatalog* catalog, WorkQueue* queue, v1::ImportActualsResponse* response)
+      : catalog_(catalog), queue_(queue), response_(response) {
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (ok) {
+      for (v1::ImportRow& row : *request_.mutable_rows()) rows_.push_back(std::move(row));
+      request_.Clear();
+      StartRead(&request_);
+      return;
+    }
+    // The client has sent everything (or gone away; then Finish is harmless).
+    queue_->Schedule([this] {
+      const absl::Status status = catalog_->ImportRows(rows_, response_);
+      rows_.clear();
+      rows_.shrink_to_fit();
+      if (status.ok() || response_->errors().empty()) {
+        Finish(ToGrpcStatus(status));
+        return;
+      }
+      // Every bad row travels in the status details (see kpi.proto).
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(status.message()),
+                          response_->SerializeAsString()));
+    });
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  KpiCatalog* catalog_;
+  WorkQueue* queue_;
+  v1::ImportActualsResponse* response_;
+  v1::ImportActualsRequest request_;
+  std::vector<v1::ImportRow> rows_;
+};
+
+// WatchChanges: sends the log from a sequence on, then waits on the feed.
+//
+// All state is guarded by the watch's mutex, shared with the feed's wake-up
+// callbacks through a shared_ptr so a wake-up that arrives after the stream
+// ended finds `reactor` null and does nothing.
+class WatchReactor : public grpc::ServerWriteReactor<v1::WatchChangesResponse> {
+ public:
+  WatchReactor(KpiCatalog* catalog, const v1::WatchChangesRequest& request)
+      : catalog_(catalog), state_(std::make_shared<State>()) {
+    state_->reactor = this;
+    next_ = std::max<int64_t>(request.from_sequence(), 1);
+    kpi_id_ = request.kpi_id();
+    absl::MutexLock lock(&state_->mu);
+    PumpLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    absl::MutexLock lock(&state_->mu);
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
+      return;
+    }
+    PumpLocked();
+  }
+
+  void OnCancel() override {
+    absl::MutexLock lock(&state_->mu);
+    FinishLocked(grpc::Status::CANCELLED);
+  }
+
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&state_->mu);
+      state_->reactor = nullptr;
+    }
+    delete this;
+  }
+
+ private:
+  struct State {
+    absl::Mutex mu;
+    WatchReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;
+  };
+
+  // Sends the next buffered change, reading more from the log when the
+  // buffer is empty, or asks the feed for a wake-up when the log is drained.
+  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_->mu) {
+    if (finished_ || writing_ || waiting_) return;
+    while (buffer_.empty()) {
+      const int64_t published = catalog_->feed().last();
+      absl::StatusOr<std::vector<v1::Change>> changes =
+          catalog_->ReadChanges(next_, kpi_id_, kWatchBatch);
+      if (!changes.ok()) {
+        FinishLocked(ToGrpcStatus(changes.status()));
+        return;
+      }
+      for (v1::Change& change : *changes) buffer_.push_back(std::move(change));
+      if (!buffer_.empty()) break;
+      // Everything published up to `published` has been read: wait for more,
+      // or read again if more came in the meantime.
+      std::shared_ptr<State> state = state_;
+      waiting_ = catalog_->feed().WakeWhenPast(std::max(published, next_ - 1), [state] {
+        absl::MutexLock lock(&state->mu);
+        if (state->reactor == nullptr) return;
+        state->reactor->waiting_ = false;
+        state->reactor->PumpLocked();
+      });
+      if (waiting_) return;
+    }
+    *response_.mutable_change() = std::move(buffer_.front());
+    buffer_.pop_front();
+    next_ = response_.change().sequence() + 1;
+    writing_ = true;
+    StartWrite(&response_);
+  }
+
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_->mu) {
+    if (finished_) return;
+    finished_ = true;
+    Finish(status);
+  }
+
+  KpiCatalog* catalog_;
+  std::shared_ptr<State> state_;
+  int64_t next_ = 1;
+  std::string kpi_id_;
+  std::deque<v1::Change> buffer_;
+  v1::WatchChangesResponse response_;
+  bool writing_ = false;
+  bool waiting_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+KpiServiceImpl::KpiServiceImpl(KpiCatalog* catalog, PlanDirectory* plans)
+    : catalog_(catalog), plans_(plans), imports_(std::make_unique<WorkQueue>("imports")) {}
+
+KpiServiceImpl::~KpiServiceImpl() = default;
 
 grpc::ServerUnaryReactor* KpiServiceImpl::CreateKpi(grpc::CallbackServerContext* context,
                                                     const v1::CreateKpiRequest* request,
@@ -25,16 +177,33 @@ grpc::ServerUnaryReactor* KpiServiceImpl::CreateKpi(grpc::CallbackServerContext*
   return reactor;
 }
 
-grpc::ServerUnaryReactor* KpiServiceImpl::GetKpi(grpc::CallbackServerContext* context,
-                                                 const v1::GetKpiRequest* request,
-                                                 v1::GetKpiResponse* response) {
-  return FinishUnary(context, catalog_->GetKpi(*request, response));
+#define SUISHIN_KPI_UNARY(Method)                                                        \
+  grpc::ServerUnaryReactor* KpiServiceImpl::Method(grpc::CallbackServerContext* context, \
+                                                   const v1::Method##Request* request,   \
+                                                   v1::Method##Response* response) {     \
+    return FinishUnary(context, catalog_->Method(*request, response));                   \
+  }
+
+SUISHIN_KPI_UNARY(GetKpi)
+SUISHIN_KPI_UNARY(ListKpis)
+SUISHIN_KPI_UNARY(SetBaseline)
+SUISHIN_KPI_UNARY(ReviseTarget)
+SUISHIN_KPI_UNARY(RecordActual)
+SUISHIN_KPI_UNARY(GetProgress)
+SUISHIN_KPI_UNARY(GetAggregate)
+SUISHIN_KPI_UNARY(GetKpiTable)
+SUISHIN_KPI_UNARY(GetHistory)
+
+#undef SUISHIN_KPI_UNARY
+
+grpc::ServerReadReactor<v1::ImportActualsRequest>* KpiServiceImpl::ImportActuals(
+    grpc::CallbackServerContext* context, v1::ImportActualsResponse* response) {
+  return new ImportReactor(catalog_, imports_.get(), response);
 }
 
-grpc::ServerUnaryReactor* KpiServiceImpl::ListKpis(grpc::CallbackServerContext* context,
-                                                   const v1::ListKpisRequest* request,
-                                                   v1::ListKpisResponse* response) {
-  return FinishUnary(context, catalog_->ListKpis(*request, response));
+grpc::ServerWriteReactor<v1::WatchChangesResponse>* KpiServiceImpl::WatchChanges(
+    grpc::CallbackServerContext* context, const v1::WatchChangesRequest* request) {
+  return new WatchReactor(catalog_, *request);
 }
 
 }  // namespace suishin::kpi

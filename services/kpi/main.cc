@@ -1,12 +1,16 @@
 // kpi-service: KPIs of the projects plan-service keeps, in its own SQLite file.
+#include <memory>
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "common/channel.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/redis_client.h"
 #include "common/server.h"
+#include "services/kpi/change_feed.h"
+#include "services/kpi/figure_cache.h"
 #include "services/kpi/kpi_catalog.h"
 #include "services/kpi/kpi_service.h"
 #include "services/kpi/plan_directory.h"
@@ -17,7 +21,9 @@ ABSL_FLAG(std::string, kpi_listen, "127.0.0.1:50062",
 ABSL_FLAG(std::string, kpi_db, "kpi.db", "path of kpi-service's SQLite file");
 ABSL_FLAG(std::string, plan_address, "127.0.0.1:50061", "plan-service to check projects with");
 ABSL_FLAG(int, plan_timeout_ms, 2000, "deadline of each call to plan-service");
-ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379/0", "Redis for cached figures");
+ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379/0",
+          "Redis for cached figures; empty for none");
+ABSL_FLAG(bool, cache, true, "cache computed progress and aggregates (in this process and Redis)");
 
 int main(int argc, char** argv) {
   suishin::BlockTerminationSignals();
@@ -27,10 +33,11 @@ int main(int argc, char** argv) {
   suishin::SetLogService("kpi-service");
   const std::string listen = absl::GetFlag(FLAGS_kpi_listen);
   const std::string plan_address = absl::GetFlag(FLAGS_plan_address);
+  const std::string redis_url = absl::GetFlag(FLAGS_redis_url);
   if (!suishin::ConfigurationIsValid(
           {suishin::ValidateAddress("--kpi_listen", listen),
            suishin::ValidateAddress("--plan_address", plan_address),
-           suishin::ParseRedisUrl(absl::GetFlag(FLAGS_redis_url)).status(),
+           redis_url.empty() ? absl::OkStatus() : suishin::ParseRedisUrl(redis_url).status(),
            absl::GetFlag(FLAGS_plan_timeout_ms) > 0
                ? absl::OkStatus()
                : absl::InvalidArgumentError("--plan_timeout_ms must be positive")})) {
@@ -45,9 +52,30 @@ int main(int argc, char** argv) {
   auto plans =
       suishin::kpi::NewGrpcPlanDirectory(suishin::MakeChannel(plan_address), plan_address,
                                          absl::Milliseconds(absl::GetFlag(FLAGS_plan_timeout_ms)));
-  suishin::kpi::KpiCatalog catalog(store->get());
-  suishin::kpi::KpiServiceImpl service(&catalog, plans.get());
-  return suishin::ServeUntilTerminated(
+  std::unique_ptr<suishin::RedisClient> redis;
+  if (!redis_url.empty()) {
+    redis = std::make_unique<suishin::RedisClient>(*suishin::ParseRedisUrl(redis_url));
+  }
+  suishin::kpi::FigureCache::Options cache_options;
+  cache_options.enabled = absl::GetFlag(FLAGS_cache);
+  suishin::kpi::FigureCache cache(redis.get(), cache_options);
+  suishin::kpi::ChangeFeed feed;
+  auto catalog = suishin::kpi::KpiCatalog::Create(store->get(), &cache, &feed);
+  if (!catalog.ok()) {
+    suishin::LogError("store_read_failed", {{"error", std::string(catalog.status().message())}});
+    return 1;
+  }
+  suishin::kpi::KpiServiceImpl service(catalog->get(), plans.get());
+  const int exit_code = suishin::ServeUntilTerminated(
       listen, {{suishin::kpi::v1::KpiService::service_full_name(), &service}},
-      {{"db", absl::GetFlag(FLAGS_kpi_db)}, {"plan_address", plan_address}});
+      {{"db", absl::GetFlag(FLAGS_kpi_db)},
+       {"plan_address", plan_address},
+       {"redis_url", redis_url},
+       {"cache", absl::GetFlag(FLAGS_cache) ? "on" : "off"}});
+  const suishin::kpi::FigureCache::Stats stats = cache.stats();
+  suishin::LogInfo("cache_stats", {{"local_hits", absl::StrCat(stats.local_hits)},
+                                   {"redis_hits", absl::StrCat(stats.redis_hits)},
+                                   {"misses", absl::StrCat(stats.misses)},
+                                   {"redis_errors", absl::StrCat(stats.redis_errors)}});
+  return exit_code;
 }

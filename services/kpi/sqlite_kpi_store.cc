@@ -3,6 +3,8 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "common/proto_util.h"
 #include "common/status_macros.h"
 
 namespace suishin::kpi {
@@ -19,14 +21,58 @@ CREATE TABLE kpis (
 );
 CREATE INDEX kpis_by_project ON kpis (project_id, key);
 )sql"},
+      {2, R"sql(
+CREATE TABLE baselines (
+  kpi_id TEXT NOT NULL,
+  region_id TEXT NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (kpi_id, region_id)
+);
+CREATE TABLE targets (
+  kpi_id TEXT NOT NULL,
+  region_id TEXT NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (kpi_id, region_id)
+);
+CREATE TABLE actuals (
+  kpi_id TEXT NOT NULL,
+  region_id TEXT NOT NULL,
+  fiscal_year INTEGER NOT NULL,
+  value REAL NOT NULL,
+  numerator REAL,
+  denominator REAL,
+  reported_by TEXT NOT NULL,
+  report_time_us INTEGER NOT NULL,
+  PRIMARY KEY (kpi_id, region_id, fiscal_year)
+);
+CREATE TABLE changes (
+  sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+  kpi_id TEXT NOT NULL,
+  region_id TEXT NOT NULL,
+  fiscal_year INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX changes_by_kpi ON changes (kpi_id, region_id, fiscal_year, sequence);
+)sql"},
   };
   return *migrations;
 }
 
-absl::StatusOr<v1::Kpi> ParseKpi(const std::string& bytes) {
-  v1::Kpi kpi;
-  if (!kpi.ParseFromString(bytes)) return absl::DataLossError("a row of kpis does not parse");
-  return kpi;
+template <typename T>
+absl::StatusOr<T> Parse(const std::string& bytes, absl::string_view table) {
+  T message;
+  if (!message.ParseFromString(bytes)) {
+    return absl::DataLossError(absl::StrCat("a row of ", table, " does not parse"));
+  }
+  return message;
+}
+
+void BindOptional(Statement& statement, int index, bool has, double value) {
+  if (has) {
+    statement.BindDouble(index, value);
+  } else {
+    statement.BindNull(index);
+  }
 }
 
 class SqliteTransaction : public KpiTransaction {
@@ -34,41 +80,194 @@ class SqliteTransaction : public KpiTransaction {
   explicit SqliteTransaction(Database& db) : db_(db) {}
 
   absl::StatusOr<std::optional<v1::Kpi>> FindKpi(absl::string_view id) override {
-    ASSIGN_OR_RETURN(Statement statement, db_.Prepare("SELECT data FROM kpis WHERE id = ?"));
-    statement.BindText(1, id);
-    ASSIGN_OR_RETURN(bool row, statement.Step());
+    ASSIGN_OR_RETURN(Statement * statement, db_.Cached("SELECT data FROM kpis WHERE id = ?"));
+    statement->BindText(1, id);
+    ASSIGN_OR_RETURN(bool row, statement->Step());
     if (!row) return std::optional<v1::Kpi>();
-    ASSIGN_OR_RETURN(v1::Kpi kpi, ParseKpi(statement.ColumnBlob(0)));
+    ASSIGN_OR_RETURN(v1::Kpi kpi, Parse<v1::Kpi>(statement->ColumnBlob(0), "kpis"));
     return std::optional<v1::Kpi>(std::move(kpi));
   }
 
   absl::StatusOr<std::vector<KeyedKpi>> ListKpis(absl::string_view project_id, int64_t after_key,
                                                  int limit) override {
-    ASSIGN_OR_RETURN(Statement statement,
-                     db_.Prepare("SELECT key, data FROM kpis WHERE key > ?1 "
-                                 "AND (?2 = '' OR project_id = ?2) ORDER BY key LIMIT ?3"));
-    statement.BindInt(1, after_key).BindText(2, project_id).BindInt(3, limit);
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached("SELECT key, data FROM kpis WHERE key > ?1 "
+                                "AND (?2 = '' OR project_id = ?2) ORDER BY key LIMIT ?3"));
+    statement->BindInt(1, after_key).BindText(2, project_id).BindInt(3, limit);
     std::vector<KeyedKpi> out;
     while (true) {
-      ASSIGN_OR_RETURN(bool row, statement.Step());
+      ASSIGN_OR_RETURN(bool row, statement->Step());
       if (!row) return out;
-      ASSIGN_OR_RETURN(v1::Kpi kpi, ParseKpi(statement.ColumnBlob(1)));
-      out.push_back({statement.ColumnInt(0), std::move(kpi)});
+      ASSIGN_OR_RETURN(v1::Kpi kpi, Parse<v1::Kpi>(statement->ColumnBlob(1), "kpis"));
+      out.push_back({statement->ColumnInt(0), std::move(kpi)});
     }
   }
 
   absl::Status PutKpi(const v1::Kpi& kpi) override {
-    ASSIGN_OR_RETURN(Statement statement,
-                     db_.Prepare("INSERT INTO kpis (id, project_id, data) VALUES (?1, ?2, ?3) "
-                                 "ON CONFLICT (id) DO UPDATE SET project_id = excluded.project_id, "
-                                 "data = excluded.data"));
-    statement.BindText(1, kpi.id())
-        .BindText(2, kpi.project_id())
-        .BindBlob(3, kpi.SerializeAsString());
-    return statement.Run();
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached("INSERT INTO kpis (id, project_id, data) VALUES (?1, ?2, ?3) "
+                                "ON CONFLICT (id) DO UPDATE SET project_id = excluded.project_id, "
+                                "data = excluded.data"));
+    statement->BindText(1, kpi.id()).BindText(2, kpi.project_id());
+    statement->BindBlob(3, kpi.SerializeAsString());
+    return statement->Run();
+  }
+
+  absl::StatusOr<std::vector<v1::Baseline>> Baselines(absl::string_view kpi_id) override {
+    return ReadAll<v1::Baseline>("SELECT data FROM baselines WHERE kpi_id = ? ORDER BY region_id",
+                                 kpi_id, "baselines");
+  }
+
+  absl::Status PutBaseline(absl::string_view kpi_id, const v1::Baseline& baseline) override {
+    return Put(
+        "INSERT INTO baselines VALUES (?1, ?2, ?3) ON CONFLICT (kpi_id, region_id) "
+        "DO UPDATE SET data = excluded.data",
+        kpi_id, baseline.region_id(), baseline.SerializeAsString());
+  }
+
+  absl::StatusOr<std::vector<v1::Target>> Targets(absl::string_view kpi_id) override {
+    return ReadAll<v1::Target>("SELECT data FROM targets WHERE kpi_id = ? ORDER BY region_id",
+                               kpi_id, "targets");
+  }
+
+  absl::Status PutTarget(absl::string_view kpi_id, const v1::Target& target) override {
+    return Put(
+        "INSERT INTO targets VALUES (?1, ?2, ?3) ON CONFLICT (kpi_id, region_id) "
+        "DO UPDATE SET data = excluded.data",
+        kpi_id, target.region_id(), target.SerializeAsString());
+  }
+
+  absl::StatusOr<std::optional<v1::Actual>> FindActual(absl::string_view kpi_id,
+                                                       absl::string_view region_id,
+                                                       int fiscal_year) override {
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached(absl::StrCat(kActualColumns,
+                                             " WHERE kpi_id = ?1 AND region_id = ?2 "
+                                             "AND fiscal_year = ?3")));
+    statement->BindText(1, kpi_id).BindText(2, region_id).BindInt(3, fiscal_year);
+    ASSIGN_OR_RETURN(bool row, statement->Step());
+    if (!row) return std::optional<v1::Actual>();
+    return std::optional<v1::Actual>(ReadActual(*statement));
+  }
+
+  absl::StatusOr<std::vector<v1::Actual>> Actuals(absl::string_view kpi_id,
+                                                  absl::string_view region_id) override {
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached(absl::StrCat(kActualColumns,
+                                             " WHERE kpi_id = ?1 AND (?2 = '' OR region_id = ?2) "
+                                             "ORDER BY region_id, fiscal_year")));
+    statement->BindText(1, kpi_id).BindText(2, region_id);
+    std::vector<v1::Actual> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, statement->Step());
+      if (!row) return out;
+      out.push_back(ReadActual(*statement));
+    }
+  }
+
+  absl::Status PutActual(const v1::Actual& actual) override {
+    ASSIGN_OR_RETURN(
+        Statement * statement,
+        db_.Cached("INSERT INTO actuals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                   "ON CONFLICT (kpi_id, region_id, fiscal_year) DO UPDATE SET "
+                   "value = excluded.value, numerator = excluded.numerator, "
+                   "denominator = excluded.denominator, reported_by = excluded.reported_by, "
+                   "report_time_us = excluded.report_time_us"));
+    statement->BindText(1, actual.kpi_id())
+        .BindText(2, actual.region_id())
+        .BindInt(3, actual.fiscal_year().year())
+        .BindDouble(4, actual.value());
+    BindOptional(*statement, 5, actual.has_numerator(), actual.numerator());
+    BindOptional(*statement, 6, actual.has_denominator(), actual.denominator());
+    statement->BindText(7, actual.reported_by())
+        .BindInt(8, absl::ToUnixMicros(FromProtoTimestamp(actual.report_time())));
+    return statement->Run();
+  }
+
+  absl::StatusOr<int64_t> AppendChange(const v1::Change& change) override {
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached("INSERT INTO changes (kpi_id, region_id, fiscal_year, data) "
+                                "VALUES (?1, ?2, ?3, ?4)"));
+    v1::Change stored = change;
+    stored.clear_sequence();
+    statement->BindText(1, change.kpi_id())
+        .BindText(2, change.region_id())
+        .BindInt(3, change.fiscal_year().year())
+        .BindBlob(4, stored.SerializeAsString());
+    RETURN_IF_ERROR(statement->Run());
+    return sqlite3_last_insert_rowid(db_.handle());
+  }
+
+  absl::StatusOr<std::vector<v1::Change>> Changes(const ChangeQuery& query) override {
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached("SELECT sequence, data FROM changes WHERE sequence >= ?1 "
+                                "AND (?2 = '' OR kpi_id = ?2) AND (?3 = '' OR region_id = ?3) "
+                                "AND (?4 = 0 OR fiscal_year = ?4) ORDER BY sequence LIMIT ?5"));
+    statement->BindInt(1, query.from_sequence)
+        .BindText(2, query.kpi_id)
+        .BindText(3, query.region_id)
+        .BindInt(4, query.fiscal_year)
+        .BindInt(5, query.limit);
+    std::vector<v1::Change> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, statement->Step());
+      if (!row) return out;
+      ASSIGN_OR_RETURN(v1::Change change, Parse<v1::Change>(statement->ColumnBlob(1), "changes"));
+      change.set_sequence(statement->ColumnInt(0));
+      out.push_back(std::move(change));
+    }
+  }
+
+  absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> LastSequences() override {
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached("SELECT kpi_id, MAX(sequence) FROM changes GROUP BY kpi_id"));
+    std::vector<std::pair<std::string, int64_t>> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, statement->Step());
+      if (!row) return out;
+      out.emplace_back(statement->ColumnText(0), statement->ColumnInt(1));
+    }
   }
 
  private:
+  static constexpr absl::string_view kActualColumns =
+      "SELECT kpi_id, region_id, fiscal_year, value, numerator, denominator, reported_by, "
+      "report_time_us FROM actuals";
+
+  static v1::Actual ReadActual(const Statement& statement) {
+    v1::Actual actual;
+    actual.set_kpi_id(statement.ColumnText(0));
+    actual.set_region_id(statement.ColumnText(1));
+    actual.mutable_fiscal_year()->set_year(static_cast<int32_t>(statement.ColumnInt(2)));
+    actual.set_value(statement.ColumnDouble(3));
+    if (!statement.ColumnIsNull(4)) actual.set_numerator(statement.ColumnDouble(4));
+    if (!statement.ColumnIsNull(5)) actual.set_denominator(statement.ColumnDouble(5));
+    actual.set_reported_by(statement.ColumnText(6));
+    *actual.mutable_report_time() = ToProtoTimestamp(absl::FromUnixMicros(statement.ColumnInt(7)));
+    return actual;
+  }
+
+  template <typename T>
+  absl::StatusOr<std::vector<T>> ReadAll(absl::string_view sql, absl::string_view kpi_id,
+                                         absl::string_view table) {
+    ASSIGN_OR_RETURN(Statement * statement, db_.Cached(sql));
+    statement->BindText(1, kpi_id);
+    std::vector<T> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, statement->Step());
+      if (!row) return out;
+      ASSIGN_OR_RETURN(T message, Parse<T>(statement->ColumnBlob(0), table));
+      out.push_back(std::move(message));
+    }
+  }
+
+  absl::Status Put(absl::string_view sql, absl::string_view kpi_id, absl::string_view region_id,
+                   const std::string& data) {
+    ASSIGN_OR_RETURN(Statement * statement, db_.Cached(sql));
+    statement->BindText(1, kpi_id).BindText(2, region_id).BindBlob(3, data);
+    return statement->Run();
+  }
+
   Database& db_;
 };
 

@@ -36,7 +36,9 @@ class KpiServer {
     EXPECT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     plans_ = NewGrpcPlanDirectory(MakeChannel(plan_address), plan_address, timeout);
-    catalog_ = std::make_unique<KpiCatalog>(store_.get());
+    auto catalog = KpiCatalog::Create(store_.get(), &cache_, &feed_);
+    EXPECT_TRUE(catalog.ok()) << catalog.status();
+    catalog_ = *std::move(catalog);
     service_ = std::make_unique<KpiServiceImpl>(catalog_.get(), plans_.get());
     auto host =
         ServiceHost::Start("127.0.0.1:0", {{v1::KpiService::service_full_name(), service_.get()}});
@@ -48,6 +50,8 @@ class KpiServer {
 
  private:
   std::unique_ptr<SqliteKpiStore> store_;
+  FigureCache cache_{nullptr, FigureCache::Options()};
+  ChangeFeed feed_;
   std::unique_ptr<PlanDirectory> plans_;
   std::unique_ptr<KpiCatalog> catalog_;
   std::unique_ptr<KpiServiceImpl> service_;
@@ -234,15 +238,6 @@ TEST_F(KpiServiceTest, RefusesBadDefinitionsAndStoresNothing) {
     EXPECT_NE(status.error_message().find(c.value), std::string::npos) << status.error_message();
   }
   EXPECT_EQ(CountKpis(kpi), 0);
-}
-
-TEST_F(KpiServiceTest, MethodsNotBuiltYetAnswerUnimplemented) {
-  StartPlanService();
-  KpiServer kpi(dir_->File("kpi.db"), plan_->address(), absl::Seconds(2));
-  v1::RecordActualRequest request;
-  v1::RecordActualResponse response;
-  EXPECT_EQ(kpi.stub().RecordActual(Context().get(), request, &response).error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
 }
 
 }  // namespace

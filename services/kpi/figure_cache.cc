@@ -1,0 +1,83 @@
+#include "services/kpi/figure_cache.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace suishin::kpi {
+
+FigureCache::FigureCache(RedisClient* redis, Options options) : redis_(redis), options_(options) {}
+
+void FigureCache::LoadGenerations(const std::vector<std::pair<std::string, int64_t>>& generations) {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [kpi_id, sequence] : generations) generations_[kpi_id] = sequence;
+}
+
+void FigureCache::Bump(absl::string_view kpi_id, int64_t sequence) {
+  absl::MutexLock lock(&mu_);
+  int64_t& generation = generations_[kpi_id];
+  generation = std::max(generation, sequence);
+}
+
+int64_t FigureCache::Generation(absl::string_view kpi_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = generations_.find(kpi_id);
+  return it == generations_.end() ? 0 : it->second;
+}
+
+std::string FigureCache::Key(absl::string_view kpi_id, absl::string_view kind,
+                             absl::string_view args) const {
+  return absl::StrCat("suishin:kpi:", kpi_id, ":g", Generation(kpi_id), ":", kind, ":", args);
+}
+
+std::optional<std::string> FigureCache::Get(const std::string& key) {
+  if (!options_.enabled) {
+    absl::MutexLock lock(&mu_);
+    ++stats_.misses;
+    return std::nullopt;
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = local_.find(key);
+    if (it != local_.end()) {
+      ++stats_.local_hits;
+      return it->second;
+    }
+  }
+  if (redis_ != nullptr) {
+    absl::StatusOr<std::optional<std::string>> reply = redis_->Get(key);
+    absl::MutexLock lock(&mu_);
+    if (!reply.ok()) {
+      ++stats_.redis_errors;
+    } else if (reply->has_value()) {
+      ++stats_.redis_hits;
+      if (local_.size() >= options_.max_local_entries) local_.clear();
+      local_[key] = **reply;
+      return *reply;
+    }
+  }
+  absl::MutexLock lock(&mu_);
+  ++stats_.misses;
+  return std::nullopt;
+}
+
+void FigureCache::Put(const std::string& key, const std::string& value) {
+  if (!options_.enabled) return;
+  {
+    absl::MutexLock lock(&mu_);
+    if (local_.size() >= options_.max_local_entries) local_.clear();
+    local_[key] = value;
+  }
+  if (redis_ != nullptr && !redis_->Set(key, value, options_.redis_ttl).ok()) {
+    absl::MutexLock lock(&mu_);
+    ++stats_.redis_errors;
+  }
+}
+
+FigureCache::Stats FigureCache::stats() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return stats_;
+}
+
+}  // namespace suishin::kpi

@@ -1,0 +1,99 @@
+#include "tests/services/kpi/kpi_fixture.h"
+
+#include "common/channel.h"
+#include "common/status_macros.h"
+#include "tools/suishinctl/dataset_rows.h"
+
+namespace suishin::kpi::testing {
+
+absl::StatusOr<std::unique_ptr<KpiServer>> KpiServer::Start(const std::string& db_path,
+                                                            const std::string& plan_address,
+                                                            const std::string& redis_url,
+                                                            bool cache) {
+  std::unique_ptr<KpiServer> server(new KpiServer);
+  ASSIGN_OR_RETURN(server->store_, SqliteKpiStore::Open(db_path));
+  if (!redis_url.empty()) {
+    ASSIGN_OR_RETURN(RedisOptions options, ParseRedisUrl(redis_url));
+    server->redis_ = std::make_unique<RedisClient>(options);
+  }
+  FigureCache::Options options;
+  options.enabled = cache;
+  server->cache_ = std::make_unique<FigureCache>(server->redis_.get(), options);
+  server->feed_ = std::make_unique<ChangeFeed>();
+  server->plans_ = NewGrpcPlanDirectory(MakeChannel(plan_address), plan_address, absl::Seconds(5));
+  ASSIGN_OR_RETURN(server->catalog_, KpiCatalog::Create(server->store_.get(), server->cache_.get(),
+                                                        server->feed_.get()));
+  server->service_ = std::make_unique<KpiServiceImpl>(server->catalog_.get(), server->plans_.get());
+  ASSIGN_OR_RETURN(server->host_,
+                   ServiceHost::Start("127.0.0.1:0", {{v1::KpiService::service_full_name(),
+                                                       server->service_.get()}}));
+  return server;
+}
+
+KpiServer::~KpiServer() { Stop(); }
+
+std::unique_ptr<v1::KpiService::Stub> KpiServer::NewStub() const {
+  return v1::KpiService::NewStub(MakeChannel(address()));
+}
+
+void KpiServer::Stop() {
+  if (host_) host_->Shutdown(absl::Seconds(1));
+}
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return context;
+}
+
+void KpiTest::SetUp() {
+  auto dir = suishin::testing::TempDir::Create("kpi-test");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  dir_ = std::make_unique<suishin::testing::TempDir>(*std::move(dir));
+  auto redis = suishin::testing::RedisServer::Start();
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  redis_ = *std::move(redis);
+  auto seed = suishin::testing::LoadSeedDataset();
+  ASSERT_TRUE(seed.ok()) << seed.status();
+  seed_ = *std::move(seed);
+  auto plan = suishin::testing::PlanServer::Start(dir_->File("plan.db"));
+  ASSERT_TRUE(plan.ok()) << plan.status();
+  plan_ = *std::move(plan);
+  plan::v1::ImportPlanRequest request;
+  *request.mutable_dataset() = seed_.plan();
+  plan::v1::ImportPlanResponse response;
+  ASSERT_TRUE(plan_->NewStub()->ImportPlan(Context().get(), request, &response).ok());
+  StartKpiService();
+}
+
+void KpiTest::StartKpiService(bool cache) {
+  stub_.reset();
+  kpi_.reset();
+  auto kpi = KpiServer::Start(dir_->File("kpi.db"), plan_->address(), redis_->url(), cache);
+  ASSERT_TRUE(kpi.ok()) << kpi.status();
+  kpi_ = *std::move(kpi);
+  stub_ = kpi_->NewStub();
+}
+
+void KpiTest::LoadSeedKpis() {
+  for (const v1::KpiRecord& record : seed_.kpi().kpis()) {
+    v1::CreateKpiRequest create;
+    *create.mutable_kpi() = record.kpi();
+    v1::CreateKpiResponse created;
+    grpc::Status status = stub_->CreateKpi(Context().get(), create, &created);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+
+    auto context = Context();
+    v1::ImportActualsResponse imported;
+    auto writer = stub_->ImportActuals(context.get(), &imported);
+    v1::ImportActualsRequest batch;
+    for (v1::ImportRow& row : ctl::RowsOf(record)) *batch.add_rows() = std::move(row);
+    ASSERT_TRUE(writer->Write(batch));
+    ASSERT_TRUE(writer->WritesDone());
+    status = writer->Finish();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(imported.rows_applied(), batch.rows_size());
+  }
+}
+
+}  // namespace suishin::kpi::testing

@@ -1,0 +1,77 @@
+// A kpi-service in the test process, on a free loopback port, with a real
+// SQLite file, a real redis-server and a real plan-service holding the seed's
+// plan; and helpers to load the seed's KPI part through the API.
+#ifndef SUISHIN_TESTS_SERVICES_KPI_KPI_FIXTURE_H_
+#define SUISHIN_TESTS_SERVICES_KPI_KPI_FIXTURE_H_
+
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/redis_client.h"
+#include "common/server.h"
+#include "services/kpi/change_feed.h"
+#include "services/kpi/figure_cache.h"
+#include "services/kpi/kpi_catalog.h"
+#include "services/kpi/kpi_service.h"
+#include "services/kpi/plan_directory.h"
+#include "services/kpi/sqlite_kpi_store.h"
+#include "tests/support/plan_server.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/temp_dir.h"
+
+namespace suishin::kpi::testing {
+
+// kpi-service's parts wired as main.cc wires them.
+class KpiServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<KpiServer>> Start(const std::string& db_path,
+                                                          const std::string& plan_address,
+                                                          const std::string& redis_url,
+                                                          bool cache = true);
+  ~KpiServer();
+
+  std::string address() const { return host_->address(); }
+  std::unique_ptr<v1::KpiService::Stub> NewStub() const;
+  FigureCache::Stats cache_stats() const { return cache_->stats(); }
+  void Stop();
+
+ private:
+  KpiServer() = default;
+  std::unique_ptr<SqliteKpiStore> store_;
+  std::unique_ptr<RedisClient> redis_;
+  std::unique_ptr<FigureCache> cache_;
+  std::unique_ptr<ChangeFeed> feed_;
+  std::unique_ptr<PlanDirectory> plans_;
+  std::unique_ptr<KpiCatalog> catalog_;
+  std::unique_ptr<KpiServiceImpl> service_;
+  std::unique_ptr<ServiceHost> host_;
+};
+
+// A deadline 10 s away.
+std::unique_ptr<grpc::ClientContext> Context();
+
+// Seed data on a fresh plan-service, Redis and kpi-service.
+class KpiTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+
+  // Starts (or restarts) kpi-service on the same SQLite file.
+  void StartKpiService(bool cache = true);
+  // CreateKpi and ImportActuals for every KPI of the seed dataset.
+  void LoadSeedKpis();
+
+  std::unique_ptr<suishin::testing::TempDir> dir_;
+  std::unique_ptr<suishin::testing::RedisServer> redis_;
+  std::unique_ptr<suishin::testing::PlanServer> plan_;
+  std::unique_ptr<KpiServer> kpi_;
+  std::unique_ptr<v1::KpiService::Stub> stub_;
+  dataset::v1::Dataset seed_;
+};
+
+}  // namespace suishin::kpi::testing
+
+#endif  // SUISHIN_TESTS_SERVICES_KPI_KPI_FIXTURE_H_
