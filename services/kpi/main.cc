@@ -1,9 +1,11 @@
 // kpi-service: KPIs of the projects plan-service keeps, in its own SQLite file.
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/channel.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -24,6 +26,19 @@ ABSL_FLAG(int, plan_timeout_ms, 2000, "deadline of each call to plan-service");
 ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379/0",
           "Redis for cached figures; empty for none");
 ABSL_FLAG(bool, cache, true, "cache computed progress and aggregates (in this process and Redis)");
+ABSL_FLAG(int, stats_interval_s, 60, "how often to log cache hit and miss counts (0: never)");
+
+namespace {
+
+void LogCacheStats(const suishin::kpi::FigureCache& cache) {
+  const suishin::kpi::FigureCache::Stats stats = cache.stats();
+  suishin::LogInfo("cache_stats", {{"local_hits", absl::StrCat(stats.local_hits)},
+                                   {"redis_hits", absl::StrCat(stats.redis_hits)},
+                                   {"misses", absl::StrCat(stats.misses)},
+                                   {"redis_errors", absl::StrCat(stats.redis_errors)}});
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   suishin::BlockTerminationSignals();
@@ -66,16 +81,20 @@ int main(int argc, char** argv) {
     return 1;
   }
   suishin::kpi::KpiServiceImpl service(catalog->get(), plans.get());
+  absl::Notification stopped;
+  std::thread stats_logger([&] {
+    const int interval = absl::GetFlag(FLAGS_stats_interval_s);
+    if (interval <= 0) return;
+    while (!stopped.WaitForNotificationWithTimeout(absl::Seconds(interval))) LogCacheStats(cache);
+  });
   const int exit_code = suishin::ServeUntilTerminated(
       listen, {{suishin::kpi::v1::KpiService::service_full_name(), &service}},
       {{"db", absl::GetFlag(FLAGS_kpi_db)},
        {"plan_address", plan_address},
        {"redis_url", redis_url},
        {"cache", absl::GetFlag(FLAGS_cache) ? "on" : "off"}});
-  const suishin::kpi::FigureCache::Stats stats = cache.stats();
-  suishin::LogInfo("cache_stats", {{"local_hits", absl::StrCat(stats.local_hits)},
-                                   {"redis_hits", absl::StrCat(stats.redis_hits)},
-                                   {"misses", absl::StrCat(stats.misses)},
-                                   {"redis_errors", absl::StrCat(stats.redis_errors)}});
+  stopped.Notify();
+  stats_logger.join();
+  LogCacheStats(cache);
   return exit_code;
 }
