@@ -105,6 +105,13 @@ bool Statement::ColumnIsNull(int column) const {
 }
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path) {
+  // Memory statistics take a global mutex on every allocation; nothing here
+  // reads them. Only possible before SQLite initialises, so once, first.
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   sqlite3* raw = nullptr;
   const int rc =
       sqlite3_open_v2(path.c_str(), &raw,

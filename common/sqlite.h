@@ -20,11 +20,11 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -116,7 +116,7 @@ class Database {
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_;
   // Finalised in the destructor, before the connection closes.
-  std::map<std::string, std::unique_ptr<Statement>, std::less<>> cached_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Statement>> cached_;
 };
 
 // Maps a SQLite result code to a status: constraint violations are

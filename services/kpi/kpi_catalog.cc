@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/fiscal_year.h"
@@ -339,16 +340,43 @@ std::vector<v1::ProgressPoint> PointsOf(const KpiData& data, const std::string& 
   return points;
 }
 
+// Changes are stored without the year's label, made again when read.
+void LabelChange(v1::Change& change) {
+  if (change.fiscal_year().year() != 0) {
+    change.mutable_fiscal_year()->set_label(FormatFiscalYear(change.fiscal_year().year()));
+  }
+}
+
+// Fills `change` with what every change carries, resetting the rest field by
+// field rather than with Clear(), so a caller that reuses one message across
+// many rows reuses its buffers and submessages too.
+void FillChange(v1::Change* change, v1::ChangeKind kind, absl::string_view kpi_id,
+                absl::string_view region_id, int year, absl::string_view author,
+                absl::string_view reason, absl::Time now) {
+  change->clear_sequence();
+  change->set_kind(kind);
+  *change->mutable_change_time() = ToProtoTimestamp(now);
+  change->set_kpi_id(kpi_id.data(), kpi_id.size());
+  change->set_region_id(region_id.data(), region_id.size());
+  if (year != 0) {
+    change->mutable_fiscal_year()->set_year(year);  // labelled when read
+  } else {
+    change->clear_fiscal_year();
+  }
+  change->set_author(author.data(), author.size());
+  change->set_reason(reason.data(), reason.size());
+  change->clear_old_value();
+  change->clear_new_value();
+  change->clear_old_numerator();
+  change->clear_new_numerator();
+  change->clear_old_denominator();
+  change->clear_new_denominator();
+}
+
 v1::Change NewChange(v1::ChangeKind kind, absl::string_view kpi_id, absl::string_view region_id,
                      int year, absl::string_view author, absl::string_view reason, absl::Time now) {
   v1::Change change;
-  change.set_kind(kind);
-  *change.mutable_change_time() = ToProtoTimestamp(now);
-  change.set_kpi_id(std::string(kpi_id));
-  change.set_region_id(std::string(region_id));
-  *change.mutable_fiscal_year() = Year(year);
-  change.set_author(std::string(author));
-  change.set_reason(std::string(reason));
+  FillChange(&change, kind, kpi_id, region_id, year, author, reason, now);
   return change;
 }
 
@@ -442,11 +470,18 @@ absl::StatusOr<std::pair<v1::Target, int64_t>> ApplyTarget(
 }
 
 // Returns the change's sequence, or 0 when the same figure was already there.
-// `baselines` are the KPI's baselines as stored in `tx`.
+// Records `actual` (validated here; kpi_id, labels and report time are set
+// here) and its change. `baselines` are the KPI's baselines as stored in
+// `tx`; `change` is scratch space the caller may reuse. With
+// `refuse_repeats`, a figure already recorded at `now` (earlier in the same
+// import) is refused rather than corrected. Returns the change's sequence,
+// or 0 when the same figure was already there, and whether it corrected one.
 absl::StatusOr<std::pair<int64_t, bool>> ApplyActual(KpiTransaction& tx, const v1::Kpi& kpi,
                                                      const std::vector<v1::Baseline>& baselines,
-                                                     absl::string_view prefix, v1::Actual actual,
-                                                     absl::string_view reason, absl::Time now) {
+                                                     absl::string_view prefix, v1::Actual& actual,
+                                                     absl::string_view reason, absl::Time now,
+                                                     v1::Change& change,
+                                                     bool refuse_repeats = false) {
   RETURN_IF_ERROR(CheckRegion(kpi, Field(prefix, "region_id"), actual.region_id()));
   RETURN_IF_ERROR(RequireYear(Field(prefix, "fiscal_year.year"), actual.fiscal_year()));
   RETURN_IF_ERROR(CheckFigure(kpi, prefix, actual.value(), OptionalNumerator(actual),
@@ -461,18 +496,25 @@ absl::StatusOr<std::pair<int64_t, bool>> ApplyActual(KpiTransaction& tx, const v
                                      FormatFiscalYear(baseline.fiscal_year().year())));
     }
   }
-  ASSIGN_OR_RETURN(std::optional<v1::Actual> old,
-                   tx.FindActual(kpi.id(), actual.region_id(), year));
-  if (old && old->value() == actual.value() && old->has_numerator() == actual.has_numerator() &&
-      old->numerator() == actual.numerator() && old->denominator() == actual.denominator()) {
-    return std::make_pair(int64_t{0}, false);
-  }
   actual.set_kpi_id(kpi.id());
-  *actual.mutable_fiscal_year() = Year(year);
+  actual.mutable_fiscal_year()->clear_label();
   *actual.mutable_report_time() = ToProtoTimestamp(now);
-  v1::Change change =
-      NewChange(old ? v1::CHANGE_KIND_ACTUAL_CORRECTED : v1::CHANGE_KIND_ACTUAL_RECORDED, kpi.id(),
-                actual.region_id(), year, actual.reported_by(), reason, now);
+  // Most rows are new: try that first, and read the old figure only if not.
+  ASSIGN_OR_RETURN(bool added, tx.InsertActualIfAbsent(actual));
+  std::optional<v1::Actual> old;
+  if (!added) {
+    ASSIGN_OR_RETURN(old, tx.FindActual(kpi.id(), actual.region_id(), year));
+    if (refuse_repeats && old && FromProtoTimestamp(old->report_time()) == now) {
+      return FieldError(Field(prefix, "fiscal_year.year"), absl::StrCat(year),
+                        "repeats the KPI, region and year of an earlier row of this import");
+    }
+    if (old && old->value() == actual.value() && old->has_numerator() == actual.has_numerator() &&
+        old->numerator() == actual.numerator() && old->denominator() == actual.denominator()) {
+      return std::make_pair(int64_t{0}, false);
+    }
+  }
+  FillChange(&change, old ? v1::CHANGE_KIND_ACTUAL_CORRECTED : v1::CHANGE_KIND_ACTUAL_RECORDED,
+             kpi.id(), actual.region_id(), year, actual.reported_by(), reason, now);
   if (old) {
     change.set_old_value(old->value());
     if (old->has_numerator()) change.set_old_numerator(old->numerator());
@@ -481,7 +523,7 @@ absl::StatusOr<std::pair<int64_t, bool>> ApplyActual(KpiTransaction& tx, const v
   change.set_new_value(actual.value());
   if (actual.has_numerator()) change.set_new_numerator(actual.numerator());
   if (actual.has_denominator()) change.set_new_denominator(actual.denominator());
-  RETURN_IF_ERROR(tx.PutActual(actual));
+  if (!added) RETURN_IF_ERROR(tx.PutActual(actual));
   ASSIGN_OR_RETURN(int64_t sequence, tx.AppendChange(change));
   return std::make_pair(sequence, old.has_value());
 }
@@ -680,8 +722,10 @@ absl::Status KpiCatalog::RecordActual(const v1::RecordActualRequest& request,
   RETURN_IF_ERROR(store_->Run([&](KpiTransaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(v1::Kpi kpi, RequireKpi(tx, "actual.kpi_id", request.actual().kpi_id()));
     ASSIGN_OR_RETURN(std::vector<v1::Baseline> baselines, tx.Baselines(kpi.id()));
-    ASSIGN_OR_RETURN(applied, ApplyActual(tx, kpi, baselines, "actual", request.actual(),
-                                          request.reason(), now_()));
+    v1::Actual actual = request.actual();
+    v1::Change change;
+    ASSIGN_OR_RETURN(applied, ApplyActual(tx, kpi, baselines, "actual", actual, request.reason(),
+                                          now_(), change));
     ASSIGN_OR_RETURN(std::optional<v1::Actual> found,
                      tx.FindActual(kpi.id(), request.actual().region_id(),
                                    request.actual().fiscal_year().year()));
@@ -698,105 +742,156 @@ absl::Status KpiCatalog::RecordActual(const v1::RecordActualRequest& request,
 
 absl::Status KpiCatalog::ImportRows(const std::vector<v1::ImportRow>& rows,
                                     v1::ImportActualsResponse* response) {
-  Sequences published;
+  // The whole vector as one batch.
+  class VectorSource : public RowSource {
+   public:
+    explicit VectorSource(const std::vector<v1::ImportRow>& rows) : rows_(rows) {}
+    bool Next(std::vector<v1::ImportRow>* batch) override {
+      if (done_) return false;
+      *batch = rows_;
+      done_ = true;
+      return true;
+    }
+    bool Cancelled() override { return false; }
+
+   private:
+    const std::vector<v1::ImportRow>& rows_;
+    bool done_ = false;
+  } source(rows);
+  return ImportRows(source, response);
+}
+
+absl::Status KpiCatalog::ImportRows(RowSource& source, v1::ImportActualsResponse* response) {
+  absl::flat_hash_map<std::string, int64_t> published;  // KPI → its last sequence
   int64_t applied = 0;
+  int64_t received = 0;
   const absl::Time now = now_();
   absl::Status outcome = store_->Run([&](KpiTransaction& tx) -> absl::Status {
-    std::map<std::string, std::optional<v1::Kpi>> kpis;
-    // Each KPI's baselines, read once and again after a baseline row.
-    std::map<std::string, std::vector<v1::Baseline>> baselines;
-    std::map<std::tuple<std::string, std::string, int, int>, int64_t> seen;
-    for (const v1::ImportRow& row : rows) {
-      auto refuse = [&](const absl::Status& status) {
-        v1::RowError* error = response->add_errors();
-        error->set_line(row.line());
-        const absl::string_view message = status.message();
-        const size_t colon = message.find(": ");
-        error->set_field(
-            std::string(colon == absl::string_view::npos ? "" : message.substr(0, colon)));
-        error->set_message(std::string(message));
-      };
-      if (absl::Status status = ValidateId("kpi_id", row.kpi_id()); !status.ok()) {
-        refuse(status);
-        continue;
-      }
-      auto cached = kpis.find(row.kpi_id());
-      if (cached == kpis.end()) {
-        ASSIGN_OR_RETURN(std::optional<v1::Kpi> kpi, tx.FindKpi(row.kpi_id()));
-        cached = kpis.emplace(row.kpi_id(), std::move(kpi)).first;
-      }
-      if (!cached->second) {
-        refuse(FieldError("kpi_id", row.kpi_id(), "is not a KPI kpi-service knows"));
-        continue;
-      }
-      const v1::Kpi& kpi = *cached->second;
-      const v1::RowKind kind =
-          row.kind() == v1::ROW_KIND_UNSPECIFIED ? v1::ROW_KIND_ACTUAL : row.kind();
-      const auto key = std::make_tuple(row.kpi_id(), row.region_id(), row.fiscal_year().year(),
-                                       static_cast<int>(kind));
-      // A target may come several times: its revisions, oldest first.
-      if (auto [it, inserted] = seen.emplace(key, row.line());
-          !inserted && kind != v1::ROW_KIND_TARGET) {
-        refuse(FieldError("fiscal_year", FormatFiscalYear(row.fiscal_year().year()),
-                          absl::StrCat("repeats the KPI, region and year of line ", it->second)));
-        continue;
-      }
-      absl::StatusOr<int64_t> sequence;
-      switch (kind) {
-        case v1::ROW_KIND_ACTUAL: {
-          v1::Actual actual;
-          actual.set_region_id(row.region_id());
-          *actual.mutable_fiscal_year() = row.fiscal_year();
-          actual.set_value(row.value());
-          if (row.has_numerator()) actual.set_numerator(row.numerator());
-          if (row.has_denominator()) actual.set_denominator(row.denominator());
-          actual.set_reported_by(row.reported_by());
-          auto known = baselines.find(kpi.id());
-          if (known == baselines.end()) {
-            ASSIGN_OR_RETURN(std::vector<v1::Baseline> read, tx.Baselines(kpi.id()));
-            known = baselines.emplace(kpi.id(), std::move(read)).first;
+    // What the import has learnt of each KPI: its definition (none when
+    // unknown) and, once needed, its baselines.
+    struct KpiState {
+      std::optional<v1::Kpi> kpi;
+      std::optional<std::vector<v1::Baseline>> baselines;
+    };
+    absl::flat_hash_map<std::string, KpiState> kpis;
+    KpiState* state = nullptr;  // the last row's KPI: rows usually come grouped
+    // The line of each baseline's KPI and region, to refuse repeats.
+    absl::flat_hash_map<std::string, int64_t> seen;
+    // Scratch messages reused across rows.
+    v1::Actual actual;
+    v1::Change change;
+    std::vector<v1::ImportRow> batch;
+    while (source.Next(&batch)) {
+      received += static_cast<int64_t>(batch.size());
+      for (const v1::ImportRow& row : batch) {
+        auto refuse = [&](const absl::Status& status) {
+          v1::RowError* error = response->add_errors();
+          error->set_line(row.line());
+          const absl::string_view message = status.message();
+          const size_t colon = message.find(": ");
+          error->set_field(
+              std::string(colon == absl::string_view::npos ? "" : message.substr(0, colon)));
+          error->set_message(std::string(message));
+        };
+        if (state == nullptr || !state->kpi || state->kpi->id() != row.kpi_id()) {
+          if (absl::Status status = ValidateId("kpi_id", row.kpi_id()); !status.ok()) {
+            refuse(status);
+            state = nullptr;
+            continue;
           }
-          auto result = ApplyActual(tx, kpi, known->second, "", actual, row.reason(), now);
-          sequence = result.ok() ? absl::StatusOr<int64_t>(result->first) : result.status();
-          break;
+          auto [it, inserted] = kpis.try_emplace(row.kpi_id());
+          if (inserted) {
+            ASSIGN_OR_RETURN(it->second.kpi, tx.FindKpi(row.kpi_id()));
+          }
+          state = &it->second;
         }
-        case v1::ROW_KIND_BASELINE: {
-          v1::Baseline baseline;
-          baseline.set_region_id(row.region_id());
-          *baseline.mutable_fiscal_year() = row.fiscal_year();
-          baseline.set_value(row.value());
-          if (row.has_numerator()) baseline.set_numerator(row.numerator());
-          if (row.has_denominator()) baseline.set_denominator(row.denominator());
-          sequence = ApplyBaseline(tx, kpi, "", baseline, row.reported_by(), now);
-          baselines.erase(kpi.id());
-          break;
+        if (!state->kpi) {
+          refuse(FieldError("kpi_id", row.kpi_id(), "is not a KPI kpi-service knows"));
+          state = nullptr;
+          continue;
         }
-        case v1::ROW_KIND_TARGET: {
-          auto result = ApplyTarget(tx, kpi, "", row.region_id(), row.fiscal_year().year(),
-                                    row.value(), row.reported_by(), row.reason(), now);
-          sequence = result.ok() ? absl::StatusOr<int64_t>(result->second) : result.status();
-          break;
+        const v1::Kpi& kpi = *state->kpi;
+        const v1::RowKind kind =
+            row.kind() == v1::ROW_KIND_UNSPECIFIED ? v1::ROW_KIND_ACTUAL : row.kind();
+        // Actuals repeated in the import are caught by ApplyActual; a target
+        // may come several times (its revisions, oldest first).
+        if (auto [it, inserted] =
+                kind == v1::ROW_KIND_BASELINE
+                    ? seen.emplace(absl::StrCat(row.kpi_id(), "|", row.region_id()), row.line())
+                    : std::make_pair(seen.end(), true);
+            !inserted) {
+          refuse(FieldError("region_id", row.region_id(),
+                            absl::StrCat("has a second baseline for KPI \"", row.kpi_id(),
+                                         "\"; the first is on line ", it->second)));
+          continue;
         }
-        default:
-          sequence =
-              FieldError("kind", absl::StrCat(row.kind()), "must be ACTUAL, BASELINE or TARGET");
+        absl::StatusOr<int64_t> sequence;
+        switch (kind) {
+          case v1::ROW_KIND_ACTUAL: {
+            // Field by field, not Clear(): the scratch message keeps its buffers.
+            actual.set_region_id(row.region_id());
+            actual.mutable_fiscal_year()->set_year(row.fiscal_year().year());
+            actual.set_value(row.value());
+            if (row.has_numerator()) {
+              actual.set_numerator(row.numerator());
+            } else {
+              actual.clear_numerator();
+            }
+            if (row.has_denominator()) {
+              actual.set_denominator(row.denominator());
+            } else {
+              actual.clear_denominator();
+            }
+            actual.set_reported_by(row.reported_by());
+            if (!state->baselines) {
+              ASSIGN_OR_RETURN(state->baselines, tx.Baselines(kpi.id()));
+            }
+            auto result = ApplyActual(tx, kpi, *state->baselines, "", actual, row.reason(), now,
+                                      change, /*refuse_repeats=*/true);
+            sequence = result.ok() ? absl::StatusOr<int64_t>(result->first) : result.status();
+            break;
+          }
+          case v1::ROW_KIND_BASELINE: {
+            v1::Baseline baseline;
+            baseline.set_region_id(row.region_id());
+            *baseline.mutable_fiscal_year() = row.fiscal_year();
+            baseline.set_value(row.value());
+            if (row.has_numerator()) baseline.set_numerator(row.numerator());
+            if (row.has_denominator()) baseline.set_denominator(row.denominator());
+            sequence = ApplyBaseline(tx, kpi, "", baseline, row.reported_by(), now);
+            state->baselines.reset();
+            break;
+          }
+          case v1::ROW_KIND_TARGET: {
+            auto result = ApplyTarget(tx, kpi, "", row.region_id(), row.fiscal_year().year(),
+                                      row.value(), row.reported_by(), row.reason(), now);
+            sequence = result.ok() ? absl::StatusOr<int64_t>(result->second) : result.status();
+            break;
+          }
+          default:
+            sequence =
+                FieldError("kind", absl::StrCat(row.kind()), "must be ACTUAL, BASELINE or TARGET");
+        }
+        if (!sequence.ok()) {
+          if (sequence.status().code() != absl::StatusCode::kInvalidArgument) {
+            return sequence.status();  // the store failed: give up
+          }
+          refuse(sequence.status());
+          continue;
+        }
+        if (*sequence > 0) {
+          published[row.kpi_id()] = *sequence;
+          response->set_last_sequence(*sequence);
+        }
+        ++applied;
       }
-      if (!sequence.ok()) {
-        if (sequence.status().code() != absl::StatusCode::kInvalidArgument) {
-          return sequence.status();  // the store failed: give up
-        }
-        refuse(sequence.status());
-        continue;
-      }
-      if (*sequence > 0) {
-        published.emplace_back(row.kpi_id(), *sequence);
-        response->set_last_sequence(*sequence);
-      }
-      ++applied;
+    }
+    if (source.Cancelled()) {
+      return absl::CancelledError("the client cancelled the import; nothing stored");
     }
     if (response->errors_size() > 0) {
       return absl::InvalidArgumentError(absl::StrCat(
-          response->errors_size(), " of ", rows.size(), " rows refused, nothing stored; line ",
+          response->errors_size(), " of ", received, " rows refused, nothing stored; line ",
           response->errors(0).line(), ": ", response->errors(0).message()));
     }
     return absl::OkStatus();
@@ -807,7 +902,7 @@ absl::Status KpiCatalog::ImportRows(const std::vector<v1::ImportRow>& rows,
     return outcome;
   }
   response->set_rows_applied(applied);
-  Published(published);
+  Published(Sequences(published.begin(), published.end()));
   return absl::OkStatus();
 }
 
@@ -953,7 +1048,10 @@ absl::Status KpiCatalog::GetHistory(const v1::GetHistoryRequest& request,
     query.fiscal_year = request.fiscal_year().year();
     while (true) {
       ASSIGN_OR_RETURN(std::vector<v1::Change> changes, tx.Changes(query));
-      for (v1::Change& change : changes) *response->add_changes() = std::move(change);
+      for (v1::Change& change : changes) {
+        LabelChange(change);
+        *response->add_changes() = std::move(change);
+      }
       if (static_cast<int>(changes.size()) < query.limit) return absl::OkStatus();
       query.from_sequence = response->changes().rbegin()->sequence() + 1;
     }
@@ -972,6 +1070,7 @@ absl::StatusOr<std::vector<v1::Change>> KpiCatalog::ReadChanges(int64_t from_seq
     ASSIGN_OR_RETURN(changes, tx.Changes(query));
     return absl::OkStatus();
   }));
+  for (v1::Change& change : changes) LabelChange(change);
   return changes;
 }
 

@@ -60,8 +60,23 @@ class KpiCatalog {
                             v1::ReviseTargetResponse* response);
   absl::Status RecordActual(const v1::RecordActualRequest& request,
                             v1::RecordActualResponse* response);
-  // Applies every row in one unit of work, or none: then INVALID_ARGUMENT
-  // and `response` lists every bad row.
+  // Where ImportRows reads its rows from, batch by batch, while it applies
+  // them; a client stream or a vector.
+  class RowSource {
+   public:
+    virtual ~RowSource() = default;
+    // Fills `batch` with the next rows and returns true, or returns false at
+    // the end. May block until rows arrive.
+    virtual bool Next(std::vector<v1::ImportRow>* batch) = 0;
+    // True when the client gave up: nothing must be stored.
+    virtual bool Cancelled() = 0;
+  };
+
+  // Applies every row of `source` in one unit of work, or none: then
+  // INVALID_ARGUMENT and `response` lists every bad row (or CANCELLED).
+  // Runs for as long as the source keeps sending: call it off the gRPC
+  // threads.
+  absl::Status ImportRows(RowSource& source, v1::ImportActualsResponse* response);
   absl::Status ImportRows(const std::vector<v1::ImportRow>& rows,
                           v1::ImportActualsResponse* response);
 

@@ -6,7 +6,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 
@@ -16,45 +18,107 @@ namespace {
 // How many changes a WatchChanges stream reads from the log at a time.
 constexpr int kWatchBatch = 256;
 
-// ImportActuals: collects every row of the client's stream, then applies
-// them all on the import queue and finishes.
-class ImportReactor : public grpc::ServerReadReactor<v1::ImportActualsRequest> {
+// ImportActuals: hands the client's batches to KpiCatalog::ImportRows on the
+// import queue as they arrive, so reading the stream and applying the rows
+// overlap. At most kMaxQueuedBatches wait; beyond that the reactor stops
+// reading until the import thread catches up.
+class ImportReactor : public grpc::ServerReadReactor<v1::ImportActualsRequest>,
+                      public KpiCatalog::RowSource {
  public:
-  ImportReactor(KpiCatalog* catalog, WorkQueue* queue, v1::ImportActualsResponse* response)
-      : catalog_(catalog), queue_(queue), response_(response) {
+  ImportReactor(KpiCatalog* catalog, WorkQueue* queue, grpc::CallbackServerContext* context,
+                v1::ImportActualsResponse* response)
+      : catalog_(catalog), queue_(queue), context_(context), response_(response) {
     StartRead(&request_);
   }
 
   void OnReadDone(bool ok) override {
-    if (ok) {
-      for (v1::ImportRow& row : *request_.mutable_rows()) rows_.push_back(std::move(row));
-      request_.Clear();
-      StartRead(&request_);
-      return;
-    }
-    // The client has sent everything (or gone away; then Finish is harmless).
-    queue_->Schedule([this] {
-      const absl::Status status = catalog_->ImportRows(rows_, response_);
-      rows_.clear();
-      rows_.shrink_to_fit();
-      if (status.ok() || response_->errors().empty()) {
-        Finish(ToGrpcStatus(status));
-        return;
+    bool read_more = false;
+    bool schedule = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (first_ == absl::InfinitePast()) first_ = absl::Now();
+      if (ok) {
+        batches_.emplace_back(std::make_move_iterator(request_.mutable_rows()->begin()),
+                              std::make_move_iterator(request_.mutable_rows()->end()));
+        request_.Clear();
+        read_more = batches_.size() < kMaxQueuedBatches;
+        paused_ = !read_more;
+      } else {
+        ended_ = true;  // every row sent, or the client went away (Cancelled says which)
       }
-      // Every bad row travels in the status details (see kpi.proto).
-      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(status.message()),
-                          response_->SerializeAsString()));
-    });
+      schedule = !scheduled_;
+      scheduled_ = true;
+    }
+    if (read_more) StartRead(&request_);
+    if (schedule) queue_->Schedule([this] { Apply(); });
   }
 
   void OnDone() override { delete this; }
 
+  // RowSource, on the import thread.
+  bool Next(std::vector<v1::ImportRow>* batch) override {
+    bool resume = false;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(this, &ImportReactor::ReadyLocked));
+      if (batches_.empty()) return false;
+      *batch = std::move(batches_.front());
+      batches_.pop_front();
+      rows_ += static_cast<int64_t>(batch->size());
+      resume = paused_ && batches_.size() <= kMaxQueuedBatches / 2;
+      if (resume) paused_ = false;
+    }
+    if (resume) StartRead(&request_);
+    return true;
+  }
+
+  bool Cancelled() override { return context_->IsCancelled(); }
+
  private:
+  static constexpr size_t kMaxQueuedBatches = 64;
+
+  bool ReadyLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return ended_ || !batches_.empty();
+  }
+
+  void Apply() {
+    const absl::Time start = absl::Now();
+    const absl::Status status = catalog_->ImportRows(*this, response_);
+    absl::Time first;
+    int64_t rows;
+    {
+      absl::MutexLock lock(&mu_);
+      first = first_;
+      rows = rows_;
+    }
+    LogInfo("import", {{"rows", absl::StrCat(rows)},
+                       {"applied", absl::StrCat(response_->rows_applied())},
+                       {"refused", absl::StrCat(response_->errors_size())},
+                       {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - first))},
+                       {"waited_s", absl::StrCat(absl::ToDoubleSeconds(start - first))},
+                       {"status", std::string(absl::StatusCodeToString(status.code()))}});
+    if (status.ok() || response_->errors().empty()) {
+      Finish(ToGrpcStatus(status));
+      return;
+    }
+    // Every bad row travels in the status details (see kpi.proto).
+    Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(status.message()),
+                        response_->SerializeAsString()));
+  }
+
   KpiCatalog* catalog_;
   WorkQueue* queue_;
+  grpc::CallbackServerContext* context_;
   v1::ImportActualsResponse* response_;
-  v1::ImportActualsRequest request_;
-  std::vector<v1::ImportRow> rows_;
+  v1::ImportActualsRequest request_;  // one read outstanding at a time
+
+  absl::Mutex mu_;
+  std::deque<std::vector<v1::ImportRow>> batches_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
+  bool paused_ ABSL_GUARDED_BY(mu_) = false;
+  bool scheduled_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t rows_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time first_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 // WatchChanges: sends the log from a sequence on, then waits on the feed.
@@ -198,7 +262,7 @@ SUISHIN_KPI_UNARY(GetHistory)
 
 grpc::ServerReadReactor<v1::ImportActualsRequest>* KpiServiceImpl::ImportActuals(
     grpc::CallbackServerContext* context, v1::ImportActualsResponse* response) {
-  return new ImportReactor(catalog_, imports_.get(), response);
+  return new ImportReactor(catalog_, imports_.get(), context, response);
 }
 
 grpc::ServerWriteReactor<v1::WatchChangesResponse>* KpiServiceImpl::WatchChanges(

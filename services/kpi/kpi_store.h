@@ -70,11 +70,15 @@ class KpiTransaction {
                                                           absl::string_view region_id) = 0;
   // Adds an actual, or replaces the one for the same KPI, region and year.
   virtual absl::Status PutActual(const v1::Actual& actual) = 0;
+  // Adds an actual if there is none for its KPI, region and year: true when
+  // added, false (storing nothing) when one is there.
+  virtual absl::StatusOr<bool> InsertActualIfAbsent(const v1::Actual& actual) = 0;
 
   // ---- The change log ----
-  // Appends `change` (its sequence is ignored) and returns the sequence it
-  // got: the next after the last, without gaps.
-  virtual absl::StatusOr<int64_t> AppendChange(const v1::Change& change) = 0;
+  // Appends `change` (its sequence must be unset) and returns the sequence
+  // it got: the next after the last, without gaps. `change` is borrowed
+  // while it is written and left as it was.
+  virtual absl::StatusOr<int64_t> AppendChange(v1::Change& change) = 0;
   // Changes matching `query`, in sequence order.
   virtual absl::StatusOr<std::vector<v1::Change>> Changes(const ChangeQuery& query) = 0;
   // The last sequence of each KPI: its cache generation.

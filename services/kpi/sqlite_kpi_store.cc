@@ -44,15 +44,18 @@ CREATE TABLE actuals (
   reported_by TEXT NOT NULL,
   report_time_us INTEGER NOT NULL,
   PRIMARY KEY (kpi_id, region_id, fiscal_year)
-);
+) WITHOUT ROWID;
+-- The log is read by sequence (WatchChanges) far more than by KPI
+-- (GetHistory), and written on every change: no second index to keep up.
+-- Rows are never deleted, so the plain rowid is gapless and increasing
+-- (AUTOINCREMENT would cost a write to sqlite_sequence per change).
 CREATE TABLE changes (
-  sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+  sequence INTEGER PRIMARY KEY,
   kpi_id TEXT NOT NULL,
   region_id TEXT NOT NULL,
   fiscal_year INTEGER NOT NULL,
   data BLOB NOT NULL
 );
-CREATE INDEX changes_by_kpi ON changes (kpi_id, region_id, fiscal_year, sequence);
 )sql"},
   };
   return *migrations;
@@ -140,10 +143,11 @@ class SqliteTransaction : public KpiTransaction {
   absl::StatusOr<std::optional<v1::Actual>> FindActual(absl::string_view kpi_id,
                                                        absl::string_view region_id,
                                                        int fiscal_year) override {
-    ASSIGN_OR_RETURN(Statement * statement,
-                     db_.Cached(absl::StrCat(kActualColumns,
-                                             " WHERE kpi_id = ?1 AND region_id = ?2 "
-                                             "AND fiscal_year = ?3")));
+    ASSIGN_OR_RETURN(
+        Statement * statement,
+        db_.Cached("SELECT kpi_id, region_id, fiscal_year, value, numerator, denominator, "
+                   "reported_by, report_time_us FROM actuals "
+                   "WHERE kpi_id = ?1 AND region_id = ?2 AND fiscal_year = ?3"));
     statement->BindText(1, kpi_id).BindText(2, region_id).BindInt(3, fiscal_year);
     ASSIGN_OR_RETURN(bool row, statement->Step());
     if (!row) return std::optional<v1::Actual>();
@@ -152,10 +156,12 @@ class SqliteTransaction : public KpiTransaction {
 
   absl::StatusOr<std::vector<v1::Actual>> Actuals(absl::string_view kpi_id,
                                                   absl::string_view region_id) override {
-    ASSIGN_OR_RETURN(Statement * statement,
-                     db_.Cached(absl::StrCat(kActualColumns,
-                                             " WHERE kpi_id = ?1 AND (?2 = '' OR region_id = ?2) "
-                                             "ORDER BY region_id, fiscal_year")));
+    ASSIGN_OR_RETURN(
+        Statement * statement,
+        db_.Cached("SELECT kpi_id, region_id, fiscal_year, value, numerator, denominator, "
+                   "reported_by, report_time_us FROM actuals "
+                   "WHERE kpi_id = ?1 AND (?2 = '' OR region_id = ?2) "
+                   "ORDER BY region_id, fiscal_year"));
     statement->BindText(1, kpi_id).BindText(2, region_id);
     std::vector<v1::Actual> out;
     while (true) {
@@ -163,6 +169,16 @@ class SqliteTransaction : public KpiTransaction {
       if (!row) return out;
       out.push_back(ReadActual(*statement));
     }
+  }
+
+  absl::StatusOr<bool> InsertActualIfAbsent(const v1::Actual& actual) override {
+    ASSIGN_OR_RETURN(Statement * statement,
+                     CachedHere(insert_actual_,
+                                "INSERT INTO actuals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                                "ON CONFLICT (kpi_id, region_id, fiscal_year) DO NOTHING"));
+    BindActual(*statement, actual);
+    RETURN_IF_ERROR(statement->Run());
+    return sqlite3_changes(db_.handle()) == 1;
   }
 
   absl::Status PutActual(const v1::Actual& actual) override {
@@ -173,34 +189,41 @@ class SqliteTransaction : public KpiTransaction {
                    "value = excluded.value, numerator = excluded.numerator, "
                    "denominator = excluded.denominator, reported_by = excluded.reported_by, "
                    "report_time_us = excluded.report_time_us"));
-    statement->BindText(1, actual.kpi_id())
-        .BindText(2, actual.region_id())
-        .BindInt(3, actual.fiscal_year().year())
-        .BindDouble(4, actual.value());
-    BindOptional(*statement, 5, actual.has_numerator(), actual.numerator());
-    BindOptional(*statement, 6, actual.has_denominator(), actual.denominator());
-    statement->BindText(7, actual.reported_by())
-        .BindInt(8, absl::ToUnixMicros(FromProtoTimestamp(actual.report_time())));
+    BindActual(*statement, actual);
     return statement->Run();
   }
 
-  absl::StatusOr<int64_t> AppendChange(const v1::Change& change) override {
+  absl::StatusOr<int64_t> AppendChange(v1::Change& change) override {
     ASSIGN_OR_RETURN(Statement * statement,
-                     db_.Cached("INSERT INTO changes (kpi_id, region_id, fiscal_year, data) "
+                     CachedHere(append_change_,
+                                "INSERT INTO changes (kpi_id, region_id, fiscal_year, data) "
                                 "VALUES (?1, ?2, ?3, ?4)"));
-    v1::Change stored = change;
-    stored.clear_sequence();
+    // The sequence is the row's key, and KPI, region and year are columns:
+    // the stored message holds the rest. They are moved out (no copy) while
+    // it is serialized, then put back.
+    if (change.sequence() != 0) return absl::InternalError("a new change has no sequence yet");
+    kpi_id_.clear();
+    region_id_.clear();
+    change.mutable_kpi_id()->swap(kpi_id_);
+    change.mutable_region_id()->swap(region_id_);
+    const int year = change.fiscal_year().year();
+    common::v1::FiscalYear* fiscal_year = change.release_fiscal_year();
+    change.SerializeToString(&buffer_);
+    change.set_allocated_fiscal_year(fiscal_year);
+    change.mutable_kpi_id()->swap(kpi_id_);
+    change.mutable_region_id()->swap(region_id_);
     statement->BindText(1, change.kpi_id())
         .BindText(2, change.region_id())
-        .BindInt(3, change.fiscal_year().year())
-        .BindBlob(4, stored.SerializeAsString());
+        .BindInt(3, year)
+        .BindBlob(4, buffer_);
     RETURN_IF_ERROR(statement->Run());
     return sqlite3_last_insert_rowid(db_.handle());
   }
 
   absl::StatusOr<std::vector<v1::Change>> Changes(const ChangeQuery& query) override {
     ASSIGN_OR_RETURN(Statement * statement,
-                     db_.Cached("SELECT sequence, data FROM changes WHERE sequence >= ?1 "
+                     db_.Cached("SELECT sequence, data, kpi_id, region_id, fiscal_year "
+                                "FROM changes WHERE sequence >= ?1 "
                                 "AND (?2 = '' OR kpi_id = ?2) AND (?3 = '' OR region_id = ?3) "
                                 "AND (?4 = 0 OR fiscal_year = ?4) ORDER BY sequence LIMIT ?5"));
     statement->BindInt(1, query.from_sequence)
@@ -214,6 +237,11 @@ class SqliteTransaction : public KpiTransaction {
       if (!row) return out;
       ASSIGN_OR_RETURN(v1::Change change, Parse<v1::Change>(statement->ColumnBlob(1), "changes"));
       change.set_sequence(statement->ColumnInt(0));
+      change.set_kpi_id(statement->ColumnText(2));
+      change.set_region_id(statement->ColumnText(3));
+      if (const int64_t year = statement->ColumnInt(4); year != 0) {
+        change.mutable_fiscal_year()->set_year(static_cast<int32_t>(year));
+      }
       out.push_back(std::move(change));
     }
   }
@@ -230,9 +258,16 @@ class SqliteTransaction : public KpiTransaction {
   }
 
  private:
-  static constexpr absl::string_view kActualColumns =
-      "SELECT kpi_id, region_id, fiscal_year, value, numerator, denominator, reported_by, "
-      "report_time_us FROM actuals";
+  static void BindActual(Statement& statement, const v1::Actual& actual) {
+    statement.BindText(1, actual.kpi_id())
+        .BindText(2, actual.region_id())
+        .BindInt(3, actual.fiscal_year().year())
+        .BindDouble(4, actual.value());
+    BindOptional(statement, 5, actual.has_numerator(), actual.numerator());
+    BindOptional(statement, 6, actual.has_denominator(), actual.denominator());
+    statement.BindText(7, actual.reported_by())
+        .BindInt(8, absl::ToUnixMicros(FromProtoTimestamp(actual.report_time())));
+  }
 
   static v1::Actual ReadActual(const Statement& statement) {
     v1::Actual actual;
@@ -269,6 +304,22 @@ class SqliteTransaction : public KpiTransaction {
   }
 
   Database& db_;
+  // Statements of the hot paths, looked up once per unit of work.
+  absl::StatusOr<Statement*> CachedHere(Statement*& slot, absl::string_view sql) {
+    if (slot == nullptr) {
+      ASSIGN_OR_RETURN(slot, db_.Cached(sql));
+    } else {
+      slot->Reset();
+    }
+    return slot;
+  }
+
+  Statement* append_change_ = nullptr;
+  Statement* insert_actual_ = nullptr;
+  // Reused to serialize changes without allocating per row.
+  std::string buffer_;
+  std::string kpi_id_;
+  std::string region_id_;
 };
 
 }  // namespace

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <sstream>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "tools/suishinctl/views.h"
@@ -71,6 +73,55 @@ TEST(RunCommandTest, InitiativesNeedsAProject) {
   const absl::Status status = RunCommand(Environment{}, "initiatives", Arguments{});
   EXPECT_EQ(ExitCode(status), 2) << status;
   EXPECT_TRUE(absl::StrContains(status.message(), "--project")) << status;
+}
+
+// The KPI commands check their flags before any call: an Environment without
+// stubs is enough.
+struct FlagCase {
+  std::string command;
+  std::map<std::string, std::string> flags;
+  std::string message_part;
+};
+
+TEST(RunCommandTest, KpiCommandsRefuseBadFlagsAsUsageErrors) {
+  const std::map<std::string, std::string> value = {
+      {"kpi", "kodomoen"}, {"region", "soya"}, {"year", "R元"}, {"value", "4"}};
+  auto with = [&](std::map<std::string, std::string> flags, const std::string& name,
+                  const std::string& text) {
+    flags[name] = text;
+    return flags;
+  };
+  const FlagCase cases[] = {
+      {"record", {}, "--kpi is required"},
+      {"record", {{"kpi", "kodomoen"}}, "--region is required"},
+      {"record", {{"kpi", "kodomoen"}, {"region", "soya"}}, "--year is required"},
+      {"record", with(value, "value", ""), "--value is required"},
+      {"record", with(value, "year", "H35"), "--year: "},
+      {"record", with(value, "value", "abc"), "--value: \"abc\" is not a number"},
+      {"record", with(value, "numerator", "1"), "--numerator and --denominator"},
+      {"baseline", with(value, "year", "S60"), "--year: "},
+      {"target", with(value, "value", "1,000"), "--value: "},
+      {"progress", {{"kpi", "kodomoen"}}, "--region is required"},
+      {"progress", {{"kpi", "kodomoen"}, {"region", "soya"}, {"as_of", "R元x"}}, "--as-of: "},
+      {"table", {{"project", "dohoku-anzen-anshin"}}, "--year is required"},
+      {"table", {{"year", "R元"}}, "--project is required"},
+      {"history", {}, "--kpi is required"},
+      {"history", {{"kpi", "kodomoen"}, {"year", "平成99年度"}}, "--year: "},
+      {"watch", {{"from", "-1"}}, "--from: -1 is negative"},
+      {"watch", {{"from", "x"}}, "--from: \"x\" is not a whole number"},
+      {"kpis", {{"year", "R2"}}, "--year is not a flag of kpis"},
+      {"progress",
+       {{"kpi", "kodomoen"}, {"region", "soya"}, {"year", "R2"}},
+       "--year is not a flag of progress"},
+  };
+  for (const FlagCase& c : cases) {
+    Arguments args;
+    args.flags = c.flags;
+    const absl::Status status = RunCommand(Environment{}, c.command, args);
+    EXPECT_EQ(ExitCode(status), 2) << c.command << ": " << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), c.message_part))
+        << c.command << ": " << status << "\nexpected: " << c.message_part;
+  }
 }
 
 TEST(UsageTextTest, ListsEveryCommand) {

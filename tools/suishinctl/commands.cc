@@ -1,6 +1,7 @@
 #include "tools/suishinctl/commands.h"
 
 #include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 
 #include <memory>
 #include <utility>
@@ -16,6 +17,8 @@
 #include "common/proto_util.h"
 #include "common/status_macros.h"
 #include "suishin/dataset/v1/dataset.pb.h"
+#include "tools/suishinctl/command_util.h"
+#include "tools/suishinctl/kpi_views.h"
 #include "tools/suishinctl/terminal_table.h"
 #include "tools/suishinctl/views.h"
 
@@ -32,63 +35,21 @@ constexpr absl::string_view kUsagePayload = "type.suishin.dev/suishinctl.UsageEr
 // Results per list call; plan-service allows up to 1000.
 constexpr int kPageSize = 500;
 
-// Makes one call with a fresh deadline and returns its status as absl::Status.
-template <typename Call>
-absl::Status Invoke(const Environment& env, Call call) {
-  std::unique_ptr<grpc::ClientContext> context = NewClientContext(env.timeout);
-  return FromGrpcStatus(call(context.get()));
-}
-
-// Calls a PlanService List method page after page until the last one and
-// returns every item. Each page is a call with its own deadline.
-template <typename Item, typename Request, typename Response>
-absl::StatusOr<std::vector<Item>> ListAll(
-    const Environment& env, Request request,
-    grpc::Status (PlanService::StubInterface::*method)(grpc::ClientContext*, const Request&,
-                                                       Response*),
-    google::protobuf::RepeatedPtrField<Item>* (Response::*items)()) {
-  std::vector<Item> all;
-  request.set_page_size(kPageSize);
-  do {
-    Response response;
-    RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
-      return (env.plan->*method)(context, request, &response);
-    }));
-    for (Item& item : *(response.*items)()) all.push_back(std::move(item));
-    if (!response.next_page_token().empty() && response.next_page_token() == request.page_token()) {
-      return absl::InternalError("plan-service returned the same page token twice");
-    }
-    request.set_page_token(response.next_page_token());
-  } while (!request.page_token().empty());
-  return all;
-}
-
 absl::StatusOr<std::vector<plan::v1::Region>> ListAllRegions(const Environment& env,
                                                              const std::string& root_id) {
   plan::v1::ListRegionsRequest request;
   request.set_root_id(root_id);
-  return ListAll(env, request, &PlanService::StubInterface::ListRegions,
+  return ListAll(env, env.plan, request, kPageSize, &PlanService::StubInterface::ListRegions,
                  &plan::v1::ListRegionsResponse::mutable_regions);
 }
 
 absl::StatusOr<std::vector<plan::v1::Initiative>> ListAllInitiatives(
     const Environment& env, const plan::v1::ListInitiativesRequest& request) {
-  return ListAll(env, request, &PlanService::StubInterface::ListInitiatives,
+  return ListAll(env, env.plan, request, kPageSize, &PlanService::StubInterface::ListInitiatives,
                  &plan::v1::ListInitiativesResponse::mutable_initiatives);
 }
 
-std::string FlagValue(const Arguments& args, absl::string_view name) {
-  const auto it = args.flags.find(std::string(name));
-  return it == args.flags.end() ? "" : it->second;
-}
-
 std::string Synopsis(const CommandSpec& spec) { return absl::StrCat("suishinctl ", spec.synopsis); }
-
-void PrintJson(const Environment& env, const google::protobuf::Message& message) {
-  const std::string json = ToJson(message);
-  *env.out << json;
-  if (json.empty() || json.back() != '\n') *env.out << "\n";
-}
 
 }  // namespace
 
@@ -96,7 +57,8 @@ const std::vector<CommandSpec>& AllCommands() {
   static const auto* const kCommands = new std::vector<CommandSpec>{
       {"import",
        "import FILE",
-       "load a dataset file (suishin.dataset.v1.Dataset in protobuf JSON) into plan-service",
+       "load a dataset file (suishin.dataset.v1.Dataset in protobuf JSON): the plan into "
+       "plan-service, the KPIs with their baselines, targets and actuals into kpi-service",
        {},
        1,
        1,
@@ -131,6 +93,69 @@ const std::vector<CommandSpec>& AllCommands() {
        0,
        0,
        &RunInitiatives},
+      {"kpis",
+       "kpis [--project ID]",
+       "KPIs, optionally of one project: id, name, unit, kind, aggregation, progress method, "
+       "regions",
+       {"project"},
+       0,
+       0,
+       &RunKpis},
+      {"record",
+       "record --kpi ID --region ID --year Y --value V [--numerator N --denominator D] "
+       "[--by NAME] [--reason TEXT]",
+       "record a fiscal year's actual (実績); recording a year again is a correction, the old "
+       "value kept in the history",
+       {"kpi", "region", "year", "value", "numerator", "denominator", "by", "reason"},
+       0,
+       0,
+       &RunRecord},
+      {"baseline",
+       "baseline --kpi ID --region ID --year Y --value V [--numerator N --denominator D] "
+       "[--by NAME]",
+       "set the baseline (基準) of a KPI in a region",
+       {"kpi", "region", "year", "value", "numerator", "denominator", "by"},
+       0,
+       0,
+       &RunBaseline},
+      {"target",
+       "target --kpi ID --region ID --year Y --value V [--reason TEXT] [--by NAME]",
+       "set or revise the target (目標) of a KPI in a region; earlier targets are kept "
+       "(見直し前…)",
+       {"kpi", "region", "year", "value", "reason", "by"},
+       0,
+       0,
+       &RunTarget},
+      {"progress",
+       "progress --kpi ID --region ID [--as-of Y]",
+       "a KPI's progress in a region: baseline, target, then per year 実績, 進捗率, 想定 "
+       "(expected), 差 (pace gap) and 状態",
+       {"kpi", "region", "as_of"},
+       0,
+       0,
+       &RunProgress},
+      {"table",
+       "table --project ID --year Y",
+       "a project's 【ＫＰＩの状況】 as of year Y: regions down, years across, actuals and 進捗率",
+       {"project", "year"},
+       0,
+       0,
+       &RunTable},
+      {"history",
+       "history --kpi ID [--region ID] [--year Y]",
+       "every change to a KPI's values: old → new, when, who and why",
+       {"kpi", "region", "year"},
+       0,
+       0,
+       &RunHistory},
+      {"watch",
+       "watch [--from N] [--kpi ID]",
+       "print the change log from sequence N (default 1: all of it), then each change as "
+       "kpi-service accepts it, one line each, until Ctrl-C; with --json one JSON object per line",
+       {"from", "kpi"},
+       0,
+       0,
+       &RunWatch},
       {"health",
        "health",
        "grpc.health.v1 check of plan-, kpi- and notification-service; exit 1 unless all serve",
@@ -175,7 +200,8 @@ std::string UsageText() {
       "  --notification_address=HOST:PORT  notification-service (default 127.0.0.1:50063)\n"
       "  --timeout_ms=N                    deadline of each call (default 5000)\n"
       "  --json                            print responses in the protobuf JSON mapping\n"
-      "\nLong text is wrapped to $COLUMNS display columns (default 100).\n"
+      "\nFiscal years (Y) in any usual form: 2019, FY2019, R元, R1, 令和元年度, H31, Ｒ２.\n"
+      "Long text is wrapped to $COLUMNS display columns (default 100).\n"
       "Exit status: 0 success, 1 a call failed, 2 bad usage.\n");
   return out;
 }
@@ -190,8 +216,8 @@ absl::Status RunCommand(const Environment& env, absl::string_view name, const Ar
     bool accepted = false;
     for (absl::string_view allowed : spec->flags) accepted = accepted || allowed == flag;
     if (!accepted) {
-      return UsageError(
-          absl::StrCat("--", flag, " is not a flag of ", spec->name, "; usage: ", Synopsis(*spec)));
+      return UsageError(absl::StrCat(FlagName(flag), " is not a flag of ", spec->name,
+                                     "; usage: ", Synopsis(*spec)));
     }
   }
   const int n = static_cast<int>(args.positional.size());
@@ -250,20 +276,40 @@ absl::Status RunImport(const Environment& env, const Arguments& args) {
   RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
     return env.plan->ImportPlan(context, request, &response);
   }));
-
-  // TODO: send the KPI part to kpi-service once it has an import for it.
-  const std::string kpi_note =
-      absl::StrCat("kpi: the file's KPI part has ", dataset.kpi().kpis_size(),
-                   dataset.kpi().kpis_size() == 1 ? " KPI" : " KPIs",
-                   " and is not imported yet (kpi-service import comes later)\n");
-  if (env.json) {
-    PrintJson(env, response);
-    *env.err << kpi_note;  // Keeps standard output one JSON document.
-    return absl::OkStatus();
+  if (!env.json) {
+    *env.out << "plan: " << path;
+    if (!dataset.source().empty()) *env.out << " (" << dataset.source() << ")";
+    *env.out << "\n" << FormatImportCounts(response) << "\n";
+    env.out->flush();
   }
-  *env.out << "plan: " << path;
-  if (!dataset.source().empty()) *env.out << " (" << dataset.source() << ")";
-  *env.out << "\n" << FormatImportCounts(response) << kpi_note;
+
+  std::vector<KpiImportResult> results;
+  const absl::Status status = ImportKpis(env, dataset.kpi(), &results);
+  if (!env.json) {
+    // Also after a failure: what was done before it.
+    if (!results.empty() || status.ok()) *env.out << FormatKpiImport(results);
+    return status;
+  }
+  if (!status.ok()) return status;  // JSON output only for a complete import.
+  // {"plan": ImportPlanResponse, "kpi": {"kpis": [{id, name, result, rows, rowsApplied}]}}
+  google::protobuf::Struct json;
+  auto& fields = *json.mutable_fields();
+  if (!google::protobuf::util::JsonStringToMessage(ToJson(response),
+                                                   fields["plan"].mutable_struct_value())
+           .ok()) {
+    return absl::InternalError("cannot convert the ImportPlan response to JSON");
+  }
+  auto* kpis =
+      (*fields["kpi"].mutable_struct_value()->mutable_fields())["kpis"].mutable_list_value();
+  for (const KpiImportResult& result : results) {
+    auto& entry = *kpis->add_values()->mutable_struct_value()->mutable_fields();
+    entry["id"].set_string_value(result.kpi_id);
+    entry["name"].set_string_value(result.name);
+    entry["result"].set_string_value(result.created ? "created" : "present");
+    entry["rows"].set_number_value(static_cast<double>(result.rows));
+    entry["rowsApplied"].set_number_value(static_cast<double>(result.rows_applied));
+  }
+  PrintJson(env, json);
   return absl::OkStatus();
 }
 
@@ -283,9 +329,10 @@ absl::Status RunRegions(const Environment& env, const Arguments& args) {
 absl::Status RunProjects(const Environment& env, const Arguments& args) {
   plan::v1::ListProjectsRequest request;
   request.set_area_id(FlagValue(args, "area"));
-  ASSIGN_OR_RETURN(std::vector<plan::v1::Project> projects,
-                   ListAll(env, request, &PlanService::StubInterface::ListProjects,
-                           &plan::v1::ListProjectsResponse::mutable_projects));
+  ASSIGN_OR_RETURN(
+      std::vector<plan::v1::Project> projects,
+      ListAll(env, env.plan, request, kPageSize, &PlanService::StubInterface::ListProjects,
+              &plan::v1::ListProjectsResponse::mutable_projects));
   if (env.json) {
     plan::v1::ListProjectsResponse all;
     for (auto& project : projects) *all.add_projects() = std::move(project);

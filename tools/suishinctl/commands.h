@@ -30,6 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "suishin/kpi/v1/kpi.grpc.pb.h"
 #include "suishin/plan/v1/plan.grpc.pb.h"
 
 namespace suishin::ctl {
@@ -44,6 +45,7 @@ struct HealthTarget {
 // What commands call and print to. The stubs are not owned.
 struct Environment {
   plan::v1::PlanService::StubInterface* plan = nullptr;
+  kpi::v1::KpiService::StubInterface* kpi = nullptr;
   std::vector<HealthTarget> health;
   // Deadline of every call, from its start.
   absl::Duration timeout = absl::Seconds(5);
@@ -51,6 +53,11 @@ struct Environment {
   bool json = false;
   // Terminal width in display columns, for wrapping.
   int width = 100;
+  // Show progress of long operations (import) on `err`: set when standard
+  // error is a terminal.
+  bool progress = false;
+  // Times are printed in this zone.
+  absl::TimeZone time_zone = absl::LocalTimeZone();
   std::ostream* out = &std::cout;
   std::ostream* err = &std::cerr;
 };
@@ -108,12 +115,43 @@ absl::StatusOr<plan::v1::InitiativeStage> ParseStage(absl::string_view text);
 
 // The commands, normally called through RunCommand, which has checked the
 // number of words and which flags are present; each checks the flag values
-// (a year, a stage) itself.
+// (a year, a number, a stage) itself: a missing required flag or a malformed
+// value is a usage error naming the flag.
+//
+// import FILE: the plan part with ImportPlan, then the KPI part: for each
+// KPI, CreateKpi and one ImportActuals stream of its RowsOf rows. A KPI that
+// already exists (ALREADY_EXISTS, and GetKpi finds it with the file's
+// definition) is reported as already present and its rows are not sent
+// again, so importing the same file twice changes nothing (identical actuals
+// would be no-ops, but target rows would add revisions). An existing KPI
+// whose definition differs from the file's is an ALREADY_EXISTS error
+// naming the field. When ImportActuals refuses rows, every bad row is
+// printed on env.err before the error is returned.
 absl::Status RunImport(const Environment& env, const Arguments& args);
 absl::Status RunRegions(const Environment& env, const Arguments& args);
 absl::Status RunProjects(const Environment& env, const Arguments& args);
 absl::Status RunProject(const Environment& env, const Arguments& args);
 absl::Status RunInitiatives(const Environment& env, const Arguments& args);
+// kpis [--project ID]: ListKpis, every page.
+absl::Status RunKpis(const Environment& env, const Arguments& args);
+// record --kpi ID --region ID --year Y --value V [--numerator N --denominator D]
+// [--by NAME] [--reason TEXT]: RecordActual.
+absl::Status RunRecord(const Environment& env, const Arguments& args);
+// baseline --kpi ID --region ID --year Y --value V [--numerator N --denominator D]
+// [--by NAME]: SetBaseline.
+absl::Status RunBaseline(const Environment& env, const Arguments& args);
+// target --kpi ID --region ID --year Y --value V [--reason TEXT] [--by NAME]: ReviseTarget.
+absl::Status RunTarget(const Environment& env, const Arguments& args);
+// progress --kpi ID --region ID [--as-of Y]: GetProgress.
+absl::Status RunProgress(const Environment& env, const Arguments& args);
+// table --project ID --year Y: GetKpiTable as 【ＫＰＩの状況】.
+absl::Status RunTable(const Environment& env, const Arguments& args);
+// history --kpi ID [--region ID] [--year Y]: GetHistory.
+absl::Status RunHistory(const Environment& env, const Arguments& args);
+// watch [--from N] [--kpi ID]: WatchChanges, one line (or with env.json one
+// JSON object) per change as it arrives, until interrupted or the stream
+// ends; the error then says from which sequence to resume.
+absl::Status RunWatch(const Environment& env, const Arguments& args);
 absl::Status RunHealth(const Environment& env, const Arguments& args);
 absl::Status RunHelp(const Environment& env, const Arguments& args);
 

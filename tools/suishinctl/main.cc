@@ -1,5 +1,8 @@
 // suishinctl: the command-line client. Flags, channels, dispatch; the
 // commands themselves are in commands.cc.
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -27,19 +30,52 @@ ABSL_FLAG(int, timeout_ms, 5000, "deadline of each call, in milliseconds");
 ABSL_FLAG(bool, json, false, "print responses in the protobuf JSON mapping instead of tables");
 
 // Command flags: only read when given on the command line (not from the
-// environment), and only accepted by the commands that list them.
+// environment), and only accepted by the commands that list them. A '-' in a
+// flag's name is read as '_' (--as-of is --as_of).
 ABSL_FLAG(std::string, root, "", "regions: only the subtree under this region id");
 ABSL_FLAG(std::string, area, "", "projects: only projects of this cooperation area id");
-ABSL_FLAG(std::string, project, "", "initiatives: the project id (required)");
-ABSL_FLAG(std::string, year, "", "initiatives: fiscal year (2020, R2, 令和２年度…)");
+ABSL_FLAG(std::string, project, "", "initiatives, table: the project id; kpis: only its KPIs");
+ABSL_FLAG(std::string, year, "",
+          "initiatives, record, baseline, target, history: fiscal year (2020, R2, 令和２年度…); "
+          "table: the year the table is as of");
 ABSL_FLAG(std::string, stage, "", "initiatives: achievement, current, next or challenge");
-ABSL_FLAG(std::string, region, "", "initiatives: only those tagged with this region id");
+ABSL_FLAG(std::string, region, "",
+          "initiatives: only those tagged with this region id; record, baseline, target, "
+          "progress, history: the region id");
 ABSL_FLAG(std::string, body, "", "initiatives: only those of this responsible body (振興局)");
 ABSL_FLAG(std::string, pillar, "", "initiatives: only those under this pillar id");
+ABSL_FLAG(std::string, kpi, "", "record, baseline, target, progress, history, watch: the KPI id");
+ABSL_FLAG(std::string, value, "", "record, baseline, target: the value");
+ABSL_FLAG(std::string, numerator, "", "record, baseline: the numerator behind a rate");
+ABSL_FLAG(std::string, denominator, "", "record, baseline: the denominator behind a rate");
+ABSL_FLAG(std::string, by, "", "record, baseline, target: who reports it (上川総合振興局)");
+ABSL_FLAG(std::string, reason, "", "record, target: why (a correction, a 見直し)");
+ABSL_FLAG(std::string, as_of, "", "progress: up to and including this fiscal year");
+ABSL_FLAG(std::string, from, "", "watch: the first change sequence to print (default 1)");
 
 namespace {
 
 constexpr int kDefaultWidth = 100;
+
+// The command line with '-' in flag names read as '_' ("--as-of=R元" →
+// "--as_of=R元"). Only words that then name a flag change, so a value such as
+// "--reason" "a-b" is left alone. Stops at "--".
+std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (size_t i = 1; i < args.size(); ++i) {
+    std::string& arg = args[i];
+    if (arg == "--") break;
+    if (arg.size() < 2 || arg[0] != '-') continue;
+    const size_t start = arg[1] == '-' ? 2 : 1;
+    const size_t end = std::min(arg.find('='), arg.size());
+    if (end <= start) continue;
+    std::string name = arg.substr(start, end - start);
+    if (name.find('-') == std::string::npos) continue;
+    std::replace(name.begin(), name.end(), '-', '_');
+    if (absl::FindCommandLineFlag(name) != nullptr) arg.replace(start, end - start, name);
+  }
+  return args;
+}
 
 // Exits with status 2 after one line on standard error.
 [[noreturn]] void UsageExit(absl::string_view command, absl::string_view message) {
@@ -91,7 +127,14 @@ int TerminalWidth() {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int raw_argc, char** raw_argv) {
+  std::vector<std::string> normalized = NormalizeFlagNames(raw_argc, raw_argv);
+  std::vector<char*> arg_pointers;
+  for (std::string& arg : normalized) arg_pointers.push_back(arg.data());
+  arg_pointers.push_back(nullptr);
+  const int argc = raw_argc;
+  char** argv = arg_pointers.data();
+
   const std::set<std::string> given = FlagsOnCommandLine(argc, argv);
   const std::vector<char*> words =
       suishin::InitFlags(argc, argv, "suishinctl COMMAND [args] [--flags]; see 'suishinctl help'");
@@ -134,18 +177,21 @@ int main(int argc, char** argv) {
   auto kpi_channel = suishin::MakeChannel(kpi_address);
   auto notification_channel = suishin::MakeChannel(notification_address);
   auto plan_stub = suishin::plan::v1::PlanService::NewStub(plan_channel);
+  auto kpi_stub = suishin::kpi::v1::KpiService::NewStub(kpi_channel);
   auto plan_health = grpc::health::v1::Health::NewStub(plan_channel);
   auto kpi_health = grpc::health::v1::Health::NewStub(kpi_channel);
   auto notification_health = grpc::health::v1::Health::NewStub(notification_channel);
 
   suishin::ctl::Environment env;
   env.plan = plan_stub.get();
+  env.kpi = kpi_stub.get();
   env.health = {{"plan-service", plan_address, plan_health.get()},
                 {"kpi-service", kpi_address, kpi_health.get()},
                 {"notification-service", notification_address, notification_health.get()}};
   env.timeout = absl::Milliseconds(timeout_ms);
   env.json = absl::GetFlag(FLAGS_json);
   env.width = TerminalWidth();
+  env.progress = isatty(STDERR_FILENO) == 1;
 
   const absl::Status status = suishin::ctl::RunCommand(env, command, args);
   std::cout.flush();

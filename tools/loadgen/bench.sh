@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# bench.sh: one benchmark run of the Suishin services, every figure measured
+# side by side in the same run on the same machine, so the ratios mean
+# something even on a small shared machine (see BUILD-NOTES.md: compare only
+# ratios measured in one run).
+#
+# Usage:
+#   tools/loadgen/bench.sh [BUILD_DIR]        # BUILD_DIR defaults to <repo>/build
+#
+# Settings (environment variables, with their defaults):
+#   BENCH_SECONDS=10   measured window of each RPC run
+#   WARMUP=2           warm-up seconds before each window
+#   CHANNELS=4         channels (TCP connections) per RPC run
+#   INFLIGHT=64        calls in flight per RPC run
+#   KPIS=200 YEARS=20  size of the seeded dataset (fiscal years 2005 on)
+#   ROWS=1000000       rows of the bulk-import comparison
+#   BATCH=1000         rows per ImportActuals message
+#   KEEP_TMP=1         keep the temporary directory (databases, logs)
+#   LOADGEN, PLAN_SERVICE, KPI_SERVICE   binaries other than BUILD_DIR's
+#
+# What it does, in a fresh temporary directory:
+#   1. starts redis-server on a free port, plan-service and kpi-service (port 0,
+#      --port_file), kpi-service with --cache=true and that Redis;
+#   2. loadgen seed: the synthetic Hokkaido dataset (6 areas, 14
+#      subprefectures, 179 municipalities, KPIS KPIs, YEARS years of actuals);
+#   3. RPC runs (loadgen rpc), each a closed loop of INFLIGHT calls:
+#        health Check                  the floor: the cheapest call the server has
+#        GetAggregate / GetProgress warm    cache on, after a pass over every request
+#        GetAggregate --distinct       cache on but emptied (restart + FLUSHALL):
+#                                      every call a miss; short, it ends when the
+#                                      KPIS×YEARS requests run out
+#        GetAggregate / GetProgress cold    kpi-service restarted with --cache=false:
+#                                      every call computed from SQLite
+#   4. the bulk load: loadgen import (ROWS actual rows through one ImportActuals
+#      stream into a fresh kpi-service database) and loadgen sqlite-baseline
+#      (the same rows, a plain SQLite loop);
+#   5. prints one table: QPS, p50, p99 and the ratio to the health floor for
+#      the RPC runs; rows/s and their ratio for the bulk load.
+# Every loadgen run's own output (machine, command line, full figures) is
+# printed as it goes; the table comes last.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+loadgen=${LOADGEN:-$build/tools/loadgen/loadgen}
+plan_bin=${PLAN_SERVICE:-$build/services/plan/plan-service}
+kpi_bin=${KPI_SERVICE:-$build/services/kpi/kpi-service}
+for bin in "$loadgen" "$plan_bin" "$kpi_bin"; do
+  [[ -x $bin ]] || { echo "bench.sh: $bin not built (make -j2 loadgen plan-service kpi-service)" >&2; exit 2; }
+done
+command -v redis-server >/dev/null || { echo "bench.sh: redis-server not found" >&2; exit 2; }
+
+BENCH_SECONDS=${BENCH_SECONDS:-10}
+WARMUP=${WARMUP:-2}
+CHANNELS=${CHANNELS:-4}
+INFLIGHT=${INFLIGHT:-64}
+KPIS=${KPIS:-200}
+YEARS=${YEARS:-20}
+ROWS=${ROWS:-1000000}
+BATCH=${BATCH:-1000}
+
+tmp=$(mktemp -d -t suishin-bench.XXXXXX)
+pids=()
+
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do stop "$pid"; done
+  if [[ ${KEEP_TMP:-0} == 1 ]]; then echo "bench.sh: kept $tmp"; else rm -rf "$tmp"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# stop PID: SIGTERM, then up to 10 s for it to exit (services shut down gracefully).
+stop() {
+  local pid=$1 i
+  kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < 100; i++)); do
+    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
+    sleep 0.1
+  done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+forget() {
+  local pid=$1 kept=() p
+  for p in "${pids[@]}"; do [[ $p == "$pid" ]] || kept+=("$p"); done
+  pids=("${kept[@]}")
+}
+
+# start_redis: sets redis_port and redis_pid. Tries random ports until our own
+# process answers (its process_id, so another Redis on the port cannot fool us).
+start_redis() {
+  local attempt i
+  for ((attempt = 0; attempt < 20; attempt++)); do
+    redis_port=$((20000 + RANDOM % 40000))
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
+      --dir "$tmp" >"$tmp/redis.log" 2>&1 &
+    redis_pid=$!
+    for ((i = 0; i < 50; i++)); do
+      kill -0 "$redis_pid" 2>/dev/null || break
+      if redis-cli -p "$redis_port" info server 2>/dev/null | tr -d '\r' |
+        grep -qx "process_id:$redis_pid"; then
+        pids+=("$redis_pid")
+        return 0
+      fi
+      sleep 0.1
+    done
+    stop "$redis_pid"
+  done
+  echo "bench.sh: could not start redis-server" >&2
+  exit 1
+}
+
+# start_service NAME PORT_FILE COMMAND...: starts it, logs to $tmp/NAME.log,
+# waits for its port file; sets service_pid and service_port.
+start_service() {
+  local name=$1 port_file=$2 i
+  shift 2
+  rm -f "$port_file"
+  "$@" >"$tmp/$name.log" 2>&1 &
+  service_pid=$!
+  pids+=("$service_pid")
+  for ((i = 0; i < 100; i++)); do
+    if [[ -s $port_file ]]; then
+      service_port=$(<"$port_file")
+      return 0
+    fi
+    kill -0 "$service_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "bench.sh: $name did not start; its log:" >&2
+  cat "$tmp/$name.log" >&2
+  exit 1
+}
+
+# start_kpi NAME DB CACHE(true|false): a kpi-service; sets kpi_pid and kpi.
+# A kpi-service without a --cache flag always caches.
+start_kpi() {
+  local cache=(--cache="$3")
+  [[ $cache_flag == yes ]] || cache=()
+  start_service "$1" "$tmp/$1.port" "$kpi_bin" --kpi_listen 127.0.0.1:0 --kpi_db "$2" \
+    --plan_address "$plan" --redis_url "redis://127.0.0.1:$redis_port/0" "${cache[@]}" \
+    --port_file "$tmp/$1.port"
+  kpi_pid=$service_pid
+  kpi=127.0.0.1:$service_port
+}
+
+stop_kpi() {
+  stop "$kpi_pid"
+  forget "$kpi_pid"
+}
+
+# run LABEL loadgen-args...: runs loadgen, shows and keeps its output; a failure
+# is reported and the run goes on (the table shows it).
+run() {
+  local label=$1
+  shift
+  echo
+  echo "---- $label"
+  "$loadgen" "$@" 2>&1 | tee "$tmp/$label.out" || true
+}
+
+# result LABEL KEY: a value from the RESULT line of run LABEL, or "-".
+result() {
+  local line
+  line=$(grep '^RESULT ' "$tmp/$1.out" 2>/dev/null | tail -1) || true
+  local value
+  value=$(tr ' ' '\n' <<<"$line" | sed -n "s/^$2=//p")
+  echo "${value:--}"
+}
+
+ratio() {
+  awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b + 0 == 0) print "-"; else printf "%.2f", a / b }'
+}
+
+echo "bench.sh: machine: nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
+echo "bench.sh: command: $0 $*"
+echo "bench.sh: commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "bench.sh: BENCH_SECONDS=$BENCH_SECONDS WARMUP=$WARMUP CHANNELS=$CHANNELS INFLIGHT=$INFLIGHT KPIS=$KPIS YEARS=$YEARS ROWS=$ROWS BATCH=$BATCH"
+echo "bench.sh: build $build, temporary directory $tmp"
+
+kpi_help=$("$kpi_bin" --helpfull 2>&1 || true)
+cache_flag=no
+grep -q -- '--cache ' <<<"$kpi_help" && cache_flag=yes
+
+start_redis
+start_service plan-service "$tmp/plan.port" "$plan_bin" --plan_listen 127.0.0.1:0 \
+  --plan_db "$tmp/plan.db" --port_file "$tmp/plan.port"
+plan=127.0.0.1:$service_port
+[[ $cache_flag == yes ]] || echo "bench.sh: this kpi-service has no --cache flag: no cache-off runs" >&2
+start_kpi kpi-service "$tmp/kpi.db" true
+echo "bench.sh: redis 127.0.0.1:$redis_port, plan-service $plan, kpi-service $kpi"
+
+run seed seed --plan "$plan" --kpi "$kpi" --kpis "$KPIS" --years "$YEARS"
+
+rpc=(rpc --target "$kpi" --channels "$CHANNELS" --inflight "$INFLIGHT" --seconds "$BENCH_SECONDS"
+  --warmup "$WARMUP" --years "$YEARS")
+run health "${rpc[@]}" --method health --label health
+run aggregate-warm "${rpc[@]}" --method aggregate --warmup_pass --label aggregate-warm
+run progress-warm "${rpc[@]}" --method progress --warmup_pass --label progress-warm
+
+# An empty cache: a new process (no in-process cache) and an empty Redis.
+stop_kpi
+redis-cli -p "$redis_port" flushall >/dev/null
+start_kpi kpi-service-2 "$tmp/kpi.db" true
+rpc[2]=$kpi
+run aggregate-distinct "${rpc[@]}" --method aggregate --distinct --warmup 0 --label aggregate-distinct
+
+if [[ $cache_flag == yes ]]; then
+  stop_kpi
+  start_kpi kpi-nocache "$tmp/kpi.db" false
+  rpc[2]=$kpi
+  run aggregate-cold "${rpc[@]}" --method aggregate --label aggregate-cold
+  run progress-cold "${rpc[@]}" --method progress --label progress-cold
+fi
+
+# The bulk load into a database of its own, as deployed (cache on).
+stop_kpi
+start_kpi kpi-import "$tmp/kpi-import.db" true
+run import import --plan "$plan" --kpi "$kpi" --rows "$ROWS" --batch "$BATCH"
+run sqlite sqlite-baseline --db "$tmp/baseline.db" --rows "$ROWS"
+
+health_qps=$(result health qps)
+echo
+echo "==== Suishin bench: nproc=$(nproc), ${CHANNELS} channels × ${INFLIGHT} in flight, ${BENCH_SECONDS} s windows"
+printf '%-44s %10s %9s %9s %10s %8s\n' method QPS "p50 ms" "p99 ms" "/ health" errors
+row() {
+  printf '%-44s %10s %9s %9s %10s %8s\n' "$1" "$(result "$2" qps)" "$(result "$2" p50_ms)" \
+    "$(result "$2" p99_ms)" "$(ratio "$(result "$2" qps)" "$health_qps")" "$(result "$2" errors)"
+}
+row "Health/Check (the floor)" health
+row "GetAggregate warm (cache on, after a pass)" aggregate-warm
+row "GetAggregate cold (--cache=false)" aggregate-cold
+row "GetAggregate misses (--distinct, $((KPIS * YEARS)) calls)" aggregate-distinct
+row "GetProgress warm (cache on, after a pass)" progress-warm
+row "GetProgress cold (--cache=false)" progress-cold
+echo
+printf '%-44s %10s %9s\n' "bulk load of $ROWS actual rows" "rows/s" seconds
+printf '%-44s %10s %9s\n' "ImportActuals, one stream, $BATCH-row messages" "$(result import rows_per_s)" "$(result import seconds)"
+printf '%-44s %10s %9s\n' "SQLite loop (prepared, one tx, WAL)" "$(result sqlite rows_per_s)" "$(result sqlite seconds)"
+echo "ImportActuals / SQLite: $(ratio "$(result import rows_per_s)" "$(result sqlite rows_per_s)")"

@@ -1,0 +1,380 @@
+#include "tools/loadgen/rpc_load.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <random>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "common/channel.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "suishin/kpi/v1/kpi.grpc.pb.h"
+#include "tools/loadgen/loader.h"
+
+namespace suishin::loadgen {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+Clock::time_point After(Clock::time_point start, absl::Duration duration) {
+  if (duration == absl::InfiniteDuration()) return Clock::time_point::max();
+  return start + absl::ToChronoNanoseconds(duration);
+}
+
+// Runs RunLoad's calls: one Slot per call in flight, each a chain of calls
+// where a completion starts the next. A slot is only touched by its own chain,
+// one call at a time, so slots need no lock; the chains meet only at the
+// request counter (atomic) and the count of chains still running (mu_).
+//
+// Each call's callback holds a reference to the run, so the run (its mutex,
+// its slots) outlives the last callback even when that callback is still
+// unwinding after RunLoad has returned.
+class LoadRun : public std::enable_shared_from_this<LoadRun> {
+ public:
+  LoadRun(CallSource& source, const LoadOptions& options)
+      : options_(options), requests_(source.size()) {
+    for (int i = 0; i < options.inflight; ++i) {
+      auto slot = std::make_unique<Slot>();
+      slot->caller = source.NewCaller(i);
+      slots_.push_back(std::move(slot));
+    }
+  }
+  LoadRun(const LoadRun&) = delete;
+  LoadRun& operator=(const LoadRun&) = delete;
+
+  LoadResult Run() {
+    const Clock::time_point begin = Clock::now();
+    measure_start_ = After(begin, options_.warmup);
+    measure_end_ = After(measure_start_, options_.duration);
+    {
+      absl::MutexLock lock(&mu_);
+      running_ = static_cast<int>(slots_.size());
+    }
+    for (auto& slot : slots_) Issue(*slot);
+    Clock::time_point last_stop;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](int* running) { return *running == 0; }, &running_));
+      last_stop = last_stop_;
+    }
+
+    LoadResult result;
+    result.exhausted = exhausted_.load();
+    const Clock::time_point end = std::min(measure_end_, last_stop);
+    result.window =
+        end > measure_start_ ? absl::FromChrono(end - measure_start_) : absl::ZeroDuration();
+    for (auto& slot : slots_) {
+      result.ok += static_cast<int64_t>(slot->latencies_ns.size());
+      result.warmup_calls += slot->warmup_calls;
+      result.latencies_ns.insert(result.latencies_ns.end(), slot->latencies_ns.begin(),
+                                 slot->latencies_ns.end());
+      for (const auto& [code, count] : slot->errors) result.errors[code] += count;
+      for (const auto& [code, message] : slot->error_messages) {
+        result.error_messages.emplace(code, message);
+      }
+    }
+    std::sort(result.latencies_ns.begin(), result.latencies_ns.end());
+    return result;
+  }
+
+ private:
+  struct Slot {
+    std::unique_ptr<Caller> caller;
+    std::unique_ptr<grpc::ClientContext> context;
+    Clock::time_point start;
+    std::vector<int64_t> latencies_ns;
+    std::map<grpc::StatusCode, int64_t> errors;
+    std::map<grpc::StatusCode, std::string> error_messages;
+    int64_t warmup_calls = 0;
+  };
+
+  // Starts the slot's next call, or ends its chain when time or requests are
+  // up.
+  void Issue(Slot& slot) {
+    if (Clock::now() >= measure_end_) {
+      Stop();
+      return;
+    }
+    const uint64_t index = next_index_.fetch_add(1, std::memory_order_relaxed);
+    if (options_.distinct && index >= requests_) {
+      exhausted_ = true;
+      Stop();
+      return;
+    }
+    slot.context = std::make_unique<grpc::ClientContext>();
+    slot.context->set_deadline(std::chrono::system_clock::now() +
+                               absl::ToChronoNanoseconds(options_.call_timeout));
+    slot.start = Clock::now();
+    slot.caller->Start(
+        slot.context.get(), index % requests_,
+        [self = shared_from_this(), &slot](grpc::Status status) { self->OnDone(slot, status); });
+  }
+
+  void OnDone(Slot& slot, const grpc::Status& status) {
+    const Clock::time_point end = Clock::now();
+    if (slot.start < measure_start_) {
+      ++slot.warmup_calls;
+    } else if (end <= measure_end_) {
+      if (status.ok()) {
+        slot.latencies_ns.push_back(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(end - slot.start).count());
+      } else {
+        ++slot.errors[status.error_code()];
+        slot.error_messages.try_emplace(status.error_code(), status.error_message());
+      }
+    }
+    Issue(slot);
+  }
+
+  void Stop() {
+    absl::MutexLock lock(&mu_);
+    --running_;
+    last_stop_ = std::max(last_stop_, Clock::now());
+  }
+
+  const LoadOptions options_;
+  const size_t requests_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  Clock::time_point measure_start_;
+  Clock::time_point measure_end_;
+  std::atomic<uint64_t> next_index_{0};
+  std::atomic<bool> exhausted_{false};
+  absl::Mutex mu_;
+  int running_ ABSL_GUARDED_BY(mu_) = 0;
+  Clock::time_point last_stop_ ABSL_GUARDED_BY(mu_);
+};
+
+// A unary method called with the callback API: `fill` writes request number
+// `index`, `invoke` starts stub->async()->Method.
+template <typename Request, typename Response>
+class UnaryCaller : public Caller {
+ public:
+  using Fill = std::function<void(size_t index, Request& request)>;
+  using Invoke = std::function<void(grpc::ClientContext*, const Request*, Response*,
+                                    std::function<void(grpc::Status)>)>;
+
+  UnaryCaller(Fill fill, Invoke invoke) : fill_(std::move(fill)), invoke_(std::move(invoke)) {}
+
+  void Start(grpc::ClientContext* context, size_t index,
+             std::function<void(grpc::Status)> done) override {
+    fill_(index, request_);
+    response_.Clear();
+    invoke_(context, &request_, &response_, std::move(done));
+  }
+
+ private:
+  Fill fill_;
+  Invoke invoke_;
+  Request request_;
+  Response response_;
+};
+
+class FunctionSource : public CallSource {
+ public:
+  FunctionSource(size_t size, std::function<std::unique_ptr<Caller>(int slot)> make)
+      : size_(size), make_(std::move(make)) {}
+  size_t size() const override { return size_; }
+  std::unique_ptr<Caller> NewCaller(int slot) override { return make_(slot); }
+
+ private:
+  size_t size_;
+  std::function<std::unique_ptr<Caller>(int slot)> make_;
+};
+
+template <typename Service>
+std::shared_ptr<std::vector<std::unique_ptr<typename Service::Stub>>> StubsFor(
+    const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
+  auto stubs = std::make_shared<std::vector<std::unique_ptr<typename Service::Stub>>>();
+  for (const auto& channel : channels) stubs->push_back(Service::NewStub(channel));
+  return stubs;
+}
+
+// Every KPI whose id starts with `prefix`, all pages.
+absl::StatusOr<std::vector<kpi::v1::Kpi>> ListKpis(kpi::v1::KpiService::Stub& stub,
+                                                   const std::string& prefix,
+                                                   absl::Duration timeout) {
+  std::vector<kpi::v1::Kpi> kpis;
+  kpi::v1::ListKpisRequest request;
+  request.set_page_size(1000);
+  do {
+    kpi::v1::ListKpisResponse response;
+    auto context = NewClientContext(timeout);
+    grpc::Status status = stub.ListKpis(context.get(), request, &response);
+    if (!status.ok()) return RpcError("ListKpis", status);
+    for (const kpi::v1::Kpi& kpi : response.kpis()) {
+      if (absl::StartsWith(kpi.id(), prefix)) kpis.push_back(kpi);
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  if (kpis.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("no KPI with an id starting \"", prefix, "\"; run 'loadgen seed' first"));
+  }
+  return kpis;
+}
+
+// Fisher–Yates with a fixed seed: the same order on every run and platform.
+template <typename T>
+void Shuffle(std::vector<T>& items) {
+  std::mt19937_64 random(42);
+  for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[random() % i]);
+}
+
+std::string CodeName(grpc::StatusCode code) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectChannels(
+    const std::string& target, int count, absl::Duration connect_timeout) {
+  std::vector<std::shared_ptr<grpc::Channel>> channels;
+  for (int i = 0; i < count; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+    if (!channel->WaitForConnected(std::chrono::system_clock::now() +
+                                   absl::ToChronoMilliseconds(connect_timeout))) {
+      return absl::UnavailableError(absl::StrCat("cannot connect to ", target, " within ",
+                                                 absl::FormatDuration(connect_timeout),
+                                                 "; is the service running?"));
+    }
+    channels.push_back(std::move(channel));
+  }
+  return channels;
+}
+
+int64_t LoadResult::error_count() const {
+  int64_t total = 0;
+  for (const auto& [code, count] : errors) total += count;
+  return total;
+}
+
+double LoadResult::qps() const {
+  const double seconds = absl::ToDoubleSeconds(window);
+  return seconds > 0 ? static_cast<double>(ok) / seconds : 0;
+}
+
+double LoadResult::LatencyMs(double q) const {
+  if (latencies_ns.empty()) return 0;
+  const size_t rank = static_cast<size_t>(std::ceil(q * static_cast<double>(latencies_ns.size())));
+  const size_t index = std::min(latencies_ns.size() - 1, rank == 0 ? 0 : rank - 1);
+  return static_cast<double>(latencies_ns[index]) / 1e6;
+}
+
+LoadResult RunLoad(CallSource& source, const LoadOptions& options) {
+  auto run = std::make_shared<LoadRun>(source, options);
+  return run->Run();
+}
+
+void PrintLoadResult(const std::string& label, const LoadResult& result, std::ostream& out) {
+  out << absl::StrFormat(
+      "%s: %d OK calls in %.2f s = %.0f calls/s (%d warm-up calls not counted)\n", label, result.ok,
+      absl::ToDoubleSeconds(result.window), result.qps(), result.warmup_calls);
+  out << absl::StrFormat("  latency ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
+                         result.LatencyMs(0.5), result.LatencyMs(0.9), result.LatencyMs(0.99),
+                         result.LatencyMs(1.0));
+  if (result.errors.empty()) out << "  errors: none\n";
+  for (const auto& [code, count] : result.errors) {
+    out << "  errors: " << CodeName(code) << " " << count << " (first: \""
+        << result.error_messages.at(code) << "\")\n";
+  }
+  if (result.exhausted) {
+    out << "  the distinct requests ran out: the window ended when the last call did\n";
+  }
+  out << absl::StrFormat(
+      "RESULT label=%s qps=%.1f p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f ok=%d errors=%d\n",
+      label, result.qps(), result.LatencyMs(0.5), result.LatencyMs(0.9), result.LatencyMs(0.99),
+      result.LatencyMs(1.0), result.ok, result.error_count());
+  out.flush();
+}
+
+std::unique_ptr<CallSource> MakeHealthSource(std::vector<std::shared_ptr<grpc::Channel>> channels) {
+  using grpc::health::v1::Health;
+  using grpc::health::v1::HealthCheckRequest;
+  using grpc::health::v1::HealthCheckResponse;
+  auto stubs = StubsFor<Health>(channels);
+  return std::make_unique<FunctionSource>(1, [stubs](int slot) -> std::unique_ptr<Caller> {
+    const size_t channel = slot % stubs->size();
+    return std::make_unique<UnaryCaller<HealthCheckRequest, HealthCheckResponse>>(
+        [](size_t, HealthCheckRequest& request) { request.set_service(""); },
+        [stubs, channel](grpc::ClientContext* context, const HealthCheckRequest* request,
+                         HealthCheckResponse* response, std::function<void(grpc::Status)> done) {
+          (*stubs)[channel]->async()->Check(context, request, response, std::move(done));
+        });
+  });
+}
+
+absl::StatusOr<std::unique_ptr<CallSource>> MakeAggregateSource(
+    std::vector<std::shared_ptr<grpc::Channel>> channels, const std::string& kpi_prefix,
+    int first_year, int last_year, absl::Duration timeout) {
+  using kpi::v1::GetAggregateRequest;
+  using kpi::v1::GetAggregateResponse;
+  using kpi::v1::KpiService;
+  auto stubs = StubsFor<KpiService>(channels);
+  absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis = ListKpis(*(*stubs)[0], kpi_prefix, timeout);
+  if (!kpis.ok()) return kpis.status();
+  auto requests = std::make_shared<std::vector<GetAggregateRequest>>();
+  for (const kpi::v1::Kpi& kpi : *kpis) {
+    for (int year = first_year; year <= last_year; ++year) {
+      GetAggregateRequest& request = requests->emplace_back();
+      request.set_kpi_id(kpi.id());
+      request.set_area_id(kpi.area_id());
+      request.mutable_fiscal_year()->set_year(year);
+    }
+  }
+  Shuffle(*requests);
+  return std::make_unique<FunctionSource>(
+      requests->size(), [stubs, requests](int slot) -> std::unique_ptr<Caller> {
+        const size_t channel = slot % stubs->size();
+        return std::make_unique<UnaryCaller<GetAggregateRequest, GetAggregateResponse>>(
+            [requests](size_t index, GetAggregateRequest& request) {
+              request = (*requests)[index];
+            },
+            [stubs, channel](grpc::ClientContext* context, const GetAggregateRequest* request,
+                             GetAggregateResponse* response,
+                             std::function<void(grpc::Status)> done) {
+              (*stubs)[channel]->async()->GetAggregate(context, request, response, std::move(done));
+            });
+      });
+}
+
+absl::StatusOr<std::unique_ptr<CallSource>> MakeProgressSource(
+    std::vector<std::shared_ptr<grpc::Channel>> channels, const std::string& kpi_prefix,
+    absl::Duration timeout) {
+  using kpi::v1::GetProgressRequest;
+  using kpi::v1::GetProgressResponse;
+  using kpi::v1::KpiService;
+  auto stubs = StubsFor<KpiService>(channels);
+  absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis = ListKpis(*(*stubs)[0], kpi_prefix, timeout);
+  if (!kpis.ok()) return kpis.status();
+  auto requests = std::make_shared<std::vector<GetProgressRequest>>();
+  for (const kpi::v1::Kpi& kpi : *kpis) {
+    for (const std::string& region : kpi.region_ids()) {
+      GetProgressRequest& request = requests->emplace_back();
+      request.set_kpi_id(kpi.id());
+      request.set_region_id(region);
+    }
+  }
+  Shuffle(*requests);
+  return std::make_unique<FunctionSource>(
+      requests->size(), [stubs, requests](int slot) -> std::unique_ptr<Caller> {
+        const size_t channel = slot % stubs->size();
+        return std::make_unique<UnaryCaller<GetProgressRequest, GetProgressResponse>>(
+            [requests](size_t index, GetProgressRequest& request) { request = (*requests)[index]; },
+            [stubs, channel](grpc::ClientContext* context, const GetProgressRequest* request,
+                             GetProgressResponse* response,
+                             std::function<void(grpc::Status)> done) {
+              (*stubs)[channel]->async()->GetProgress(context, request, response, std::move(done));
+            });
+      });
+}
+
+}  // namespace suishin::loadgen
