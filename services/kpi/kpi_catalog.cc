@@ -129,8 +129,11 @@ absl::Status CheckFigure(const v1::Kpi& kpi, absl::string_view prefix, double va
     return FieldError(field, Number(value), "is a percentage and must not exceed 100");
   }
   if (numerator.has_value() != denominator.has_value()) {
-    return FieldError(Field(prefix, numerator ? "denominator" : "numerator"), "",
-                      "is required with the other: give both numerator and denominator or neither");
+    const char* given = numerator ? "numerator" : "denominator";
+    return FieldError(
+        Field(prefix, numerator ? "denominator" : "numerator"), "",
+        absl::StrCat("is required with the ", given, " ",
+                     Number(numerator ? *numerator : *denominator), ": give both or neither"));
   }
   if (!numerator) return absl::OkStatus();
   RETURN_IF_ERROR(ValidateFinite(Field(prefix, "numerator"), *numerator));
