@@ -534,7 +534,7 @@ absl::StatusOr<std::pair<int64_t, bool>> ApplyActual(KpiTransaction& tx, const v
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<KpiCatalog>> KpiCatalog::Create(KpiStore* store, FigureCache* cache,
-                                                               ChangeFeed* feed,
+                                                               SequenceFeed* feed,
                                                                std::function<absl::Time()> now) {
   std::vector<std::pair<std::string, int64_t>> generations;
   RETURN_IF_ERROR(store->Run([&](KpiTransaction& tx) -> absl::Status {
@@ -548,7 +548,7 @@ absl::StatusOr<std::unique_ptr<KpiCatalog>> KpiCatalog::Create(KpiStore* store, 
   return std::unique_ptr<KpiCatalog>(new KpiCatalog(store, cache, feed, std::move(now)));
 }
 
-KpiCatalog::KpiCatalog(KpiStore* store, FigureCache* cache, ChangeFeed* feed,
+KpiCatalog::KpiCatalog(KpiStore* store, FigureCache* cache, SequenceFeed* feed,
                        std::function<absl::Time()> now)
     : store_(store), cache_(cache), feed_(feed), now_(std::move(now)) {}
 

@@ -22,7 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "services/kpi/change_feed.h"
+#include "common/sequence_feed.h"
 #include "services/kpi/figure_cache.h"
 #include "services/kpi/kpi_store.h"
 #include "services/kpi/plan_directory.h"
@@ -35,7 +35,7 @@ class KpiCatalog {
   // Reads the change log's last sequences into `cache` and `feed`. `store`,
   // `cache` and `feed` must outlive the catalog. `now` stamps writes.
   static absl::StatusOr<std::unique_ptr<KpiCatalog>> Create(
-      KpiStore* store, FigureCache* cache, ChangeFeed* feed,
+      KpiStore* store, FigureCache* cache, SequenceFeed* feed,
       std::function<absl::Time()> now = absl::Now);
 
   KpiCatalog(const KpiCatalog&) = delete;
@@ -93,10 +93,10 @@ class KpiCatalog {
   absl::StatusOr<std::vector<v1::Change>> ReadChanges(int64_t from_sequence,
                                                       const std::string& kpi_id, int limit);
 
-  ChangeFeed& feed() { return *feed_; }
+  SequenceFeed& feed() { return *feed_; }
 
  private:
-  KpiCatalog(KpiStore* store, FigureCache* cache, ChangeFeed* feed,
+  KpiCatalog(KpiStore* store, FigureCache* cache, SequenceFeed* feed,
              std::function<absl::Time()> now);
 
   // After a commit: the cache generation and the feed learn of `changes`.
@@ -104,7 +104,7 @@ class KpiCatalog {
 
   KpiStore* store_;
   FigureCache* cache_;
-  ChangeFeed* feed_;
+  SequenceFeed* feed_;
   std::function<absl::Time()> now_;
 };
 

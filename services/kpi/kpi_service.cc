@@ -11,12 +11,10 @@
 #include "absl/time/time.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/log_stream.h"
 
 namespace suishin::kpi {
 namespace {
-
-// How many changes a WatchChanges stream reads from the log at a time.
-constexpr int kWatchBatch = 256;
 
 // ImportActuals: hands the client's batches to KpiCatalog::ImportRows on the
 // import queue as they arrive, so reading the stream and applying the rows
@@ -121,100 +119,6 @@ class ImportReactor : public grpc::ServerReadReactor<v1::ImportActualsRequest>,
   absl::Time first_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
-// WatchChanges: sends the log from a sequence on, then waits on the feed.
-//
-// All state is guarded by the watch's mutex, shared with the feed's wake-up
-// callbacks through a shared_ptr so a wake-up that arrives after the stream
-// ended finds `reactor` null and does nothing.
-class WatchReactor : public grpc::ServerWriteReactor<v1::WatchChangesResponse> {
- public:
-  WatchReactor(KpiCatalog* catalog, const v1::WatchChangesRequest& request)
-      : catalog_(catalog), state_(std::make_shared<State>()) {
-    state_->reactor = this;
-    next_ = std::max<int64_t>(request.from_sequence(), 1);
-    kpi_id_ = request.kpi_id();
-    absl::MutexLock lock(&state_->mu);
-    PumpLocked();
-  }
-
-  void OnWriteDone(bool ok) override {
-    absl::MutexLock lock(&state_->mu);
-    writing_ = false;
-    if (!ok) {
-      FinishLocked(grpc::Status(grpc::StatusCode::CANCELLED, "the client went away"));
-      return;
-    }
-    PumpLocked();
-  }
-
-  void OnCancel() override {
-    absl::MutexLock lock(&state_->mu);
-    FinishLocked(grpc::Status::CANCELLED);
-  }
-
-  void OnDone() override {
-    {
-      absl::MutexLock lock(&state_->mu);
-      state_->reactor = nullptr;
-    }
-    delete this;
-  }
-
- private:
-  struct State {
-    absl::Mutex mu;
-    WatchReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;
-  };
-
-  // Sends the next buffered change, reading more from the log when the
-  // buffer is empty, or asks the feed for a wake-up when the log is drained.
-  void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_->mu) {
-    if (finished_ || writing_ || waiting_) return;
-    while (buffer_.empty()) {
-      const int64_t published = catalog_->feed().last();
-      absl::StatusOr<std::vector<v1::Change>> changes =
-          catalog_->ReadChanges(next_, kpi_id_, kWatchBatch);
-      if (!changes.ok()) {
-        FinishLocked(ToGrpcStatus(changes.status()));
-        return;
-      }
-      for (v1::Change& change : *changes) buffer_.push_back(std::move(change));
-      if (!buffer_.empty()) break;
-      // Everything published up to `published` has been read: wait for more,
-      // or read again if more came in the meantime.
-      std::shared_ptr<State> state = state_;
-      waiting_ = catalog_->feed().WakeWhenPast(std::max(published, next_ - 1), [state] {
-        absl::MutexLock lock(&state->mu);
-        if (state->reactor == nullptr) return;
-        state->reactor->waiting_ = false;
-        state->reactor->PumpLocked();
-      });
-      if (waiting_) return;
-    }
-    *response_.mutable_change() = std::move(buffer_.front());
-    buffer_.pop_front();
-    next_ = response_.change().sequence() + 1;
-    writing_ = true;
-    StartWrite(&response_);
-  }
-
-  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_->mu) {
-    if (finished_) return;
-    finished_ = true;
-    Finish(status);
-  }
-
-  KpiCatalog* catalog_;
-  std::shared_ptr<State> state_;
-  int64_t next_ = 1;
-  std::string kpi_id_;
-  std::deque<v1::Change> buffer_;
-  v1::WatchChangesResponse response_;
-  bool writing_ = false;
-  bool waiting_ = false;
-  bool finished_ = false;
-};
-
 }  // namespace
 
 KpiServiceImpl::KpiServiceImpl(KpiCatalog* catalog, PlanDirectory* plans)
@@ -267,7 +171,16 @@ grpc::ServerReadReactor<v1::ImportActualsRequest>* KpiServiceImpl::ImportActuals
 
 grpc::ServerWriteReactor<v1::WatchChangesResponse>* KpiServiceImpl::WatchChanges(
     grpc::CallbackServerContext* context, const v1::WatchChangesRequest* request) {
-  return new WatchReactor(catalog_, *request);
+  const std::string kpi_id = request->kpi_id();
+  return new LogStreamReactor<v1::Change, v1::WatchChangesResponse>(
+      &catalog_->feed(), request->from_sequence() - 1,
+      [catalog = catalog_, kpi_id](int64_t after, int limit) {
+        return catalog->ReadChanges(after + 1, kpi_id, limit);
+      },
+      [](v1::Change change, v1::WatchChangesResponse* response) {
+        *response->mutable_change() = std::move(change);
+      },
+      [](const v1::Change& change) { return change.sequence(); });
 }
 
 }  // namespace suishin::kpi

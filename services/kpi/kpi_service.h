@@ -5,7 +5,7 @@
 // async client call). ImportActuals collects the client's stream and applies
 // it on the service's import thread, so no gRPC thread waits on a large
 // transaction. WatchChanges replays the change log from a sequence, then
-// follows new changes as ChangeFeed announces them.
+// follows new changes as SequenceFeed announces them.
 #ifndef SUISHIN_SERVICES_KPI_KPI_SERVICE_H_
 #define SUISHIN_SERVICES_KPI_KPI_SERVICE_H_
 

@@ -10,8 +10,8 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/redis_client.h"
+#include "common/sequence_feed.h"
 #include "common/server.h"
-#include "services/kpi/change_feed.h"
 #include "services/kpi/figure_cache.h"
 #include "services/kpi/kpi_catalog.h"
 #include "services/kpi/kpi_service.h"
@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   suishin::kpi::FigureCache::Options cache_options;
   cache_options.enabled = absl::GetFlag(FLAGS_cache);
   suishin::kpi::FigureCache cache(redis.get(), cache_options);
-  suishin::kpi::ChangeFeed feed;
+  suishin::SequenceFeed feed;
   auto catalog = suishin::kpi::KpiCatalog::Create(store->get(), &cache, &feed);
   if (!catalog.ok()) {
     suishin::LogError("store_read_failed", {{"error", std::string(catalog.status().message())}});

@@ -19,7 +19,7 @@ absl::StatusOr<std::unique_ptr<KpiServer>> KpiServer::Start(const std::string& d
   FigureCache::Options options;
   options.enabled = cache;
   server->cache_ = std::make_unique<FigureCache>(server->redis_.get(), options);
-  server->feed_ = std::make_unique<ChangeFeed>();
+  server->feed_ = std::make_unique<SequenceFeed>();
   server->plans_ = NewGrpcPlanDirectory(MakeChannel(plan_address), plan_address, absl::Seconds(5));
   ASSIGN_OR_RETURN(server->catalog_, KpiCatalog::Create(server->store_.get(), server->cache_.get(),
                                                         server->feed_.get()));

@@ -13,7 +13,7 @@
 
 #include "common/redis_client.h"
 #include "common/server.h"
-#include "services/kpi/change_feed.h"
+#include "common/sequence_feed.h"
 #include "services/kpi/figure_cache.h"
 #include "services/kpi/kpi_catalog.h"
 #include "services/kpi/kpi_service.h"
@@ -44,7 +44,7 @@ class KpiServer {
   std::unique_ptr<SqliteKpiStore> store_;
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<FigureCache> cache_;
-  std::unique_ptr<ChangeFeed> feed_;
+  std::unique_ptr<SequenceFeed> feed_;
   std::unique_ptr<PlanDirectory> plans_;
   std::unique_ptr<KpiCatalog> catalog_;
   std::unique_ptr<KpiServiceImpl> service_;

@@ -51,7 +51,7 @@ class KpiServer {
  private:
   std::unique_ptr<SqliteKpiStore> store_;
   FigureCache cache_{nullptr, FigureCache::Options()};
-  ChangeFeed feed_;
+  SequenceFeed feed_;
   std::unique_ptr<PlanDirectory> plans_;
   std::unique_ptr<KpiCatalog> catalog_;
   std::unique_ptr<KpiServiceImpl> service_;

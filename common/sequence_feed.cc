@@ -1,11 +1,11 @@
-#include "services/kpi/change_feed.h"
+#include "common/sequence_feed.h"
 
 #include <algorithm>
 #include <utility>
 
-namespace suishin::kpi {
+namespace suishin {
 
-void ChangeFeed::Published(int64_t sequence) {
+void SequenceFeed::Published(int64_t sequence) {
   std::vector<Waiter> due;
   {
     absl::MutexLock lock(&mu_);
@@ -19,16 +19,16 @@ void ChangeFeed::Published(int64_t sequence) {
   for (Waiter& waiter : due) waiter.wake();
 }
 
-int64_t ChangeFeed::last() const {
+int64_t SequenceFeed::last() const {
   absl::MutexLock lock(&mu_);
   return last_;
 }
 
-bool ChangeFeed::WakeWhenPast(int64_t seen, std::function<void()> wake) {
+bool SequenceFeed::WakeWhenPast(int64_t seen, std::function<void()> wake) {
   absl::MutexLock lock(&mu_);
   if (last_ > seen) return false;
   waiters_.push_back({seen, std::move(wake)});
   return true;
 }
 
-}  // namespace suishin::kpi
+}  // namespace suishin

@@ -1,4 +1,6 @@
-// ChangeFeed: tells WatchChanges streams that the change log has grown.
+// SequenceFeed: tells the streams that follow a durable, ordered log (kpi-
+// service's change log, notification-service's alert events) that it has
+// grown.
 //
 // Writers call Published(sequence) after their unit of work commits; a stream
 // that has sent everything up to the last sequence asks to be woken
@@ -6,8 +8,8 @@
 // publishing thread after the feed's lock is released, never on the thread
 // that registers, so a waiter may hold its own lock while registering and
 // take it again in the callback. Thread-safe.
-#ifndef SUISHIN_SERVICES_KPI_CHANGE_FEED_H_
-#define SUISHIN_SERVICES_KPI_CHANGE_FEED_H_
+#ifndef SUISHIN_COMMON_SEQUENCE_FEED_H_
+#define SUISHIN_COMMON_SEQUENCE_FEED_H_
 
 #include <cstdint>
 #include <functional>
@@ -16,14 +18,14 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 
-namespace suishin::kpi {
+namespace suishin {
 
-class ChangeFeed {
+class SequenceFeed {
  public:
-  explicit ChangeFeed(int64_t last_sequence = 0) : last_(last_sequence) {}
+  explicit SequenceFeed(int64_t last_sequence = 0) : last_(last_sequence) {}
 
-  ChangeFeed(const ChangeFeed&) = delete;
-  ChangeFeed& operator=(const ChangeFeed&) = delete;
+  SequenceFeed(const SequenceFeed&) = delete;
+  SequenceFeed& operator=(const SequenceFeed&) = delete;
 
   // Records that changes up to `sequence` are committed and wakes waiters.
   void Published(int64_t sequence);
@@ -47,6 +49,6 @@ class ChangeFeed {
   std::vector<Waiter> waiters_ ABSL_GUARDED_BY(mu_);
 };
 
-}  // namespace suishin::kpi
+}  // namespace suishin
 
-#endif  // SUISHIN_SERVICES_KPI_CHANGE_FEED_H_
+#endif  // SUISHIN_COMMON_SEQUENCE_FEED_H_
