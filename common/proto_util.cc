@@ -36,9 +36,9 @@ absl::Status ReadJsonFile(const std::string& path, google::protobuf::Message* me
   return absl::OkStatus();
 }
 
-std::string ToJson(const google::protobuf::Message& message) {
+std::string ToJson(const google::protobuf::Message& message, bool compact) {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
+  options.add_whitespace = !compact;
   options.preserve_proto_field_names = false;
   std::string out;
   (void)google::protobuf::util::MessageToJsonString(message, &out, options);

@@ -21,8 +21,9 @@ absl::Time FromProtoTimestamp(const google::protobuf::Timestamp& timestamp);
 // NOT_FOUND when the file cannot be read.
 absl::Status ReadJsonFile(const std::string& path, google::protobuf::Message* message);
 
-// The message in the protobuf JSON mapping, indented, UTF-8 kept as is.
-std::string ToJson(const google::protobuf::Message& message);
+// The message in the protobuf JSON mapping, UTF-8 kept as is; indented
+// unless `compact`.
+std::string ToJson(const google::protobuf::Message& message, bool compact = false);
 
 }  // namespace suishin
 

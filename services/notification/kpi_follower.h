@@ -1,0 +1,91 @@
+// KpiFollower: keeps notification-service's alerts in step with kpi-service.
+//
+// A reader thread follows kpi-service's WatchChanges stream from the durable
+// cursor (AlertBook::Cursor) and queues the changes; it reconnects with
+// growing delays when either side restarts, resuming after the last change it
+// received. An evaluator thread takes everything queued at once, works out
+// which KPIs and regions it touches (a subprefecture's change also touches a
+// computed area), asks kpi-service for their progress (each call with a
+// deadline) and hands them to AlertBook::Evaluate together with the new
+// cursor. A failed fetch leaves the cursor where it was and retries, so no
+// change is missed; evaluation is idempotent, so none is counted twice.
+//
+// Besides changes, the evaluator evaluates every KPI in every region at
+// start, every `full_evaluation_interval` (reporting deadlines pass without
+// any change), and when rules change; and it releases alerts whose silences
+// ended.
+#ifndef SUISHIN_SERVICES_NOTIFICATION_KPI_FOLLOWER_H_
+#define SUISHIN_SERVICES_NOTIFICATION_KPI_FOLLOWER_H_
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/notification/alert_book.h"
+#include "suishin/kpi/v1/kpi.grpc.pb.h"
+
+namespace suishin::notification {
+
+class KpiFollower {
+ public:
+  struct Options {
+    absl::Duration rpc_timeout = absl::Seconds(5);
+    absl::Duration full_evaluation_interval = absl::Hours(1);
+    absl::Duration max_reconnect_delay = absl::Seconds(2);
+  };
+
+  // `kpi` and `book` must outlive the follower.
+  KpiFollower(kpi::v1::KpiService::StubInterface* kpi, AlertBook* book, Options options);
+  ~KpiFollower();
+
+  KpiFollower(const KpiFollower&) = delete;
+  KpiFollower& operator=(const KpiFollower&) = delete;
+
+  void Start();
+  // Stops both threads; changes received but not evaluated are read again
+  // from the cursor next time.
+  void Stop();
+
+  // Evaluates every KPI (or one, by id) again soon.
+  void RequestEvaluation(const std::string& kpi_id = "");
+
+  // The next change sequence evaluated and recorded (for tests and logs).
+  int64_t evaluated_through() const;
+
+ private:
+  void ReadLoop();
+  void EvaluateLoop();
+  // Fetches and evaluates; false (after logging) when kpi-service failed.
+  bool EvaluateBatch(const std::vector<kpi::v1::Change>& changes, bool everything,
+                     const std::set<std::string>& kpis_to_refresh);
+  absl::StatusOr<kpi::v1::Kpi> FetchKpi(const std::string& kpi_id);
+
+  kpi::v1::KpiService::StubInterface* kpi_;
+  AlertBook* book_;
+  Options options_;
+
+  mutable absl::Mutex mu_;
+  std::deque<kpi::v1::Change> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool evaluate_all_ ABSL_GUARDED_BY(mu_) = true;  // at start
+  std::set<std::string> evaluate_kpis_ ABSL_GUARDED_BY(mu_);
+  int64_t evaluated_through_ ABSL_GUARDED_BY(mu_) = 0;
+  std::unique_ptr<grpc::ClientContext> stream_context_ ABSL_GUARDED_BY(mu_);
+
+  // Evaluator thread only.
+  std::map<std::string, kpi::v1::Kpi> kpis_;
+
+  std::thread reader_;
+  std::thread evaluator_;
+};
+
+}  // namespace suishin::notification
+
+#endif  // SUISHIN_SERVICES_NOTIFICATION_KPI_FOLLOWER_H_

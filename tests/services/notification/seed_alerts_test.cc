@@ -1,0 +1,148 @@
+// The seed through the real binaries gives exactly DESIGN.md's alerts: the H30
+// table plus the seven MISSING alerts of today's clock; a correction that
+// clears a condition resolves its alert with exactly one event.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <tuple>
+
+#include "tests/services/notification/suite_fixture.h"
+
+namespace suishin::notification {
+namespace {
+
+using testing::Context;
+using testing::Subscriber;
+using testing::SuiteTest;
+using Key = std::tuple<std::string, std::string, std::string, std::string>;
+
+// DESIGN.md §2: rule, KPI, region, severity.
+std::set<Key> ExpectedSeedAlerts() {
+  return {
+      {"LAGGING", "jishu-bousai", "dohoku", "WARNING"},
+      {"LAGGING", "jishu-bousai", "kamikawa", "WARNING"},
+      {"LAGGING", "jishu-bousai", "rumoi", "CRITICAL"},
+      {"DECLINING", "jishu-bousai", "rumoi", "WARNING"},
+      {"LAGGING", "jishu-bousai", "soya", "CRITICAL"},
+      {"ACHIEVED", "kodomoen", "dohoku", "INFO"},
+      {"ACHIEVED", "kodomoen", "kamikawa", "INFO"},
+      {"ACHIEVED", "kodomoen", "rumoi", "INFO"},
+      {"LAGGING", "kodomoen", "soya", "CRITICAL"},
+      {"STAGNANT", "kodomoen", "soya", "WARNING"},
+      // MISSING with today's clock: R元 for the 認定こども園 subprefectures
+      // (the area is their sum), R元 and R2 for 自主防災組織率 everywhere.
+      {"MISSING", "kodomoen", "kamikawa", "WARNING"},
+      {"MISSING", "kodomoen", "rumoi", "WARNING"},
+      {"MISSING", "kodomoen", "soya", "WARNING"},
+      {"MISSING", "jishu-bousai", "dohoku", "WARNING"},
+      {"MISSING", "jishu-bousai", "kamikawa", "WARNING"},
+      {"MISSING", "jishu-bousai", "rumoi", "WARNING"},
+      {"MISSING", "jishu-bousai", "soya", "WARNING"},
+  };
+}
+
+Key KeyOf(const v1::Alert& alert) {
+  return {v1::RuleKind_Name(alert.rule()).substr(10), alert.kpi_id(), alert.region_id(),
+          v1::Severity_Name(alert.severity()).substr(9)};
+}
+
+TEST_F(SuiteTest, TheSeedGivesExactlyTheDesignsAlerts) {
+  LoadSeed();
+  StartNotification();
+  Subscriber subscriber(notification_stub_.get(), 0);
+  const std::set<Key> expected = ExpectedSeedAlerts();
+  ASSERT_TRUE(subscriber.WaitFor(expected.size())) << subscriber.events().size() << " events";
+  std::set<Key> fired;
+  for (const v1::AlertEvent& event : subscriber.events()) {
+    EXPECT_EQ(event.kind(), v1::EVENT_KIND_FIRED);
+    fired.insert(KeyOf(event.alert()));
+  }
+  EXPECT_EQ(fired, expected);
+  std::set<Key> listed;
+  for (const v1::Alert& alert : Alerts()) listed.insert(KeyOf(alert));
+  EXPECT_EQ(listed, expected);
+
+  // MISSING lists the years: R元 and R2 for 自主防災組織率.
+  for (const v1::Alert& alert : Alerts()) {
+    if (alert.rule() == v1::RULE_KIND_MISSING && alert.kpi_id() == "jishu-bousai") {
+      ASSERT_EQ(alert.values().missing_years_size(), 2) << alert.region_id();
+      EXPECT_EQ(alert.values().missing_years(0).year(), 2019);
+      EXPECT_EQ(alert.values().missing_years(1).year(), 2020);
+    }
+  }
+
+  // A correction that clears DECLINING (留萌 H30 37.1 → 40.0) resolves it: the
+  // very next event, and the only one (LAGGING stays CRITICAL: 49.4% vs 78.7%).
+  kpi::v1::RecordActualRequest correction;
+  correction.mutable_actual()->set_kpi_id("jishu-bousai");
+  correction.mutable_actual()->set_region_id("rumoi");
+  correction.mutable_actual()->mutable_fiscal_year()->set_year(2018);
+  correction.mutable_actual()->set_value(40.0);
+  correction.mutable_actual()->set_reported_by("留萌振興局");
+  kpi::v1::RecordActualResponse recorded;
+  ASSERT_TRUE(kpi_stub_->RecordActual(Context().get(), correction, &recorded).ok());
+  ASSERT_TRUE(subscriber.WaitFor(expected.size() + 1));
+  const v1::AlertEvent resolved = subscriber.events().back();
+  EXPECT_EQ(resolved.id(), static_cast<int64_t>(expected.size()) + 1);
+  EXPECT_EQ(resolved.kind(), v1::EVENT_KIND_RESOLVED);
+  EXPECT_EQ(KeyOf(resolved.alert()), Key("DECLINING", "jishu-bousai", "rumoi", "WARNING"));
+
+  // Putting it back fires DECLINING again, and nothing else happened between.
+  correction.mutable_actual()->set_value(37.1);
+  ASSERT_TRUE(kpi_stub_->RecordActual(Context().get(), correction, &recorded).ok());
+  ASSERT_TRUE(subscriber.WaitFor(expected.size() + 2));
+  const v1::AlertEvent again = subscriber.events().back();
+  EXPECT_EQ(again.id(), static_cast<int64_t>(expected.size()) + 2);
+  EXPECT_EQ(again.kind(), v1::EVENT_KIND_FIRED);
+  EXPECT_EQ(KeyOf(again.alert()), Key("DECLINING", "jishu-bousai", "rumoi", "WARNING"));
+}
+
+TEST_F(SuiteTest, BeforeTheDeadlinesNothingIsMissing) {
+  notification_flags_ = {"--now=2020-01-15T12:00:00+09:00"};
+  LoadSeed();
+  StartNotification();
+  Subscriber subscriber(notification_stub_.get(), 0);
+  ASSERT_TRUE(subscriber.WaitFor(10));
+  std::set<Key> listed;
+  for (const v1::Alert& alert : Alerts()) listed.insert(KeyOf(alert));
+  std::set<Key> table;
+  for (const Key& key : ExpectedSeedAlerts()) {
+    if (std::get<0>(key) != "MISSING") table.insert(key);
+  }
+  EXPECT_EQ(listed, table);
+}
+
+TEST_F(SuiteTest, RestartingEvaluatesNothingTwice) {
+  LoadSeed();
+  StartNotification();
+  {
+    Subscriber subscriber(notification_stub_.get(), 0);
+    ASSERT_TRUE(subscriber.WaitFor(ExpectedSeedAlerts().size()));
+  }
+  KillNotification();
+  StartNotification();  // re-evaluates everything at start: nothing new to say
+  Subscriber subscriber(notification_stub_.get(), 0);
+  kpi::v1::RecordActualRequest change;
+  change.mutable_actual()->set_kpi_id("kodomoen");
+  change.mutable_actual()->set_region_id("soya");
+  change.mutable_actual()->mutable_fiscal_year()->set_year(2019);
+  change.mutable_actual()->set_value(6);  // reaches the target: MISSING, LAGGING, STAGNANT go
+  kpi::v1::RecordActualResponse recorded;
+  ASSERT_TRUE(kpi_stub_->RecordActual(Context().get(), change, &recorded).ok());
+  const size_t before = ExpectedSeedAlerts().size();
+  ASSERT_TRUE(subscriber.WaitFor(before + 4));
+  std::vector<v1::AlertEvent> events = subscriber.events();
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_EQ(events[i].id(), static_cast<int64_t>(i + 1));
+  std::set<Key> after;
+  for (size_t i = before; i < events.size(); ++i) {
+    after.insert(KeyOf(events[i].alert()));
+  }
+  EXPECT_EQ(after, (std::set<Key>{{"MISSING", "kodomoen", "soya", "WARNING"},
+                                  {"LAGGING", "kodomoen", "soya", "CRITICAL"},
+                                  {"STAGNANT", "kodomoen", "soya", "WARNING"},
+                                  {"ACHIEVED", "kodomoen", "soya", "INFO"}}));
+}
+
+}  // namespace
+}  // namespace suishin::notification

@@ -1,0 +1,159 @@
+#include "tests/services/notification/suite_fixture.h"
+
+#include <chrono>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/channel.h"
+#include "common/proto_util.h"
+#include "tools/suishinctl/dataset_rows.h"
+
+namespace suishin::notification::testing {
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return context;
+}
+
+Subscriber::Subscriber(v1::NotificationService::Stub* stub, int64_t after_event_id,
+                       v1::AlertFilter filter) {
+  v1::SubscribeRequest request;
+  request.set_after_event_id(after_event_id);
+  *request.mutable_filter() = std::move(filter);
+  context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  stream_ = stub->Subscribe(&context_, request);
+  thread_ = std::thread([this] {
+    v1::SubscribeResponse response;
+    while (stream_->Read(&response)) {
+      absl::MutexLock lock(&mu_);
+      events_.push_back(response.event());
+    }
+  });
+}
+
+Subscriber::~Subscriber() { Stop(); }
+
+void Subscriber::Stop() {
+  if (!thread_.joinable()) return;
+  context_.TryCancel();
+  thread_.join();
+}
+
+bool Subscriber::WaitFor(size_t n, absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return events_.size() >= n; };
+  return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+}
+
+std::vector<v1::AlertEvent> Subscriber::events() const {
+  absl::MutexLock lock(&mu_);
+  return events_;
+}
+
+void SuiteTest::SetUp() {
+  auto dir = suishin::testing::TempDir::Create("suite");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  dir_ = std::make_unique<suishin::testing::TempDir>(*std::move(dir));
+  auto redis = suishin::testing::RedisServer::Start();
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  redis_ = *std::move(redis);
+  ASSERT_TRUE(
+      ReadJsonFile(std::string(SUISHIN_SOURCE_DIR) + "/data/seed/dohoku-2019.json", &seed_).ok());
+  plan_address_ = StartBinary(
+      plan_, "plan-service", {"/services/plan/plan-service", "--plan_db=" + dir_->File("plan.db")});
+  plan_stub_ = plan::v1::PlanService::NewStub(MakeChannel(plan_address_));
+  StartKpi();
+}
+
+void SuiteTest::TearDown() {
+  for (auto* child : {&notification_, &kpi_, &plan_}) {
+    if (child->has_value() && (*child)->running()) (void)(*child)->Terminate(absl::Seconds(10));
+  }
+}
+
+std::string SuiteTest::StartBinary(std::optional<suishin::testing::ChildProcess>& slot,
+                                   const std::string& name, std::vector<std::string> argv) {
+  const std::string port_file = dir_->File(absl::StrCat(name, ".port"));
+  std::remove(port_file.c_str());
+  argv[0] = std::string(SUISHIN_BINARY_DIR) + argv[0];
+  argv.push_back("--port_file=" + port_file);
+  argv.push_back("--shutdown_grace_ms=500");
+  const std::string listen_flag = name == "plan-service"  ? "--plan_listen"
+                                  : name == "kpi-service" ? "--kpi_listen"
+                                                          : "--notification_listen";
+  argv.push_back(listen_flag + "=127.0.0.1:0");
+  const std::string log = dir_->File(absl::StrCat(name, ".", ++starts_, ".log"));
+  auto child = suishin::testing::ChildProcess::Start(argv, {}, log, log);
+  EXPECT_TRUE(child.ok()) << child.status();
+  if (!child.ok()) return "";
+  slot.emplace(*std::move(child));
+  auto text = slot->WaitForFile(port_file, absl::Seconds(20));
+  EXPECT_TRUE(text.ok()) << name << ": " << text.status();
+  int port = 0;
+  if (text.ok()) EXPECT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &port));
+  return absl::StrCat("127.0.0.1:", port);
+}
+
+void SuiteTest::StartKpi() {
+  kpi_address_ = StartBinary(kpi_, "kpi-service",
+                             {"/services/kpi/kpi-service", "--kpi_db=" + dir_->File("kpi.db"),
+                              "--plan_address=" + plan_address_, "--redis_url=" + redis_->url()});
+  kpi_stub_ = kpi::v1::KpiService::NewStub(MakeChannel(kpi_address_));
+}
+
+void SuiteTest::StopKpi() { ASSERT_TRUE(kpi_->Terminate(absl::Seconds(10)).ok()); }
+
+void SuiteTest::StartNotification() {
+  std::vector<std::string> argv = {"/services/notification/notification-service",
+                                   "--notification_db=" + dir_->File("notification.db"),
+                                   "--kpi_address=" + kpi_address_,
+                                   "--redis_url=" + redis_->url(),
+                                   "--now=2026-11-29T12:00:00+09:00",
+                                   "--webhook_retry_delays=50ms,100ms,200ms,400ms",
+                                   "--webhook_timeout_ms=2000"};
+  argv.insert(argv.end(), notification_flags_.begin(), notification_flags_.end());
+  notification_address_ = StartBinary(notification_, "notification-service", argv);
+  notification_stub_ = v1::NotificationService::NewStub(MakeChannel(notification_address_));
+}
+
+void SuiteTest::KillNotification() {
+  ASSERT_EQ(::kill(notification_->pid(), SIGKILL), 0);
+  ASSERT_TRUE(notification_->Wait(absl::Seconds(10)).ok());
+}
+
+void SuiteTest::LoadSeed() {
+  plan::v1::ImportPlanRequest plan;
+  *plan.mutable_dataset() = seed_.plan();
+  plan::v1::ImportPlanResponse imported;
+  ASSERT_TRUE(plan_stub_->ImportPlan(Context().get(), plan, &imported).ok());
+  for (const kpi::v1::KpiRecord& record : seed_.kpi().kpis()) {
+    kpi::v1::CreateKpiRequest create;
+    *create.mutable_kpi() = record.kpi();
+    kpi::v1::CreateKpiResponse created;
+    grpc::Status status = kpi_stub_->CreateKpi(Context().get(), create, &created);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    auto context = Context();
+    kpi::v1::ImportActualsResponse response;
+    auto writer = kpi_stub_->ImportActuals(context.get(), &response);
+    kpi::v1::ImportActualsRequest batch;
+    for (kpi::v1::ImportRow& row : ctl::RowsOf(record)) *batch.add_rows() = std::move(row);
+    ASSERT_TRUE(writer->Write(batch));
+    ASSERT_TRUE(writer->WritesDone());
+    status = writer->Finish();
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+}
+
+std::vector<v1::Alert> SuiteTest::Alerts(bool include_resolved) {
+  v1::ListAlertsRequest request;
+  request.set_include_resolved(include_resolved);
+  request.set_page_size(1000);
+  v1::ListAlertsResponse response;
+  grpc::Status status = notification_stub_->ListAlerts(Context().get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return {response.alerts().begin(), response.alerts().end()};
+}
+
+}  // namespace suishin::notification::testing
