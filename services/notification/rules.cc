@@ -271,7 +271,7 @@ std::optional<Condition> Stagnant(const Context& cx, const v1::Rule& rule) {
     --first;
   }
   const int steps = cx.latest_index - first;
-  if (steps < 1 || steps < 2) return std::nullopt;
+  if (steps < 1 || steps < rule.min_steps()) return std::nullopt;
   return MakeCondition(
       cx, rule,
       absl::StrCat(FormatFigure(*cx.kpi, cx.latest->value()), "のまま ", steps, " 年（",
