@@ -574,8 +574,20 @@ absl::Status AlertBook::SetRule(const v1::SetRuleRequest& request, v1::SetRuleRe
   if (!request.rule().kpi_id().empty()) {
     RETURN_IF_ERROR(ValidateId("rule.kpi_id", request.rule().kpi_id()));
   }
-  RETURN_IF_ERROR(store_->Run(
-      [&](NotificationTransaction& tx) -> absl::Status { return tx.PutRule(request.rule()); }));
+  RETURN_IF_ERROR(store_->Run([&](NotificationTransaction& tx) -> absl::Status {
+    // An override is checked as it will apply: merged with what it overlays.
+    ASSIGN_OR_RETURN(std::vector<v1::Rule> stored, tx.Rules());
+    stored.erase(std::remove_if(stored.begin(), stored.end(),
+                                [&](const v1::Rule& rule) {
+                                  return rule.kind() == request.rule().kind() &&
+                                         rule.kpi_id() == request.rule().kpi_id();
+                                }),
+                 stored.end());
+    stored.push_back(request.rule());
+    RETURN_IF_ERROR(ValidateRule(
+        RuleBook(std::move(stored)).For(request.rule().kind(), request.rule().kpi_id())));
+    return tx.PutRule(request.rule());
+  }));
   *response->mutable_rule() = request.rule();
   hooks_.rules_changed(request.rule().kpi_id());
   return absl::OkStatus();
