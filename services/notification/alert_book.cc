@@ -241,12 +241,50 @@ absl::StatusOr<std::unique_ptr<AlertBook>> AlertBook::Create(NotificationStore* 
     return absl::OkStatus();
   }));
   book->events_.Published(last_event);
-  book->MirrorInRedis(firing);
+  book->RefillMirror();
   return book;
 }
 
 AlertBook::AlertBook(NotificationStore* store, const Clock* clock, RedisClient* redis, Hooks hooks)
     : store_(store), clock_(clock), redis_(redis), hooks_(std::move(hooks)) {}
+
+namespace {
+// Present while the Redis mirror holds every firing alert; gone after Redis
+// restarts empty, which sends readers back to SQLite until it is refilled.
+constexpr char kMirrorMarker[] = "suishin:alerts:ready";
+}  // namespace
+
+bool AlertBook::RefillMirror() {
+  if (redis_ == nullptr) return false;
+  std::vector<v1::Alert> alerts;
+  if (!store_
+           ->Run([&](NotificationTransaction& tx) -> absl::Status {
+             ASSIGN_OR_RETURN(alerts, tx.Alerts(/*include_resolved=*/true));
+             return absl::OkStatus();
+           })
+           .ok()) {
+    return false;
+  }
+  std::vector<std::vector<std::string>> commands = {{"MULTI"}};
+  std::set<std::string> regions;
+  for (const v1::Alert& alert : alerts) regions.insert(alert.region_id());
+  for (const std::string& region : regions) {
+    commands.push_back({"DEL", absl::StrCat("suishin:alerts:", region)});
+  }
+  for (const v1::Alert& alert : alerts) {
+    if (alert.state() != v1::ALERT_STATE_FIRING) continue;
+    commands.push_back({"HSET", absl::StrCat("suishin:alerts:", alert.region_id()),
+                        alert.fingerprint(), alert.SerializeAsString()});
+  }
+  commands.push_back({"SET", kMirrorMarker, "1"});
+  commands.push_back({"EXEC"});
+  if (!redis_->Pipeline(commands).ok()) {
+    ++redis_errors_;
+    return false;
+  }
+  mirror_stale_ = false;
+  return true;
+}
 
 void AlertBook::MirrorInRedis(const std::vector<v1::Alert>& alerts) {
   if (redis_ == nullptr || alerts.empty()) return;
@@ -259,7 +297,10 @@ void AlertBook::MirrorInRedis(const std::vector<v1::Alert>& alerts) {
       commands.push_back({"HDEL", key, alert.fingerprint()});
     }
   }
-  if (!redis_->Pipeline(commands).ok()) ++redis_errors_;
+  if (!redis_->Pipeline(commands).ok()) {
+    ++redis_errors_;
+    mirror_stale_ = true;
+  }
 }
 
 void AlertBook::Published(const std::vector<v1::Alert>& changed, int64_t last_event,
@@ -414,10 +455,17 @@ absl::Status AlertBook::ListAlerts(const v1::ListAlertsRequest& request,
   std::vector<v1::Alert> alerts;
   bool from_redis = false;
   // One region's active alerts: the Redis mirror answers without SQLite.
-  if (redis_ != nullptr && request.filter().region_ids_size() == 1 && !request.include_resolved()) {
-    absl::StatusOr<RedisReply> reply =
-        redis_->Command({"HVALS", absl::StrCat("suishin:alerts:", request.filter().region_ids(0))});
-    if (reply.ok() && reply->type == RedisReply::Type::kArray) {
+  if (redis_ != nullptr && request.filter().region_ids_size() == 1 && !request.include_resolved() &&
+      (!mirror_stale_ || RefillMirror())) {
+    absl::StatusOr<std::vector<RedisReply>> replies = redis_->Pipeline(
+        {{"EXISTS", kMirrorMarker},
+         {"HVALS", absl::StrCat("suishin:alerts:", request.filter().region_ids(0))}});
+    if (replies.ok() && (*replies)[0].integer == 0) {
+      // Redis came back empty: refill it and answer from SQLite this time.
+      mirror_stale_ = true;
+      RefillMirror();
+    } else if (replies.ok() && (*replies)[1].type == RedisReply::Type::kArray) {
+      const RedisReply* reply = &(*replies)[1];
       from_redis = true;
       for (const RedisReply& element : reply->elements) {
         v1::Alert alert;
@@ -431,8 +479,9 @@ absl::Status AlertBook::ListAlerts(const v1::ListAlertsRequest& request,
         return std::tie(a.kpi_id(), a.region_id(), a.fingerprint()) <
                std::tie(b.kpi_id(), b.region_id(), b.fingerprint());
       });
-    } else if (!reply.ok()) {
+    } else if (!replies.ok()) {
       ++redis_errors_;
+      mirror_stale_ = true;
     }
   }
   if (!from_redis) {

@@ -115,6 +115,9 @@ class AlertBook {
   // After a commit: the Redis mirror, the feed, the dispatcher.
   void Published(const std::vector<v1::Alert>& changed, int64_t last_event, bool outbox_added);
   void MirrorInRedis(const std::vector<v1::Alert>& alerts);
+  // Writes every firing alert to Redis afresh and sets the marker saying the
+  // mirror is whole. False when Redis or the store failed.
+  bool RefillMirror();
 
   NotificationStore* store_;
   const Clock* clock_;
@@ -122,6 +125,8 @@ class AlertBook {
   Hooks hooks_;
   SequenceFeed events_;
   std::atomic<int64_t> redis_errors_{0};
+  // Set when a write to the mirror failed: it may be missing alerts.
+  std::atomic<bool> mirror_stale_{true};
 };
 
 // The fingerprint of an alert: a stable digest of rule, KPI and region.

@@ -99,8 +99,11 @@ int main(int argc, char** argv) {
   suishin::notification::WebhookDispatcher::Options dispatch;
   dispatch.retry_delays = *delays;
   dispatch.timeout = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_timeout_ms));
-  suishin::notification::WebhookDispatcher dispatcher(store->get(), transport.get(), clock.get(),
-                                                      dispatch);
+  // Deliveries run on real time even when --now pins the evaluation clock:
+  // retries must come due.
+  suishin::RealClock delivery_clock;
+  suishin::notification::WebhookDispatcher dispatcher(store->get(), transport.get(),
+                                                      &delivery_clock, dispatch);
   suishin::notification::KpiFollower* follower_ptr = nullptr;
   suishin::notification::AlertBook::Hooks hooks;
   hooks.outbox_added = [&dispatcher] { dispatcher.Wake(); };

@@ -147,7 +147,8 @@ absl::StatusOr<std::optional<absl::Time>> WebhookDispatcher::DeliverDue() {
           return tx.UpdateDelivery(delivery);
         }
         v1::DeadLetter letter;
-        letter.set_id(absl::StrCat("dl-", delivery.id));
+        // One per event and webhook: a replay removes it before it is sent.
+        letter.set_id(absl::StrCat("dl-", delivery.event_id, "-", delivery.webhook_id));
         letter.set_webhook_id(delivery.webhook_id);
         letter.set_event_id(delivery.event_id);
         letter.set_attempts(delivery.attempts);
