@@ -127,6 +127,8 @@ class AlertBook {
   std::atomic<int64_t> redis_errors_{0};
   // Set when a write to the mirror failed: it may be missing alerts.
   std::atomic<bool> mirror_stale_{true};
+  // False until a silence exists: ReleaseEndedSilences has nothing to do.
+  std::atomic<bool> any_silence_{false};
 };
 
 // The fingerprint of an alert: a stable digest of rule, KPI and region.

@@ -124,6 +124,121 @@ TEST(RunCommandTest, KpiCommandsRefuseBadFlagsAsUsageErrors) {
   }
 }
 
+TEST(ParseSeverityTest, AcceptsEnglishInAnyCaseAndJapanese) {
+  EXPECT_EQ(*ParseSeverity("--severity", "info"), notification::v1::SEVERITY_INFO);
+  EXPECT_EQ(*ParseSeverity("--severity", "WARNING"), notification::v1::SEVERITY_WARNING);
+  EXPECT_EQ(*ParseSeverity("--severity", "重大"), notification::v1::SEVERITY_CRITICAL);
+  const auto bad = ParseSeverity("--severity", "urgent");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(ExitCode(bad.status()), 2);
+  EXPECT_TRUE(absl::StartsWith(bad.status().message(), "--severity: \"urgent\"")) << bad.status();
+}
+
+TEST(ParseRuleKindTest, AcceptsNamesWithDashesOrUnderscoresAndJapanese) {
+  EXPECT_EQ(*ParseRuleKind("--rule", "lagging"), notification::v1::RULE_KIND_LAGGING);
+  EXPECT_EQ(*ParseRuleKind("--rule", "below-threshold"),
+            notification::v1::RULE_KIND_BELOW_THRESHOLD);
+  EXPECT_EQ(*ParseRuleKind("--rule", "BELOW_THRESHOLD"),
+            notification::v1::RULE_KIND_BELOW_THRESHOLD);
+  EXPECT_EQ(*ParseRuleKind("--rule", "未報告"), notification::v1::RULE_KIND_MISSING);
+  const auto bad = ParseRuleKind("--rule", "slow");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(ExitCode(bad.status()), 2);
+  EXPECT_TRUE(absl::StartsWith(bad.status().message(), "--rule: \"slow\"")) << bad.status();
+}
+
+TEST(ParsePositiveDurationTest, AcceptsAbslDurationsAndWholeDays) {
+  EXPECT_EQ(*ParsePositiveDuration("--for", "2h"), absl::Hours(2));
+  EXPECT_EQ(*ParsePositiveDuration("--for", "1h30m"), absl::Minutes(90));
+  EXPECT_EQ(*ParsePositiveDuration("--for", "7d"), absl::Hours(7 * 24));
+  for (const char* bad : {"", "0s", "-1h", "2", "inf", "1x", "0d"}) {
+    const auto parsed = ParsePositiveDuration("--for", bad);
+    EXPECT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(ExitCode(parsed.status()), 2) << bad;
+  }
+}
+
+TEST(ParseMonthDayTest, ReadsMonthAndDay) {
+  EXPECT_EQ(*ParseMonthDay("--deadline", "06-30"), std::make_pair(6, 30));
+  EXPECT_EQ(*ParseMonthDay("--deadline", "9/1"), std::make_pair(9, 1));
+  for (const char* bad : {"13-01", "06-32", "0630", "06-30-1", "June 30"}) {
+    const auto parsed = ParseMonthDay("--deadline", bad);
+    EXPECT_FALSE(parsed.ok()) << bad;
+    EXPECT_TRUE(absl::StartsWith(parsed.status().message(), "--deadline: ")) << parsed.status();
+  }
+}
+
+// The alert commands check their flags before any call: an Environment
+// without stubs is enough.
+TEST(RunCommandTest, AlertCommandsRefuseBadFlagsAsUsageErrors) {
+  const std::map<std::string, std::string> silence = {
+      {"region", "soya"}, {"for", "1h"}, {"by", "山田"}, {"comment", "除雪作業中"}};
+  auto with = [](std::map<std::string, std::string> flags, const std::string& name,
+                 const std::string& text) {
+    flags[name] = text;
+    return flags;
+  };
+  auto without = [](std::map<std::string, std::string> flags, const std::string& name) {
+    flags.erase(name);
+    return flags;
+  };
+  const FlagCase cases[] = {
+      {"alerts", {{"severity", "warning,urgent"}}, "--severity: \"urgent\" is not a severity"},
+      {"alerts", {{"rule", "slow"}}, "--rule: \"slow\" is not a rule"},
+      {"alerts", {{"after", "3"}}, "--after is not a flag of alerts"},
+      {"watch-alerts", {{"after", "-1"}}, "--after: -1 is negative"},
+      {"watch-alerts", {{"after", "x"}}, "--after: \"x\" is not a whole number"},
+      {"watch-alerts", {{"severity", "bad"}}, "--severity: "},
+      {"silence", without(silence, "region"), "give at least one of --rule, --kpi, --region"},
+      {"silence", without(silence, "for"), "--until or --for is required"},
+      {"silence", with(silence, "until", "2026-12-01T00:00:00+09:00"),
+       "--until and --for: give one of them, not both"},
+      {"silence", with(without(silence, "for"), "until", "tomorrow"),
+       "--until: \"tomorrow\" is not an RFC 3339 time"},
+      {"silence", with(silence, "for", "forever"), "--for: \"forever\" is not a positive"},
+      {"silence", without(silence, "by"), "--by is required"},
+      {"silence", without(silence, "comment"), "--comment is required"},
+      {"silence", with(silence, "region", "soya,rumoi"), "--region: a silence matches one value"},
+      {"silence", with(silence, "severity", "loud"), "--severity: \"loud\""},
+      {"silence", with(silence, "rule", "slow"), "--rule: \"slow\""},
+      {"silences", {{"region", "soya"}}, "--region is not a flag of silences"},
+      {"set-rule", {{"enabled", "false"}}, "--rule is required"},
+      {"set-rule", {{"rule", "slow"}, {"enabled", "false"}}, "--rule: \"slow\""},
+      {"set-rule", {{"rule", "lagging"}}, "nothing to change"},
+      {"set-rule", {{"rule", "lagging"}, {"enabled", "maybe"}}, "--enabled: \"maybe\""},
+      {"set-rule", {{"rule", "lagging"}, {"warning_gap", "-x"}}, "--warning-gap: \"-x\""},
+      {"set-rule", {{"rule", "stagnant"}, {"min_steps", "2.5"}}, "--min-steps: \"2.5\""},
+      {"set-rule", {{"rule", "missing"}, {"deadline", "13-01"}}, "--deadline: \"13-01\""},
+      {"set-rule", {{"rule", "lagging"}, {"severity", "loud"}}, "--severity: \"loud\""},
+      {"add-webhook", {{"severity", "loud"}}, "missing argument"},
+      {"dead-letters", {{"kpi", "kodomoen"}}, "--kpi is not a flag of dead-letters"},
+  };
+  for (const FlagCase& c : cases) {
+    Arguments args;
+    args.flags = c.flags;
+    const absl::Status status = RunCommand(Environment{}, c.command, args);
+    EXPECT_EQ(ExitCode(status), 2) << c.command << ": " << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), c.message_part))
+        << c.command << ": " << status << "\nexpected: " << c.message_part;
+  }
+
+  // Commands with an argument: ack needs --by; add-webhook checks its filter.
+  Arguments ack;
+  ack.positional = {"47786be92014bae0"};
+  const absl::Status no_author = RunCommand(Environment{}, "ack", ack);
+  EXPECT_EQ(ExitCode(no_author), 2) << no_author;
+  EXPECT_TRUE(absl::StrContains(no_author.message(), "--by is required")) << no_author;
+  Arguments webhook;
+  webhook.positional = {"https://example.jp/hook"};
+  webhook.flags["rule"] = "slow";
+  const absl::Status bad_rule = RunCommand(Environment{}, "add-webhook", webhook);
+  EXPECT_EQ(ExitCode(bad_rule), 2) << bad_rule;
+  EXPECT_TRUE(absl::StrContains(bad_rule.message(), "--rule: \"slow\"")) << bad_rule;
+  for (const char* command : {"alert", "ack", "expire-silence", "delete-webhook", "replay"}) {
+    EXPECT_EQ(ExitCode(RunCommand(Environment{}, command, Arguments{})), 2) << command;
+  }
+}
+
 TEST(UsageTextTest, ListsEveryCommand) {
   std::ostringstream out;
   Environment env;

@@ -1,8 +1,12 @@
-// End to end: the real suishinctl binary against the real plan-service and
-// kpi-service binaries (no Redis), each started on port 0 with its database
-// in a temp dir.
+// End to end: the real suishinctl binary against the real plan-service,
+// kpi-service and notification-service binaries (no Redis), each started on
+// port 0 with its database in a temp dir.
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -19,9 +23,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/channel.h"
 #include "common/fiscal_year.h"
 #include "common/proto_util.h"
 #include "suishin/dataset/v1/dataset.pb.h"
+#include "suishin/notification/v1/notification.grpc.pb.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
 #include "tools/suishinctl/commands.h"
@@ -38,6 +44,12 @@ constexpr absl::Duration kStopTimeout = absl::Seconds(10);
 const std::string kSuishinctl = SUISHIN_BINARY_DIR "/tools/suishinctl/suishinctl";
 const std::string kPlanService = SUISHIN_BINARY_DIR "/services/plan/plan-service";
 const std::string kKpiService = SUISHIN_BINARY_DIR "/services/kpi/kpi-service";
+const std::string kNotificationService =
+    SUISHIN_BINARY_DIR "/services/notification/notification-service";
+// The clock notification-service evaluates with: past every reporting
+// deadline of the seed, so that it fires its 17 alerts (DESIGN.md §2).
+constexpr char kNow[] = "--now=2026-11-29T12:00:00+09:00";
+constexpr size_t kSeedAlerts = 17;
 const std::string kSeedDataset = SUISHIN_SOURCE_DIR "/data/seed/dohoku-2019.json";
 constexpr char kProject[] = "dohoku-anzen-anshin";
 
@@ -51,6 +63,45 @@ int CountOccurrences(absl::string_view haystack, absl::string_view needle) {
     ++n;
   }
   return n;
+}
+
+// The line of `text` that contains `needle` (the first), or "".
+std::string LineWith(absl::string_view text, absl::string_view needle) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (absl::StrContains(line, needle)) return std::string(line);
+  }
+  return "";
+}
+
+// Waits until the file at `path` (which must exist) holds at least `n`
+// lines, woken by inotify each time it is written; its text, or
+// DEADLINE_EXCEEDED with what it held after `timeout`.
+absl::StatusOr<std::string> WaitForLines(const std::string& path, int n, absl::Duration timeout) {
+  const int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (fd < 0) return absl::InternalError("inotify_init1 failed");
+  struct Closer {
+    int fd;
+    ~Closer() { close(fd); }
+  } closer{fd};
+  if (inotify_add_watch(fd, path.c_str(), IN_MODIFY) < 0) {
+    return absl::InternalError(absl::StrCat("inotify_add_watch ", path, " failed"));
+  }
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    absl::StatusOr<std::string> text = ReadWholeFile(path);
+    if (!text.ok()) return text.status();
+    if (CountOccurrences(*text, "\n") >= n) return text;
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("fewer than ", n, " lines in ", path, ":\n", *text));
+    }
+    pollfd event{fd, POLLIN, 0};
+    (void)poll(&event, 1, static_cast<int>(absl::ToInt64Milliseconds(left)) + 1);
+    char buffer[4096];
+    while (read(fd, buffer, sizeof buffer) > 0) {
+    }
+  }
 }
 
 // The seed dataset, read by the test itself to compute what to expect.
@@ -183,7 +234,8 @@ class SuishinctlTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    // kpi-service first: it calls plan-service.
+    // Each before the service it calls: notification → kpi → plan.
+    StopServer("notification", &notification_server_);
     StopServer("kpi", &kpi_server_);
     StopServer("plan", &plan_server_);
   }
@@ -214,11 +266,85 @@ class SuishinctlTest : public ::testing::Test {
         << ServerLog(name);
   }
 
-  // Runs suishinctl with `args` against the test's plan- and kpi-service.
-  RunResult Suishinctl(std::vector<std::string> args) {
+  // Starts notification-service following the test's kpi-service, with the
+  // clock pinned (kNow), no Redis and short webhook retries.
+  void StartNotification() {
+    StartServer(
+        "notification",
+        {kNotificationService, "--notification_listen=127.0.0.1:0",
+         "--notification_db=" + dir_->File("notification.db"), "--kpi_address=" + kpi_address_,
+         "--redis_url=", kNow, "--webhook_retry_delays=50ms,100ms", "--shutdown_grace_ms=500"},
+        &notification_server_, &notification_address_);
+    if (HasFatalFailure()) return;
+    notification_stub_ =
+        notification::v1::NotificationService::NewStub(MakeChannel(notification_address_));
+  }
+
+  // The firing alerts, through the API.
+  std::vector<notification::v1::Alert> FiringAlerts() {
+    notification::v1::ListAlertsRequest request;
+    request.set_page_size(1000);
+    notification::v1::ListAlertsResponse response;
+    std::unique_ptr<grpc::ClientContext> context = NewClientContext(absl::Seconds(10));
+    const grpc::Status status = notification_stub_->ListAlerts(context.get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return {response.alerts().begin(), response.alerts().end()};
+  }
+
+  // Waits until ListAlerts lists `n` firing alerts: asks again after every
+  // alert event of a Subscribe stream, so there is no fixed sleep, and gives
+  // up when the stream's deadline (kStartTimeout) passes.
+  void WaitForFiringAlerts(size_t n) {
+    grpc::ClientContext watch;
+    watch.set_deadline(absl::ToChronoTime(absl::Now() + kStartTimeout));
+    std::unique_ptr<grpc::ClientReaderInterface<notification::v1::SubscribeResponse>> events =
+        notification_stub_->Subscribe(&watch, notification::v1::SubscribeRequest());
+    size_t listed = 0;
+    notification::v1::SubscribeResponse event;
+    do {
+      listed = FiringAlerts().size();
+      if (listed == n) break;
+    } while (events->Read(&event));
+    watch.TryCancel();
+    const grpc::Status status = events->Finish();
+    ASSERT_EQ(listed, n) << "the stream ended: " << status.error_message() << "\n"
+                         << ServerLog("notification");
+  }
+
+  // The fingerprint of the alert of `rule` for `kpi_id` in `region_id`.
+  std::string FingerprintOf(notification::v1::RuleKind rule, const std::string& kpi_id,
+                            const std::string& region_id) {
+    for (const notification::v1::Alert& alert : FiringAlerts()) {
+      if (alert.rule() == rule && alert.kpi_id() == kpi_id && alert.region_id() == region_id) {
+        return alert.fingerprint();
+      }
+    }
+    ADD_FAILURE() << "no firing alert " << rule << " " << kpi_id << " " << region_id;
+    return "";
+  }
+
+  // The seed through suishinctl import, then notification-service, and its
+  // 17 alerts.
+  void ImportSeedAndWaitForAlerts() {
+    ASSERT_NO_FATAL_FAILURE(ImportSeed());
+    ASSERT_NO_FATAL_FAILURE(StartNotification());
+    ASSERT_NO_FATAL_FAILURE(WaitForFiringAlerts(kSeedAlerts));
+  }
+
+  // The argv of suishinctl with `args` against the test's services.
+  std::vector<std::string> SuishinctlArgv(std::vector<std::string> args) const {
     args.insert(args.begin(), kSuishinctl);
     args.push_back("--plan_address=" + plan_address_);
     args.push_back("--kpi_address=" + kpi_address_);
+    if (!notification_address_.empty()) {
+      args.push_back("--notification_address=" + notification_address_);
+    }
+    return args;
+  }
+
+  // Runs suishinctl with `args` against the test's services.
+  RunResult Suishinctl(std::vector<std::string> args) {
+    args = SuishinctlArgv(std::move(args));
     absl::StatusOr<RunResult> result = RunToCompletion(args, kEnv, dir_->path(), kRunTimeout);
     EXPECT_TRUE(result.ok()) << result.status();
     return result.ok() ? *std::move(result) : RunResult{};
@@ -238,8 +364,11 @@ class SuishinctlTest : public ::testing::Test {
   std::optional<TempDir> dir_;
   std::optional<ChildProcess> plan_server_;
   std::optional<ChildProcess> kpi_server_;
+  std::optional<ChildProcess> notification_server_;
   std::string plan_address_;
   std::string kpi_address_;
+  std::string notification_address_;
+  std::unique_ptr<notification::v1::NotificationService::Stub> notification_stub_;
 };
 
 TEST_F(SuishinctlTest, ImportsTheSeedAndListsSoyasInitiativeForFY2020) {
@@ -503,6 +632,245 @@ TEST_F(SuishinctlTest, HealthReportsEachServiceAndFailsUnlessAllServe) {
   EXPECT_TRUE(absl::StartsWith(health.err, "suishinctl: health: UNAVAILABLE: ")) << health.err;
 }
 
+TEST_F(SuishinctlTest, AlertsListsTheSeventeenSeedAlertsWithNames) {
+  ASSERT_NO_FATAL_FAILURE(ImportSeedAndWaitForAlerts());
+  const RunResult alerts = Suishinctl({"alerts"});
+  ASSERT_EQ(alerts.exit_code, 0) << alerts.err;
+  EXPECT_EQ(alerts.err, "");
+  EXPECT_TRUE(absl::EndsWith(alerts.out, "\n17 alerts: 重大 3, 警告 11, 情報 3\n")) << alerts.out;
+  // One row per alert, found by its fingerprint.
+  for (const notification::v1::Alert& alert : FiringAlerts()) {
+    EXPECT_EQ(CountOccurrences(alerts.out, alert.fingerprint()), 1) << alert.fingerprint() << "\n"
+                                                                    << alerts.out;
+  }
+  EXPECT_EQ(CountOccurrences(alerts.out, "\n"), static_cast<int>(kSeedAlerts) + 3) << alerts.out;
+
+  // 宗谷's LAGGING CRITICAL for both KPIs, with the names from kpi-service
+  // and the summary without the name prefix the columns already show.
+  const std::string kodomoen =
+      LineWith(alerts.out, FingerprintOf(notification::v1::RULE_KIND_LAGGING, "kodomoen", "soya"));
+  EXPECT_TRUE(absl::StartsWith(kodomoen, "重大 CRITICAL  LAGGING ")) << kodomoen;
+  EXPECT_TRUE(absl::StrContains(kodomoen, "  認定こども園設置数  宗谷  発生中  2026-11-29 "))
+      << kodomoen;
+  EXPECT_TRUE(absl::StrContains(kodomoen, "  H30 (2018)  進捗率 50.0%（想定 86.7%、差 -36.7 pt）"))
+      << kodomoen;
+  const std::string jishu = LineWith(
+      alerts.out, FingerprintOf(notification::v1::RULE_KIND_LAGGING, "jishu-bousai", "soya"));
+  EXPECT_TRUE(absl::StartsWith(jishu, "重大 CRITICAL  LAGGING ")) << jishu;
+  EXPECT_TRUE(absl::StrContains(jishu, "  自主防災組織率      宗谷  発生中  ")) << jishu;
+
+  // Filters: comma-separated values, lists combined.
+  const RunResult soya = Suishinctl({"alerts", "--region", "soya", "--severity", "critical"});
+  ASSERT_EQ(soya.exit_code, 0) << soya.err;
+  EXPECT_TRUE(absl::EndsWith(soya.out, "\n2 alerts: 重大 2\n")) << soya.out;
+  const RunResult rules = Suishinctl({"alerts", "--rule", "missing,achieved", "--kpi", "kodomoen"});
+  ASSERT_EQ(rules.exit_code, 0) << rules.err;
+  EXPECT_TRUE(absl::EndsWith(rules.out, "\n6 alerts: 警告 3, 情報 3\n")) << rules.out;
+}
+
+TEST_F(SuishinctlTest, AckIsShownByAlertAndMarkedInAlerts) {
+  ASSERT_NO_FATAL_FAILURE(ImportSeedAndWaitForAlerts());
+  const std::string fingerprint =
+      FingerprintOf(notification::v1::RULE_KIND_LAGGING, "kodomoen", "soya");
+  const RunResult ack =
+      Suishinctl({"ack", fingerprint, "--by", "宗谷総合振興局", "--comment", "対応を検討中"});
+  ASSERT_EQ(ack.exit_code, 0) << ack.err;
+  EXPECT_TRUE(absl::StartsWith(ack.out, absl::StrCat("fingerprint  ", fingerprint, "\n")))
+      << ack.out;
+  EXPECT_TRUE(absl::StartsWith(LineWith(ack.out, "確認 "), "確認         宗谷総合振興局  "))
+      << ack.out;
+
+  const RunResult alert = Suishinctl({"alert", fingerprint});
+  ASSERT_EQ(alert.exit_code, 0) << alert.err;
+  EXPECT_EQ(alert.err, "");
+  for (const char* line :
+       {"ルール       LAGGING (遅れ)\n", "KPI          認定こども園設置数 (kodomoen)\n",
+        "地域         宗谷 (soya)\n", "実績         3カ所\n", "進捗率       50.0%\n",
+        "想定         86.7%\n", "差           -36.7 pt\n", "\n履歴:\n"}) {
+    EXPECT_TRUE(absl::StrContains(alert.out, line)) << line << "\n" << alert.out;
+  }
+  const std::string acknowledgement = LineWith(alert.out, "確認 ");
+  EXPECT_TRUE(absl::StartsWith(acknowledgement, "確認         宗谷総合振興局  2026-11-29 "))
+      << alert.out;
+  EXPECT_TRUE(absl::EndsWith(acknowledgement, "  対応を検討中")) << alert.out;
+  // The history: fired, then acknowledged.
+  const std::string history = alert.out.substr(alert.out.find("履歴:"));
+  EXPECT_EQ(CountOccurrences(history, "\n2026-11-29 "), 2) << alert.out;
+  EXPECT_TRUE(absl::StrContains(history, "宗谷総合振興局")) << alert.out;
+
+  const RunResult alerts = Suishinctl({"alerts"});
+  ASSERT_EQ(alerts.exit_code, 0) << alerts.err;
+  EXPECT_TRUE(absl::StrContains(LineWith(alerts.out, fingerprint), "  ack  ")) << alerts.out;
+  EXPECT_EQ(CountOccurrences(alerts.out, "  ack  "), 1) << alerts.out;
+  EXPECT_TRUE(absl::EndsWith(alerts.out, "; 1 acknowledged\n")) << alerts.out;
+}
+
+TEST_F(SuishinctlTest, SilenceForAnHourMarksSoyasAlertsSilenced) {
+  ASSERT_NO_FATAL_FAILURE(ImportSeedAndWaitForAlerts());
+  const RunResult silence = Suishinctl(
+      {"silence", "--region", "soya", "--for", "1h", "--by", "山田", "--comment", "除雪作業中"});
+  ASSERT_EQ(silence.exit_code, 0) << silence.err;
+  EXPECT_TRUE(absl::StrContains(silence.out, "\n対象      region=soya\n")) << silence.out;
+  EXPECT_TRUE(absl::StrContains(silence.out, "\n状態      有効\n")) << silence.out;
+  EXPECT_TRUE(absl::EndsWith(silence.out, "\nsilences 5 firing alerts now\n")) << silence.out;
+  const std::vector<std::string> words =
+      absl::StrSplit(LineWith(silence.out, "silence "), ' ', absl::SkipEmpty());
+  ASSERT_EQ(words.size(), 2u) << silence.out;
+  const std::string silence_id = words[1];
+
+  // Every row of 宗谷 is marked silenced, and no other.
+  const std::vector<notification::v1::Alert> firing = FiringAlerts();
+  const RunResult alerts = Suishinctl({"alerts"});
+  ASSERT_EQ(alerts.exit_code, 0) << alerts.err;
+  int soya = 0;
+  for (const notification::v1::Alert& alert : firing) {
+    const std::string line = LineWith(alerts.out, alert.fingerprint());
+    const bool in_soya = alert.region_id() == "soya";
+    soya += in_soya ? 1 : 0;
+    EXPECT_EQ(absl::StrContains(line, "  silenced  "), in_soya) << line;
+    EXPECT_EQ(absl::StrContains(line, "  宗谷  "), in_soya) << line;
+  }
+  EXPECT_EQ(soya, 5);
+  EXPECT_TRUE(absl::EndsWith(alerts.out, "; 5 silenced\n")) << alerts.out;
+
+  const RunResult silences = Suishinctl({"silences"});
+  ASSERT_EQ(silences.exit_code, 0) << silences.err;
+  EXPECT_TRUE(absl::StrContains(LineWith(silences.out, silence_id), "  region=soya  "))
+      << silences.out;
+  EXPECT_TRUE(absl::EndsWith(silences.out, "\n1 silence\n")) << silences.out;
+
+  // Expired, it holds nothing back any more.
+  const RunResult expire = Suishinctl({"expire-silence", silence_id});
+  ASSERT_EQ(expire.exit_code, 0) << expire.err;
+  EXPECT_TRUE(absl::StrContains(expire.out, "\n状態      終了\n")) << expire.out;
+  const RunResult after = Suishinctl({"alerts"});
+  EXPECT_FALSE(absl::StrContains(after.out, "silenced")) << after.out;
+  EXPECT_TRUE(absl::EndsWith(Suishinctl({"silences"}).out, "\n0 silences\n"));
+  const RunResult all = Suishinctl({"silences", "--all"});
+  EXPECT_TRUE(absl::StrContains(LineWith(all.out, silence_id), "  終了  ")) << all.out;
+}
+
+TEST_F(SuishinctlTest, AddWebhookRefusesAnFtpUrlNamingTheField) {
+  ASSERT_NO_FATAL_FAILURE(StartNotification());
+  const RunResult bad = Suishinctl({"add-webhook", "ftp://x"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
+  EXPECT_EQ(bad.out, "");
+  EXPECT_TRUE(absl::StartsWith(bad.err, "suishinctl: add-webhook: INVALID_ARGUMENT: webhook.url"))
+      << bad.err;
+  EXPECT_EQ(CountOccurrences(bad.err, "\n"), 1) << "one line: " << bad.err;
+  EXPECT_TRUE(absl::EndsWith(Suishinctl({"webhooks"}).out, "\n0 webhooks\n"));
+}
+
+TEST_F(SuishinctlTest, AddedWebhookShowsItsSecretOnceAndCanBeDeleted) {
+  ASSERT_NO_FATAL_FAILURE(StartNotification());
+  const std::string url = absl::StrCat("http://127.0.0.1:", PickUnusedPort(), "/hook");
+  const RunResult added =
+      Suishinctl({"add-webhook", url, "--region", "soya", "--severity", "critical"});
+  ASSERT_EQ(added.exit_code, 0) << added.err;
+  EXPECT_TRUE(absl::StartsWith(LineWith(added.out, "secret "), "secret   whsec_")) << added.out;
+  EXPECT_TRUE(absl::StrContains(added.out, "\nKeep this secret: ")) << added.out;
+  EXPECT_TRUE(absl::StrContains(added.out, "\n対象     region=soya severity=CRITICAL\n"))
+      << added.out;
+  const std::vector<std::string> words =
+      absl::StrSplit(LineWith(added.out, "webhook "), ' ', absl::SkipEmpty());
+  ASSERT_EQ(words.size(), 2u) << added.out;
+  const std::string id = words[1];
+
+  const RunResult list = Suishinctl({"webhooks"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_TRUE(absl::StrContains(LineWith(list.out, id), url)) << list.out;
+  EXPECT_FALSE(absl::StrContains(list.out, "whsec_")) << "never listed: " << list.out;
+
+  const RunResult deleted = Suishinctl({"delete-webhook", id});
+  ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
+  EXPECT_EQ(deleted.out, absl::StrCat("webhook ", id, " deleted\n"));
+  EXPECT_TRUE(absl::EndsWith(Suishinctl({"webhooks"}).out, "\n0 webhooks\n"));
+  const RunResult again = Suishinctl({"delete-webhook", id});
+  EXPECT_EQ(again.exit_code, 1);
+  EXPECT_TRUE(absl::StartsWith(again.err, "suishinctl: delete-webhook: NOT_FOUND: ")) << again.err;
+}
+
+TEST_F(SuishinctlTest, SetRuleChangesOneSettingAndKeepsTheOthers) {
+  ASSERT_NO_FATAL_FAILURE(StartNotification());
+  const RunResult set =
+      Suishinctl({"set-rule", "--rule", "stagnant", "--kpi", "kodomoen", "--min-steps", "4"});
+  ASSERT_EQ(set.exit_code, 0) << set.err;
+  EXPECT_TRUE(
+      absl::StrContains(set.out, "\nSTAGNANT 停滞  kodomoen  yes   警告 WARNING  min steps 4\n"))
+      << set.out;
+  const RunResult rules = Suishinctl({"rules", "--kpi", "kodomoen"});
+  ASSERT_EQ(rules.exit_code, 0) << rules.err;
+  EXPECT_TRUE(absl::StrContains(LineWith(rules.out, "STAGNANT"), "min steps 4")) << rules.out;
+  EXPECT_TRUE(absl::StrContains(Suishinctl({"rules"}).out, "min steps 2"))
+      << "the global rule is unchanged";
+  // The service checks the gaps against each other: exit 1 naming the field.
+  const RunResult bad = Suishinctl({"set-rule", "--rule", "lagging", "--warning-gap", "-5"});
+  EXPECT_EQ(bad.exit_code, 1) << bad.out << bad.err;
+  EXPECT_TRUE(absl::StartsWith(bad.err, "suishinctl: set-rule: INVALID_ARGUMENT: rule.warning_gap"))
+      << bad.err;
+}
+
+TEST_F(SuishinctlTest, WatchAlertsPrintsEventsAsTheyComeAndSaysHowToResume) {
+  ASSERT_NO_FATAL_FAILURE(ImportSeedAndWaitForAlerts());
+  const std::string out = dir_->File("watch.out");
+  const std::string json_out = dir_->File("watch-json.out");
+  const std::string err = dir_->File("watch.err");
+  const std::string json_err = dir_->File("watch-json.err");
+  for (const std::string& path : {out, json_out, err, json_err}) std::ofstream(path).flush();
+  absl::StatusOr<ChildProcess> watch =
+      ChildProcess::Start(SuishinctlArgv({"watch-alerts", "--region", "soya"}), kEnv, out, err);
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  absl::StatusOr<ChildProcess> json = ChildProcess::Start(
+      SuishinctlArgv({"watch-alerts", "--region", "soya", "--json"}), kEnv, json_out, json_err);
+  ASSERT_TRUE(json.ok()) << json.status();
+
+  // The five kept events of 宗谷, each fired.
+  absl::StatusOr<std::string> fired = WaitForLines(out, 5, kRunTimeout);
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  for (absl::string_view line : absl::StrSplit(absl::StripSuffix(*fired, "\n"), '\n')) {
+    EXPECT_TRUE(absl::StartsWith(line, "#")) << line;
+    EXPECT_TRUE(absl::StrContains(line, "  発生  ")) << line;
+    EXPECT_TRUE(absl::StrContains(line, " 宗谷: ")) << line;
+  }
+
+  // Then one as it happens: an acknowledgement.
+  const std::string fingerprint =
+      FingerprintOf(notification::v1::RULE_KIND_STAGNANT, "kodomoen", "soya");
+  ASSERT_EQ(Suishinctl({"ack", fingerprint, "--by", "宗谷総合振興局"}).exit_code, 0);
+  absl::StatusOr<std::string> acked = WaitForLines(out, 6, kRunTimeout);
+  ASSERT_TRUE(acked.ok()) << acked.status();
+  const std::vector<std::string> lines = absl::StrSplit(absl::StripSuffix(*acked, "\n"), '\n');
+  ASSERT_EQ(lines.size(), 6u) << *acked;
+  EXPECT_TRUE(absl::StrContains(lines[5], "  確認  警告 WARNING  STAGNANT  ")) << lines[5];
+  EXPECT_TRUE(absl::EndsWith(lines[5], absl::StrCat(fingerprint, "  by 宗谷総合振興局")))
+      << lines[5];
+  const std::string last_id(absl::string_view(lines[5]).substr(1, lines[5].find(' ') - 1));
+
+  // --json: one AlertEvent per line.
+  absl::StatusOr<std::string> objects = WaitForLines(json_out, 6, kRunTimeout);
+  ASSERT_TRUE(objects.ok()) << objects.status();
+  for (absl::string_view line : absl::StrSplit(absl::StripSuffix(*objects, "\n"), '\n')) {
+    notification::v1::AlertEvent event;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(std::string(line), &event).ok())
+        << line;
+    EXPECT_EQ(event.alert().region_id(), "soya") << line;
+  }
+
+  // The service goes away: the watch says which --after resumes it.
+  StopServer("notification", &notification_server_);
+  for (auto [child, path] : {std::pair{&*watch, err}, std::pair{&*json, json_err}}) {
+    absl::StatusOr<int> status = child->Wait(kStopTimeout);
+    ASSERT_TRUE(status.ok()) << status.status();
+    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1) << *status;
+    absl::StatusOr<std::string> text = ReadWholeFile(path);
+    ASSERT_TRUE(text.ok()) << text.status();
+    EXPECT_TRUE(absl::StartsWith(*text, "suishinctl: watch-alerts: ")) << *text;
+    EXPECT_TRUE(absl::EndsWith(*text, absl::StrCat(" (resume with --after ", last_id, ")\n")))
+        << *text;
+    EXPECT_EQ(CountOccurrences(*text, "\n"), 1) << *text;
+  }
+}
+
 // Usage errors need no server.
 struct UsageCase {
   std::vector<std::string> args;
@@ -525,6 +893,15 @@ TEST(SuishinctlUsageTest, BadUsageExitsWithStatus2) {
       {{"table", "--project", kProject}, "--year is required"},
       {{"regions", "--no_such_flag"}, "unknown flag --no_such_flag"},
       {{"project"}, "usage: suishinctl project ID"},
+      {{"alerts", "--severity", "urgent"}, "--severity: \"urgent\" is not a severity"},
+      {{"ack", "47786be92014bae0"}, "--by is required"},
+      {{"watch-alerts", "--after", "-1"}, "--after: -1 is negative"},
+      {{"silence", "--region", "soya", "--by", "山田", "--comment", "除雪"},
+       "--until or --for is required"},
+      {{"silence", "--kpi", "kodomoen", "--for", "soon", "--by", "山田", "--comment", "除雪"},
+       "--for: \"soon\""},
+      {{"set-rule", "--rule", "lagging", "--clear-gap", "x"}, "--clear-gap: \"x\""},
+      {{"add-webhook"}, "usage: suishinctl add-webhook URL"},
       {{}, "usage: suishinctl COMMAND"},
   };
   for (const UsageCase& c : cases) {

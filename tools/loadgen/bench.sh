@@ -15,15 +15,25 @@
 #   KPIS=200 YEARS=20  size of the seeded dataset (fiscal years 2005 on)
 #   ROWS=1000000       rows of the bulk-import comparison
 #   BATCH=1000         rows per ImportActuals message
+#   CHANGES=2000       alert pipeline: changes measured one at a time
+#   BURST=5000         alert pipeline: changes of the burst and of the flood
+#   BURST_INFLIGHT=8   alert pipeline: RecordActual calls in flight in them
 #   KEEP_TMP=1         keep the temporary directory (databases, logs)
-#   LOADGEN, PLAN_SERVICE, KPI_SERVICE   binaries other than BUILD_DIR's
+#   LOADGEN, PLAN_SERVICE, KPI_SERVICE, NOTIFICATION_SERVICE
+#                      binaries other than BUILD_DIR's (without a
+#                      notification-service the alert pipeline is skipped)
 #
 # What it does, in a fresh temporary directory:
 #   1. starts redis-server on a free port, plan-service and kpi-service (port 0,
 #      --port_file), kpi-service with --cache=true and that Redis;
 #   2. loadgen seed: the synthetic Hokkaido dataset (6 areas, 14
 #      subprefectures, 179 municipalities, KPIS KPIs, YEARS years of actuals);
-#   3. RPC runs (loadgen rpc), each a closed loop of INFLIGHT calls:
+#   3. the alert pipeline: starts notification-service (following kpi-service,
+#      the same Redis), runs loadgen alerts (RecordActual → alert event at a
+#      Subscribe stream: latency one change at a time, then changes/s of a
+#      burst and a flood; the changed actuals are put back), stops it again
+#      so it does not share the machine with the runs after;
+#   4. RPC runs (loadgen rpc), each a closed loop of INFLIGHT calls:
 #        health Check                  the floor: the cheapest call the server has
 #        GetAggregate / GetProgress warm    cache on, after a pass over every request
 #        GetAggregate --distinct       cache on but emptied (restart + FLUSHALL):
@@ -31,11 +41,12 @@
 #                                      KPIS×YEARS requests run out
 #        GetAggregate / GetProgress cold    kpi-service restarted with --cache=false:
 #                                      every call computed from SQLite
-#   4. the bulk load: loadgen import (ROWS actual rows through one ImportActuals
+#   5. the bulk load: loadgen import (ROWS actual rows through one ImportActuals
 #      stream into a fresh kpi-service database) and loadgen sqlite-baseline
 #      (the same rows, a plain SQLite loop);
-#   5. prints one table: QPS, p50, p99 and the ratio to the health floor for
-#      the RPC runs; rows/s and their ratio for the bulk load.
+#   6. prints one table: QPS, p50, p99 and the ratio to the health floor for
+#      the RPC runs; the alert pipeline's latency and changes/s; rows/s and
+#      their ratio for the bulk load.
 # Every loadgen run's own output (machine, command line, full figures) is
 # printed as it goes; the table comes last.
 set -euo pipefail
@@ -45,6 +56,7 @@ build=$(cd "${1:-$root/build}" && pwd)
 loadgen=${LOADGEN:-$build/tools/loadgen/loadgen}
 plan_bin=${PLAN_SERVICE:-$build/services/plan/plan-service}
 kpi_bin=${KPI_SERVICE:-$build/services/kpi/kpi-service}
+notification_bin=${NOTIFICATION_SERVICE:-$build/services/notification/notification-service}
 for bin in "$loadgen" "$plan_bin" "$kpi_bin"; do
   [[ -x $bin ]] || { echo "bench.sh: $bin not built (make -j2 loadgen plan-service kpi-service)" >&2; exit 2; }
 done
@@ -58,6 +70,9 @@ KPIS=${KPIS:-200}
 YEARS=${YEARS:-20}
 ROWS=${ROWS:-1000000}
 BATCH=${BATCH:-1000}
+CHANGES=${CHANGES:-2000}
+BURST=${BURST:-5000}
+BURST_INFLIGHT=${BURST_INFLIGHT:-8}
 
 tmp=$(mktemp -d -t suishin-bench.XXXXXX)
 pids=()
@@ -178,7 +193,7 @@ ratio() {
 echo "bench.sh: machine: nproc=$(nproc), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(uname -r)"
 echo "bench.sh: command: $0 $*"
 echo "bench.sh: commit: $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-echo "bench.sh: BENCH_SECONDS=$BENCH_SECONDS WARMUP=$WARMUP CHANNELS=$CHANNELS INFLIGHT=$INFLIGHT KPIS=$KPIS YEARS=$YEARS ROWS=$ROWS BATCH=$BATCH"
+echo "bench.sh: BENCH_SECONDS=$BENCH_SECONDS WARMUP=$WARMUP CHANNELS=$CHANNELS INFLIGHT=$INFLIGHT KPIS=$KPIS YEARS=$YEARS ROWS=$ROWS BATCH=$BATCH CHANGES=$CHANGES BURST=$BURST BURST_INFLIGHT=$BURST_INFLIGHT"
 echo "bench.sh: build $build, temporary directory $tmp"
 
 kpi_help=$("$kpi_bin" --helpfull 2>&1 || true)
@@ -194,6 +209,30 @@ start_kpi kpi-service "$tmp/kpi.db" true
 echo "bench.sh: redis 127.0.0.1:$redis_port, plan-service $plan, kpi-service $kpi"
 
 run seed seed --plan "$plan" --kpi "$kpi" --kpis "$KPIS" --years "$YEARS"
+
+# The alert pipeline: notification-service follows kpi-service, only while
+# loadgen alerts runs.
+if [[ -x $notification_bin ]]; then
+  start_service notification-service "$tmp/notification.port" "$notification_bin" \
+    --notification_listen 127.0.0.1:0 --notification_db "$tmp/notification.db" \
+    --kpi_address "$kpi" --redis_url "redis://127.0.0.1:$redis_port/0" \
+    --port_file "$tmp/notification.port"
+  notification_pid=$service_pid
+  notification=127.0.0.1:$service_port
+  echo "bench.sh: notification-service $notification"
+  run alerts alerts --kpi "$kpi" --notification "$notification" --changes "$CHANGES" \
+    --burst "$BURST" --burst_inflight "$BURST_INFLIGHT"
+  stop "$notification_pid"
+  forget "$notification_pid"
+  # What it logged besides starting and stopping (warnings, failed evaluations).
+  echo "bench.sh: notification-service log: $(wc -l <"$tmp/notification-service.log") lines," \
+    "$(grep -c '"level":"warning"' "$tmp/notification-service.log" || true) warnings," \
+    "$(grep -c '"level":"error"' "$tmp/notification-service.log" || true) errors"
+  grep -v '"event":"\(listening\|shutting_down\|stopped\)"' "$tmp/notification-service.log" |
+    head -5 || true
+else
+  echo "bench.sh: $notification_bin not built (make notification-service): no alert pipeline run" >&2
+fi
 
 rpc=(rpc --target "$kpi" --channels "$CHANNELS" --inflight "$INFLIGHT" --seconds "$BENCH_SECONDS"
   --warmup "$WARMUP" --years "$YEARS")
@@ -236,6 +275,19 @@ row "GetAggregate cold (--cache=false)" aggregate-cold
 row "GetAggregate misses (--distinct, $((KPIS * YEARS)) calls)" aggregate-distinct
 row "GetProgress warm (cache on, after a pass)" progress-warm
 row "GetProgress cold (--cache=false)" progress-cold
+echo
+printf '%-44s %10s %9s %9s %9s %8s\n' "alert pipeline: RecordActual → Subscribe" "changes/s" \
+  "p50 ms" "p99 ms" "max ms" missing
+printf '%-44s %10s %9s %9s %9s %8s\n' "one change at a time ($CHANGES changes)" - \
+  "$(result alerts p50_ms)" "$(result alerts p99_ms)" "$(result alerts max_ms)" "$(result alerts missing)"
+printf '%-44s %10s %9s %9s %9s %8s\n' "burst, every event awaited ($BURST_INFLIGHT senders)" \
+  "$(result alerts burst_per_s)" "$(result alerts burst_p50_ms)" "$(result alerts burst_p99_ms)" - \
+  "$(result alerts burst_missing)"
+printf '%-44s %10s %9s %9s %9s %8s\n' "flood, none awaited (pairs' events coalesce)" \
+  "$(result alerts flood_per_s)" - - - -
+printf '%-44s %10s %9s %9s %9s %8s\n' "RecordActual alone (the flood's calls)" \
+  "$(result alerts record_per_s)" - - - -
+echo "alert pipeline: WatchChanges leg p50 $(result alerts watch_p50_ms) ms, evaluation leg p50 $(result alerts evaluate_p50_ms) ms / p99 $(result alerts evaluate_p99_ms) ms; alerts in the wrong state after the flood: $(result alerts mismatches)"
 echo
 printf '%-44s %10s %9s\n' "bulk load of $ROWS actual rows" "rows/s" seconds
 printf '%-44s %10s %9s\n' "ImportActuals, one stream, $BATCH-row messages" "$(result import rows_per_s)" "$(result import seconds)"

@@ -5,6 +5,7 @@
 //               [--inflight 64] [--seconds 10] [--warmup 2] [--distinct] [--warmup_pass]
 //   loadgen import --plan ADDR --kpi ADDR [--rows 1000000] [--batch 1000]
 //   loadgen sqlite-baseline --db PATH [--rows 1000000]
+//   loadgen alerts --kpi ADDR --notification ADDR [--changes 2000] [--burst 5000]
 //
 // tools/loadgen/bench.sh starts the services and runs them all side by side.
 // Every run first prints the machine and its own command line, so a figure
@@ -31,13 +32,16 @@
 #include "absl/time/time.h"
 #include "common/channel.h"
 #include "common/config.h"
+#include "tools/loadgen/alert_load.h"
 #include "tools/loadgen/import_load.h"
 #include "tools/loadgen/loader.h"
 #include "tools/loadgen/rpc_load.h"
 #include "tools/loadgen/synthetic_dataset.h"
 
 ABSL_FLAG(std::string, plan, "", "seed, import: plan-service host:port");
-ABSL_FLAG(std::string, kpi, "", "seed, import: kpi-service host:port");
+ABSL_FLAG(std::string, kpi, "", "seed, import, alerts: kpi-service host:port");
+ABSL_FLAG(std::string, notification, "",
+          "alerts: notification-service host:port (following the --kpi kpi-service)");
 ABSL_FLAG(std::string, target, "", "rpc: the server to load, host:port");
 ABSL_FLAG(std::string, method, "health", "rpc: health, aggregate or progress");
 ABSL_FLAG(int, channels, 4, "rpc: channels (TCP connections) to spread the calls over");
@@ -49,14 +53,27 @@ ABSL_FLAG(bool, distinct, false,
           "ends early when they run out");
 ABSL_FLAG(bool, warmup_pass, false,
           "rpc: before the warm-up, send every distinct request once (fills a cache)");
-ABSL_FLAG(std::string, label, "", "rpc: name of the result line (default: the method)");
-ABSL_FLAG(std::string, kpi_prefix, "kpi-", "rpc: only KPIs whose id starts with this");
+ABSL_FLAG(std::string, label, "",
+          "rpc, alerts: name of the result line (default: the method; alerts: \"alerts\")");
+ABSL_FLAG(std::string, kpi_prefix, "kpi-", "rpc, alerts: only KPIs whose id starts with this");
 ABSL_FLAG(int, kpis, 200, "seed: number of KPIs");
 ABSL_FLAG(int, first_year, 2005, "seed, rpc: first fiscal year (the baseline's)");
 ABSL_FLAG(int, years, 20, "seed, rpc: fiscal years of actuals; the target is in the last");
 ABSL_FLAG(int64_t, rows, 1000000, "import, sqlite-baseline: actual rows to load");
 ABSL_FLAG(int, batch, 1000, "seed, import: rows per ImportActualsRequest message");
 ABSL_FLAG(std::string, db, "", "sqlite-baseline: the SQLite file to write");
+ABSL_FLAG(int, changes, 2000, "alerts: changes measured one at a time (latency)");
+ABSL_FLAG(int, warmup_changes, 20, "alerts: changes before those, not counted");
+ABSL_FLAG(int, burst, 5000,
+          "alerts: changes sent as fast as they are answered (throughput), in the burst (every "
+          "event awaited) and again in the flood (none awaited)");
+ABSL_FLAG(int, burst_inflight, 8, "alerts: RecordActual calls in flight in the burst and flood");
+ABSL_FLAG(int, event_timeout_ms, 5000,
+          "alerts: how long a change's event may take before it counts as missing");
+ABSL_FLAG(int, catch_up_timeout_s, 180,
+          "alerts: how long notification-service may take to catch up at the start, and to "
+          "carry the flood");
+ABSL_FLAG(bool, restore, true, "alerts: put the changed actuals back at the end");
 ABSL_FLAG(int, timeout_ms, 10000, "deadline of each call, in milliseconds");
 ABSL_FLAG(int, import_timeout_s, 600, "import: deadline of the ImportActuals call, in seconds");
 
@@ -75,6 +92,9 @@ constexpr char kUsage[] =
     "      the rows/s of one ImportActuals stream of synthetic actuals\n"
     "  sqlite-baseline --db PATH [--rows 1000000]\n"
     "      the rows/s of a plain SQLite loop inserting the same rows\n"
+    "  alerts --kpi ADDR --notification ADDR [--changes 2000 --burst 5000 --burst_inflight 8]\n"
+    "      RecordActual → alert event latency (p50/p90/p99/max) and the changes/s the whole\n"
+    "      pipeline carries (kpi-service → notification-service → Subscribe)\n"
     "See tools/loadgen/bench.sh for a whole run; --helpfull lists every flag.";
 
 // A usage error: exits with status 2.
@@ -300,6 +320,44 @@ int SqliteBaseline() {
   return 0;
 }
 
+int Alerts() {
+  const std::string kpi_address = RequireAddress("--kpi", absl::GetFlag(FLAGS_kpi));
+  const std::string notification_address =
+      RequireAddress("--notification", absl::GetFlag(FLAGS_notification));
+  loadgen::AlertOptions options;
+  options.changes = absl::GetFlag(FLAGS_changes);
+  options.warmup_changes = absl::GetFlag(FLAGS_warmup_changes);
+  options.burst = absl::GetFlag(FLAGS_burst);
+  options.burst_inflight = absl::GetFlag(FLAGS_burst_inflight);
+  options.kpi_prefix = absl::GetFlag(FLAGS_kpi_prefix);
+  options.call_timeout = CallTimeout();
+  options.restore = absl::GetFlag(FLAGS_restore);
+  if (!absl::GetFlag(FLAGS_label).empty()) options.label = absl::GetFlag(FLAGS_label);
+  if (options.changes < 1) UsageExit("--changes must be positive");
+  if (options.warmup_changes < 0) UsageExit("--warmup_changes must not be negative");
+  if (options.burst < 1) UsageExit("--burst must be positive");
+  if (options.burst_inflight < 1) UsageExit("--burst_inflight must be at least 1");
+  if (absl::GetFlag(FLAGS_event_timeout_ms) <= 0) UsageExit("--event_timeout_ms must be positive");
+  if (absl::GetFlag(FLAGS_catch_up_timeout_s) <= 0) {
+    UsageExit("--catch_up_timeout_s must be positive");
+  }
+  options.event_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_event_timeout_ms));
+  options.catch_up_timeout = absl::Seconds(absl::GetFlag(FLAGS_catch_up_timeout_s));
+  options.drain_timeout = options.catch_up_timeout;
+  absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> kpi =
+      loadgen::ConnectChannels(kpi_address, 1, absl::Seconds(5));
+  if (!kpi.ok()) return Fail(kpi.status());
+  absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> notification =
+      loadgen::ConnectChannels(notification_address, 1, absl::Seconds(5));
+  if (!notification.ok()) return Fail(notification.status());
+  if (absl::Status status =
+          loadgen::RunAlertBenchmark(kpi->front(), notification->front(), options, std::cout);
+      !status.ok()) {
+    return Fail(status);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -319,6 +377,7 @@ int main(int argc, char** argv) {
   if (command == "rpc") run = Rpc;
   if (command == "import") run = Import;
   if (command == "sqlite-baseline") run = SqliteBaseline;
+  if (command == "alerts") run = Alerts;
   if (run == nullptr)
     UsageExit(absl::StrCat("unknown command \"", command, "\"; run 'loadgen help'"));
   PrintHeader(argc, argv);

@@ -23,6 +23,7 @@
 #include <iostream>
 #include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -31,6 +32,7 @@
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "suishin/kpi/v1/kpi.grpc.pb.h"
+#include "suishin/notification/v1/notification.grpc.pb.h"
 #include "suishin/plan/v1/plan.grpc.pb.h"
 
 namespace suishin::ctl {
@@ -46,6 +48,7 @@ struct HealthTarget {
 struct Environment {
   plan::v1::PlanService::StubInterface* plan = nullptr;
   kpi::v1::KpiService::StubInterface* kpi = nullptr;
+  notification::v1::NotificationService::StubInterface* notification = nullptr;
   std::vector<HealthTarget> health;
   // Deadline of every call, from its start.
   absl::Duration timeout = absl::Seconds(5);
@@ -113,6 +116,28 @@ std::string ErrorLine(absl::string_view command, const absl::Status& status);
 // Japanese labels 実績, 今年度, 次年度, 課題. A usage error otherwise.
 absl::StatusOr<plan::v1::InitiativeStage> ParseStage(absl::string_view text);
 
+// Parses --severity (or the flag `flag`, "--severity"): info|warning|critical
+// in any case, or 情報, 警告, 重大. A usage error naming the flag otherwise.
+absl::StatusOr<notification::v1::Severity> ParseSeverity(absl::string_view flag,
+                                                         absl::string_view text);
+
+// Parses --rule: lagging, below-threshold (or below_threshold), declining,
+// stagnant, missing, achieved in any case, or the Japanese labels 遅れ,
+// しきい値未満, 悪化, 停滞, 未報告, 達成. A usage error naming the flag otherwise.
+absl::StatusOr<notification::v1::RuleKind> ParseRuleKind(absl::string_view flag,
+                                                         absl::string_view text);
+
+// Parses a positive duration for --for: what absl::ParseDuration takes
+// ("2h", "90m", "1h30m") or whole days ("7d"). A usage error naming the flag
+// otherwise.
+absl::StatusOr<absl::Duration> ParsePositiveDuration(absl::string_view flag,
+                                                     absl::string_view text);
+
+// Parses --deadline MM-DD ("06-30", "6-30") into month and day. Only the
+// shape is checked here (a month 1–12 and a day 1–31); the service checks the
+// day against the month.
+absl::StatusOr<std::pair<int, int>> ParseMonthDay(absl::string_view flag, absl::string_view text);
+
 // The commands, normally called through RunCommand, which has checked the
 // number of words and which flags are present; each checks the flag values
 // (a year, a number, a stage) itself: a missing required flag or a malformed
@@ -152,6 +177,58 @@ absl::Status RunHistory(const Environment& env, const Arguments& args);
 // JSON object) per change as it arrives, until interrupted or the stream
 // ends; the error then says from which sequence to resume.
 absl::Status RunWatch(const Environment& env, const Arguments& args);
+
+// The alert commands (notification-service). The filter flags --region,
+// --kpi, --severity and --rule take one value or several separated by commas
+// (--severity warning,critical); lists combine with AND, values within a list
+// with OR.
+//
+// alerts [--region ID] [--kpi ID] [--severity S] [--rule R] [--all]:
+// ListAlerts, every page, firing ones first (--all: resolved ones too), as
+// FormatAlerts with the KPI and region names from kpi-service's GetKpi (ids
+// when kpi-service cannot be reached).
+absl::Status RunAlerts(const Environment& env, const Arguments& args);
+// alert FINGERPRINT: GetAlert with its values and history.
+absl::Status RunAlert(const Environment& env, const Arguments& args);
+// ack FINGERPRINT --by NAME [--comment TEXT]: AcknowledgeAlert.
+absl::Status RunAck(const Environment& env, const Arguments& args);
+// watch-alerts [--after N] [filter flags]: Subscribe from after event N
+// (default 0: every kept event), one line (with env.json one JSON object)
+// per event as it arrives, flushed at once, until interrupted (Ctrl-C ends
+// the process) or the stream breaks; the error then says which --after
+// resumes it without missing or repeating an event.
+absl::Status RunWatchAlerts(const Environment& env, const Arguments& args);
+// silence [--rule R] [--kpi ID] [--region ID] [--severity S] (at least one)
+// (--until TIME | --for DURATION) --by NAME --comment TEXT: CreateSilence.
+// TIME is RFC 3339 ("2026-12-01T09:00:00+09:00"); with --for the silence
+// starts at the service's now and ends DURATION after this machine's now.
+// Prints the silence and how many firing alerts it holds back.
+absl::Status RunSilence(const Environment& env, const Arguments& args);
+// silences [--all]: ListSilences (--all: ended ones too).
+absl::Status RunSilences(const Environment& env, const Arguments& args);
+// expire-silence ID: ExpireSilence.
+absl::Status RunExpireSilence(const Environment& env, const Arguments& args);
+// rules [--kpi ID]: ListRules, the global settings or a KPI's effective ones.
+absl::Status RunRules(const Environment& env, const Arguments& args);
+// set-rule --rule R [--kpi ID] [--enabled true|false] [--severity S]
+// [--warning-gap N] [--critical-gap N] [--clear-gap N] [--threshold N]
+// [--min-steps N] [--deadline MM-DD]: reads the rule's effective settings
+// (ListRules), changes the fields given and stores the whole rule with
+// SetRule, globally or as the KPI's override (which then keeps every
+// setting it had, including those inherited from the global rule).
+absl::Status RunSetRule(const Environment& env, const Arguments& args);
+// webhooks: ListWebhooks.
+absl::Status RunWebhooks(const Environment& env, const Arguments& args);
+// add-webhook URL [--secret whsec_...] [filter flags]: CreateWebhook; prints
+// the id and, when the service generated the secret, the secret once.
+absl::Status RunAddWebhook(const Environment& env, const Arguments& args);
+// delete-webhook ID: DeleteWebhook.
+absl::Status RunDeleteWebhook(const Environment& env, const Arguments& args);
+// dead-letters [--webhook ID]: ListDeadLetters.
+absl::Status RunDeadLetters(const Environment& env, const Arguments& args);
+// replay ID: ReplayDeadLetter.
+absl::Status RunReplay(const Environment& env, const Arguments& args);
+
 absl::Status RunHealth(const Environment& env, const Arguments& args);
 absl::Status RunHelp(const Environment& env, const Arguments& args);
 

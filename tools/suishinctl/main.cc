@@ -41,17 +41,42 @@ ABSL_FLAG(std::string, year, "",
 ABSL_FLAG(std::string, stage, "", "initiatives: achievement, current, next or challenge");
 ABSL_FLAG(std::string, region, "",
           "initiatives: only those tagged with this region id; record, baseline, target, "
-          "progress, history: the region id");
+          "progress, history: the region id; alerts, watch-alerts, add-webhook: only alerts of "
+          "these regions (comma-separated); silence: the region matcher");
 ABSL_FLAG(std::string, body, "", "initiatives: only those of this responsible body (振興局)");
 ABSL_FLAG(std::string, pillar, "", "initiatives: only those under this pillar id");
-ABSL_FLAG(std::string, kpi, "", "record, baseline, target, progress, history, watch: the KPI id");
+ABSL_FLAG(std::string, kpi, "",
+          "record, baseline, target, progress, history, watch: the KPI id; alerts, watch-alerts, "
+          "add-webhook: only alerts of these KPIs; silence: the KPI matcher; rules, set-rule: "
+          "the KPI whose settings to show or override");
 ABSL_FLAG(std::string, value, "", "record, baseline, target: the value");
 ABSL_FLAG(std::string, numerator, "", "record, baseline: the numerator behind a rate");
 ABSL_FLAG(std::string, denominator, "", "record, baseline: the denominator behind a rate");
-ABSL_FLAG(std::string, by, "", "record, baseline, target: who reports it (上川総合振興局)");
+ABSL_FLAG(std::string, by, "",
+          "record, baseline, target: who reports it (上川総合振興局); ack, silence: who does it");
 ABSL_FLAG(std::string, reason, "", "record, target: why (a correction, a 見直し)");
 ABSL_FLAG(std::string, as_of, "", "progress: up to and including this fiscal year");
 ABSL_FLAG(std::string, from, "", "watch: the first change sequence to print (default 1)");
+ABSL_FLAG(std::string, severity, "",
+          "alerts, watch-alerts, add-webhook: info, warning or critical (comma-separated); "
+          "silence: the severity matcher; set-rule: the severity the rule fires with");
+ABSL_FLAG(std::string, rule, "",
+          "alerts, watch-alerts, add-webhook: lagging, below-threshold, declining, stagnant, "
+          "missing or achieved (comma-separated); silence: the rule matcher; set-rule: the rule");
+ABSL_FLAG(bool, all, false, "alerts: also resolved alerts; silences: also ended silences");
+ABSL_FLAG(std::string, after, "", "watch-alerts: print the events after this event id");
+ABSL_FLAG(std::string, until, "", "silence: when it ends (RFC 3339)");
+ABSL_FLAG(std::string, for, "", "silence: how long it lasts from now (2h, 90m, 7d)");
+ABSL_FLAG(std::string, comment, "", "ack, silence: why");
+ABSL_FLAG(std::string, enabled, "", "set-rule: true or false");
+ABSL_FLAG(std::string, warning_gap, "", "set-rule: LAGGING fires below this pace gap (points)");
+ABSL_FLAG(std::string, critical_gap, "", "set-rule: LAGGING is CRITICAL below this gap");
+ABSL_FLAG(std::string, clear_gap, "", "set-rule: LAGGING clears only above this gap");
+ABSL_FLAG(std::string, threshold, "", "set-rule: BELOW_THRESHOLD fires below this rate (%)");
+ABSL_FLAG(std::string, min_steps, "", "set-rule: STAGNANT's unchanged year-over-year steps");
+ABSL_FLAG(std::string, deadline, "", "set-rule: MISSING's reporting deadline, MM-DD");
+ABSL_FLAG(std::string, secret, "", "add-webhook: the signing secret (whsec_ + base64)");
+ABSL_FLAG(std::string, webhook, "", "dead-letters: only those of this webhook id");
 
 namespace {
 
@@ -178,6 +203,8 @@ int main(int raw_argc, char** raw_argv) {
   auto notification_channel = suishin::MakeChannel(notification_address);
   auto plan_stub = suishin::plan::v1::PlanService::NewStub(plan_channel);
   auto kpi_stub = suishin::kpi::v1::KpiService::NewStub(kpi_channel);
+  auto notification_stub =
+      suishin::notification::v1::NotificationService::NewStub(notification_channel);
   auto plan_health = grpc::health::v1::Health::NewStub(plan_channel);
   auto kpi_health = grpc::health::v1::Health::NewStub(kpi_channel);
   auto notification_health = grpc::health::v1::Health::NewStub(notification_channel);
@@ -185,6 +212,7 @@ int main(int raw_argc, char** raw_argv) {
   suishin::ctl::Environment env;
   env.plan = plan_stub.get();
   env.kpi = kpi_stub.get();
+  env.notification = notification_stub.get();
   env.health = {{"plan-service", plan_address, plan_health.get()},
                 {"kpi-service", kpi_address, kpi_health.get()},
                 {"notification-service", notification_address, notification_health.get()}};
