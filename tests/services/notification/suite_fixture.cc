@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "common/channel.h"
 #include "common/proto_util.h"
 #include "tools/suishinctl/dataset_rows.h"
@@ -15,6 +16,55 @@ std::unique_ptr<grpc::ClientContext> Context() {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
   return context;
+}
+
+AlertKey KeyOf(const v1::Alert& alert) {
+  return {std::string(absl::StripPrefix(v1::RuleKind_Name(alert.rule()), "RULE_KIND_")),
+          alert.kpi_id(), alert.region_id(),
+          std::string(absl::StripPrefix(v1::Severity_Name(alert.severity()), "SEVERITY_"))};
+}
+
+std::set<AlertKey> SeedAlertKeys() {
+  return {
+      {"LAGGING", "jishu-bousai", "dohoku", "WARNING"},
+      {"LAGGING", "jishu-bousai", "kamikawa", "WARNING"},
+      {"LAGGING", "jishu-bousai", "rumoi", "CRITICAL"},
+      {"DECLINING", "jishu-bousai", "rumoi", "WARNING"},
+      {"LAGGING", "jishu-bousai", "soya", "CRITICAL"},
+      {"ACHIEVED", "kodomoen", "dohoku", "INFO"},
+      {"ACHIEVED", "kodomoen", "kamikawa", "INFO"},
+      {"ACHIEVED", "kodomoen", "rumoi", "INFO"},
+      {"LAGGING", "kodomoen", "soya", "CRITICAL"},
+      {"STAGNANT", "kodomoen", "soya", "WARNING"},
+      {"MISSING", "kodomoen", "kamikawa", "WARNING"},
+      {"MISSING", "kodomoen", "rumoi", "WARNING"},
+      {"MISSING", "kodomoen", "soya", "WARNING"},
+      {"MISSING", "jishu-bousai", "dohoku", "WARNING"},
+      {"MISSING", "jishu-bousai", "kamikawa", "WARNING"},
+      {"MISSING", "jishu-bousai", "rumoi", "WARNING"},
+      {"MISSING", "jishu-bousai", "soya", "WARNING"},
+  };
+}
+
+bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    if (condition()) return true;
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+}
+
+grpc::Status RecordActual(kpi::v1::KpiService::Stub* stub, const std::string& kpi_id,
+                          const std::string& region_id, int fiscal_year, double value) {
+  kpi::v1::RecordActualRequest request;
+  request.mutable_actual()->set_kpi_id(kpi_id);
+  request.mutable_actual()->set_region_id(region_id);
+  request.mutable_actual()->mutable_fiscal_year()->set_year(fiscal_year);
+  request.mutable_actual()->set_value(value);
+  request.mutable_actual()->set_reported_by("acceptance test");
+  kpi::v1::RecordActualResponse response;
+  return stub->RecordActual(Context().get(), request, &response);
 }
 
 Subscriber::Subscriber(v1::NotificationService::Stub* stub, int64_t after_event_id,
@@ -30,6 +80,8 @@ Subscriber::Subscriber(v1::NotificationService::Stub* stub, int64_t after_event_
       absl::MutexLock lock(&mu_);
       events_.push_back(response.event());
     }
+    absl::MutexLock lock(&mu_);
+    ended_ = true;
   });
 }
 
@@ -45,6 +97,18 @@ bool Subscriber::WaitFor(size_t n, absl::Duration timeout) {
   absl::MutexLock lock(&mu_);
   auto enough = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return events_.size() >= n; };
   return mu_.AwaitWithTimeout(absl::Condition(&enough), timeout);
+}
+
+bool Subscriber::WaitUntil(std::function<bool(const std::vector<v1::AlertEvent>&)> done,
+                           absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto holds = [this, &done]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done(events_); };
+  return mu_.AwaitWithTimeout(absl::Condition(&holds), timeout);
+}
+
+bool Subscriber::WaitForEnd(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  return mu_.AwaitWithTimeout(absl::Condition(&ended_), timeout);
 }
 
 std::vector<v1::AlertEvent> Subscriber::events() const {
@@ -92,7 +156,9 @@ std::string SuiteTest::StartBinary(std::optional<suishin::testing::ChildProcess>
   auto text = slot->WaitForFile(port_file, absl::Seconds(20));
   EXPECT_TRUE(text.ok()) << name << ": " << text.status();
   int port = 0;
-  if (text.ok()) EXPECT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &port));
+  if (text.ok()) {
+    EXPECT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &port));
+  }
   return absl::StrCat("127.0.0.1:", port);
 }
 

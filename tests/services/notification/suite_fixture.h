@@ -9,10 +9,13 @@
 #include <gtest/gtest.h>
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
@@ -30,6 +33,22 @@ namespace suishin::notification::testing {
 // A deadline 10 s away.
 std::unique_ptr<grpc::ClientContext> Context();
 
+// An alert as people name it: rule, KPI, region, severity ("LAGGING",
+// "jishu-bousai", "soya", "CRITICAL").
+using AlertKey = std::tuple<std::string, std::string, std::string, std::string>;
+AlertKey KeyOf(const v1::Alert& alert);
+// DESIGN.md §2: the seventeen alerts the seed gives with the fixture's clock.
+std::set<AlertKey> SeedAlertKeys();
+
+// Polls `condition` every 10 ms until it holds (true) or `timeout` passes
+// (false). Only for states no stream or receiver announces (a row in
+// ListDeadLetters, a Redis-backed listing); wait on the event where there is one.
+bool Eventually(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(20));
+
+// Records (or corrects) one actual through kpi-service.
+grpc::Status RecordActual(kpi::v1::KpiService::Stub* stub, const std::string& kpi_id,
+                          const std::string& region_id, int fiscal_year, double value);
+
 // Reads a Subscribe stream on its own thread and keeps every event.
 class Subscriber {
  public:
@@ -38,6 +57,14 @@ class Subscriber {
   ~Subscriber();
   // Waits until at least `n` events arrived; false after `timeout`.
   bool WaitFor(size_t n, absl::Duration timeout = absl::Seconds(20));
+  // Waits until `done` holds for the events received so far (it is called
+  // under the subscriber's lock, so it must not call back into it); false
+  // after `timeout`.
+  bool WaitUntil(std::function<bool(const std::vector<v1::AlertEvent>&)> done,
+                 absl::Duration timeout = absl::Seconds(20));
+  // Waits until the stream has ended (cancelled, or the server went away);
+  // false after `timeout`.
+  bool WaitForEnd(absl::Duration timeout = absl::Seconds(20));
   std::vector<v1::AlertEvent> events() const;
   // Cancels the stream and joins the thread.
   void Stop();
@@ -47,6 +74,7 @@ class Subscriber {
   std::unique_ptr<grpc::ClientReaderInterface<v1::SubscribeResponse>> stream_;
   mutable absl::Mutex mu_;
   std::vector<v1::AlertEvent> events_ ABSL_GUARDED_BY(mu_);
+  bool ended_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };
 
