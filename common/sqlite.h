@@ -21,12 +21,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 namespace suishin {
@@ -118,6 +120,44 @@ class Database {
   // Finalised in the destructor, before the connection closes.
   absl::flat_hash_map<std::string, std::unique_ptr<Statement>> cached_;
 };
+
+// Messages kept in BLOB columns (serialized protobuf), as the stores keep
+// their records. DATA_LOSS names `table` when a row does not parse.
+template <typename T>
+absl::StatusOr<T> ParseColumn(const Statement& statement, int column, absl::string_view table) {
+  T message;
+  if (!message.ParseFromString(statement.ColumnBlob(column))) {
+    return absl::DataLossError(absl::StrCat("a row of ", table, " does not parse"));
+  }
+  return message;
+}
+
+// Steps through every row of `statement`, parsing `column` of each.
+template <typename T>
+absl::StatusOr<std::vector<T>> ReadMessages(Statement& statement, int column,
+                                            absl::string_view table) {
+  std::vector<T> out;
+  while (true) {
+    absl::StatusOr<bool> row = statement.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    absl::StatusOr<T> message = ParseColumn<T>(statement, column, table);
+    if (!message.ok()) return message.status();
+    out.push_back(*std::move(message));
+  }
+}
+
+// The message in `column` of the first row, or nullopt when there is none.
+template <typename T>
+absl::StatusOr<std::optional<T>> ReadMessage(Statement& statement, int column,
+                                             absl::string_view table) {
+  absl::StatusOr<bool> row = statement.Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return std::optional<T>();
+  absl::StatusOr<T> message = ParseColumn<T>(statement, column, table);
+  if (!message.ok()) return message.status();
+  return std::optional<T>(*std::move(message));
+}
 
 // Maps a SQLite result code to a status: constraint violations are
 // ALREADY_EXISTS or FAILED_PRECONDITION, busy and locked are UNAVAILABLE,

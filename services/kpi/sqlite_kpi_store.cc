@@ -61,15 +61,6 @@ CREATE TABLE changes (
   return *migrations;
 }
 
-template <typename T>
-absl::StatusOr<T> Parse(const std::string& bytes, absl::string_view table) {
-  T message;
-  if (!message.ParseFromString(bytes)) {
-    return absl::DataLossError(absl::StrCat("a row of ", table, " does not parse"));
-  }
-  return message;
-}
-
 void BindOptional(Statement& statement, int index, bool has, double value) {
   if (has) {
     statement.BindDouble(index, value);
@@ -85,10 +76,7 @@ class SqliteTransaction : public KpiTransaction {
   absl::StatusOr<std::optional<v1::Kpi>> FindKpi(absl::string_view id) override {
     ASSIGN_OR_RETURN(Statement * statement, db_.Cached("SELECT data FROM kpis WHERE id = ?"));
     statement->BindText(1, id);
-    ASSIGN_OR_RETURN(bool row, statement->Step());
-    if (!row) return std::optional<v1::Kpi>();
-    ASSIGN_OR_RETURN(v1::Kpi kpi, Parse<v1::Kpi>(statement->ColumnBlob(0), "kpis"));
-    return std::optional<v1::Kpi>(std::move(kpi));
+    return ReadMessage<v1::Kpi>(*statement, 0, "kpis");
   }
 
   absl::StatusOr<std::vector<KeyedKpi>> ListKpis(absl::string_view project_id, int64_t after_key,
@@ -101,7 +89,7 @@ class SqliteTransaction : public KpiTransaction {
     while (true) {
       ASSIGN_OR_RETURN(bool row, statement->Step());
       if (!row) return out;
-      ASSIGN_OR_RETURN(v1::Kpi kpi, Parse<v1::Kpi>(statement->ColumnBlob(1), "kpis"));
+      ASSIGN_OR_RETURN(v1::Kpi kpi, ParseColumn<v1::Kpi>(*statement, 1, "kpis"));
       out.push_back({statement->ColumnInt(0), std::move(kpi)});
     }
   }
@@ -235,7 +223,7 @@ class SqliteTransaction : public KpiTransaction {
     while (true) {
       ASSIGN_OR_RETURN(bool row, statement->Step());
       if (!row) return out;
-      ASSIGN_OR_RETURN(v1::Change change, Parse<v1::Change>(statement->ColumnBlob(1), "changes"));
+      ASSIGN_OR_RETURN(v1::Change change, ParseColumn<v1::Change>(*statement, 1, "changes"));
       change.set_sequence(statement->ColumnInt(0));
       change.set_kpi_id(statement->ColumnText(2));
       change.set_region_id(statement->ColumnText(3));
@@ -287,13 +275,7 @@ class SqliteTransaction : public KpiTransaction {
                                          absl::string_view table) {
     ASSIGN_OR_RETURN(Statement * statement, db_.Cached(sql));
     statement->BindText(1, kpi_id);
-    std::vector<T> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, statement->Step());
-      if (!row) return out;
-      ASSIGN_OR_RETURN(T message, Parse<T>(statement->ColumnBlob(0), table));
-      out.push_back(std::move(message));
-    }
+    return ReadMessages<T>(*statement, 0, table);
   }
 
   absl::Status Put(absl::string_view sql, absl::string_view kpi_id, absl::string_view region_id,

@@ -72,15 +72,6 @@ CREATE TABLE dead_letters (
   return *migrations;
 }
 
-template <typename T>
-absl::StatusOr<T> Parse(const std::string& bytes, absl::string_view table) {
-  T message;
-  if (!message.ParseFromString(bytes)) {
-    return absl::DataLossError(absl::StrCat("a row of ", table, " does not parse"));
-  }
-  return message;
-}
-
 class SqliteTransaction : public NotificationTransaction {
  public:
   explicit SqliteTransaction(Database& db) : db_(db) {}
@@ -123,7 +114,7 @@ class SqliteTransaction : public NotificationTransaction {
     ASSIGN_OR_RETURN(Statement * statement,
                      db_.Cached("SELECT data FROM alerts WHERE kpi_id = ?1 AND region_id = ?2"));
     statement->BindText(1, kpi_id).BindText(2, region_id);
-    return Collect<v1::Alert>(*statement, "alerts");
+    return ReadMessages<v1::Alert>(*statement, 0, "alerts");
   }
 
   absl::StatusOr<std::vector<v1::Alert>> Alerts(bool include_resolved) override {
@@ -131,7 +122,7 @@ class SqliteTransaction : public NotificationTransaction {
                      db_.Cached("SELECT data FROM alerts WHERE ?1 OR firing "
                                 "ORDER BY firing DESC, kpi_id, region_id, fingerprint"));
     statement->BindInt(1, include_resolved ? 1 : 0);
-    return Collect<v1::Alert>(*statement, "alerts");
+    return ReadMessages<v1::Alert>(*statement, 0, "alerts");
   }
 
   absl::Status PutAlert(const v1::Alert& alert) override {
@@ -181,8 +172,7 @@ class SqliteTransaction : public NotificationTransaction {
     while (true) {
       ASSIGN_OR_RETURN(bool row, statement->Step());
       if (!row) return out;
-      ASSIGN_OR_RETURN(v1::AlertEvent event,
-                       Parse<v1::AlertEvent>(statement->ColumnBlob(1), "events"));
+      ASSIGN_OR_RETURN(v1::AlertEvent event, ParseColumn<v1::AlertEvent>(*statement, 1, "events"));
       event.set_id(statement->ColumnInt(0));
       out.push_back(std::move(event));
     }
@@ -323,24 +313,13 @@ class SqliteTransaction : public NotificationTransaction {
   }
 
  private:
-  template <typename T>
-  absl::StatusOr<std::vector<T>> Collect(Statement& statement, absl::string_view table) {
-    std::vector<T> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, statement.Step());
-      if (!row) return out;
-      ASSIGN_OR_RETURN(T message, Parse<T>(statement.ColumnBlob(0), table));
-      out.push_back(std::move(message));
-    }
-  }
-
   // Rows of one message column; `sql` takes `arg` as ?1 when it has one.
   template <typename T>
   absl::StatusOr<std::vector<T>> ReadAll(absl::string_view sql, absl::string_view arg,
                                          absl::string_view table) {
     ASSIGN_OR_RETURN(Statement * statement, db_.Cached(sql));
     if (sql.find('?') != absl::string_view::npos) statement->BindText(1, arg);
-    return Collect<T>(*statement, table);
+    return ReadMessages<T>(*statement, 0, table);
   }
 
   template <typename T>
@@ -348,10 +327,7 @@ class SqliteTransaction : public NotificationTransaction {
                                            absl::string_view table) {
     ASSIGN_OR_RETURN(Statement * statement, db_.Cached(sql));
     statement->BindText(1, key);
-    ASSIGN_OR_RETURN(bool row, statement->Step());
-    if (!row) return std::optional<T>();
-    ASSIGN_OR_RETURN(T message, Parse<T>(statement->ColumnBlob(0), table));
-    return std::optional<T>(std::move(message));
+    return ReadMessage<T>(*statement, 0, table);
   }
 
   absl::Status Put(absl::string_view sql, absl::string_view id, const std::string& data) {

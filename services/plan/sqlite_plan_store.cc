@@ -48,27 +48,6 @@ CREATE TABLE initiative_bodies (
   return *migrations;
 }
 
-template <typename T>
-absl::StatusOr<T> Parse(const std::string& bytes, absl::string_view table) {
-  T message;
-  if (!message.ParseFromString(bytes)) {
-    return absl::DataLossError(absl::StrCat("a row of ", table, " does not parse"));
-  }
-  return message;
-}
-
-// Reads the single message column 0 of a lookup, if there is a row.
-template <typename T>
-absl::StatusOr<std::optional<T>> FindOne(Database& db, absl::string_view sql, absl::string_view id,
-                                         absl::string_view table) {
-  ASSIGN_OR_RETURN(Statement statement, db.Prepare(sql));
-  statement.BindText(1, id);
-  ASSIGN_OR_RETURN(bool row, statement.Step());
-  if (!row) return std::optional<T>();
-  ASSIGN_OR_RETURN(T message, Parse<T>(statement.ColumnBlob(0), table));
-  return std::optional<T>(std::move(message));
-}
-
 // Reads rows of (key, data).
 template <typename T>
 absl::StatusOr<std::vector<Keyed<T>>> ReadKeyed(Statement& statement, absl::string_view table) {
@@ -76,9 +55,18 @@ absl::StatusOr<std::vector<Keyed<T>>> ReadKeyed(Statement& statement, absl::stri
   while (true) {
     ASSIGN_OR_RETURN(bool row, statement.Step());
     if (!row) return out;
-    ASSIGN_OR_RETURN(T message, Parse<T>(statement.ColumnBlob(1), table));
+    ASSIGN_OR_RETURN(T message, ParseColumn<T>(statement, 1, table));
     out.push_back({statement.ColumnInt(0), std::move(message)});
   }
+}
+
+// Reads the message of a lookup by id, if there is a row.
+template <typename T>
+absl::StatusOr<std::optional<T>> FindOne(Database& db, absl::string_view sql, absl::string_view id,
+                                         absl::string_view table) {
+  ASSIGN_OR_RETURN(Statement statement, db.Prepare(sql));
+  statement.BindText(1, id);
+  return ReadMessage<T>(statement, 0, table);
 }
 
 class SqliteTransaction : public PlanTransaction {
