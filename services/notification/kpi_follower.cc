@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/blocking_counter.h"
 #include "common/channel.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
@@ -200,16 +201,33 @@ bool KpiFollower::EvaluateBatch(const std::vector<kpi::v1::Change>& changes, boo
   for (const auto& [kpi_id, region_id] : pairs) {
     absl::StatusOr<kpi::v1::Kpi> kpi = FetchKpi(kpi_id);
     if (!kpi.ok()) return fail("GetKpi", kpi.status());
-    Subject subject;
+    Subject& subject = subjects.emplace_back();
     subject.kpi = *kpi;
     subject.region_id = region_id;
-    kpi::v1::GetProgressRequest request;
-    request.set_kpi_id(kpi_id);
-    request.set_region_id(region_id);
-    auto context = NewClientContext(options_.rpc_timeout);
-    grpc::Status status = kpi_->GetProgress(context.get(), request, &subject.progress);
-    if (!status.ok()) return fail("GetProgress", FromGrpcStatus(status));
-    subjects.push_back(std::move(subject));
+  }
+  // Every subject's progress at once (async calls), at most kInFlight at a
+  // time: one call after another would leave the evaluator mostly waiting.
+  constexpr size_t kInFlight = 32;
+  for (size_t begin = 0; begin < subjects.size(); begin += kInFlight) {
+    const size_t end = std::min(subjects.size(), begin + kInFlight);
+    std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+    std::vector<kpi::v1::GetProgressRequest> requests(end - begin);
+    std::vector<grpc::Status> statuses(end - begin);
+    absl::BlockingCounter done(static_cast<int>(end - begin));
+    for (size_t i = begin; i < end; ++i) {
+      requests[i - begin].set_kpi_id(subjects[i].kpi.id());
+      requests[i - begin].set_region_id(subjects[i].region_id);
+      contexts.push_back(NewClientContext(options_.rpc_timeout));
+      kpi_->async()->GetProgress(contexts.back().get(), &requests[i - begin], &subjects[i].progress,
+                                 [&statuses, &done, slot = i - begin](grpc::Status status) {
+                                   statuses[slot] = std::move(status);
+                                   done.DecrementCount();
+                                 });
+    }
+    done.Wait();
+    for (const grpc::Status& status : statuses) {
+      if (!status.ok()) return fail("GetProgress", FromGrpcStatus(status));
+    }
   }
   const int64_t next = last_sequence > 0 ? last_sequence + 1 : 0;
   if (absl::Status status = book_->Evaluate(subjects, next); !status.ok()) {
