@@ -768,7 +768,9 @@ absl::Status KpiCatalog::ImportRows(RowSource& source, v1::ImportActualsResponse
   absl::flat_hash_map<std::string, int64_t> published;  // KPI → its last sequence
   int64_t applied = 0;
   int64_t received = 0;
-  const absl::Time now = now_();
+  // At the store's precision (microseconds): ApplyActual tells a row this
+  // import already stored by its report time.
+  const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(now_()));
   absl::Status outcome = store_->Run([&](KpiTransaction& tx) -> absl::Status {
     // What the import has learnt of each KPI: its definition (none when
     // unknown) and, once needed, its baselines.

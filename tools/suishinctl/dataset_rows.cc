@@ -25,19 +25,23 @@ std::vector<kpi::v1::ImportRow> RowsOf(const kpi::v1::KpiRecord& record, int64_t
     if (baseline.has_denominator()) row.set_denominator(baseline.denominator());
   }
   for (const kpi::v1::Target& target : record.targets()) {
-    // Replaying the revisions in order rebuilds the history: the reason kept
-    // with revision i is the reason it was replaced, so it goes with the row
-    // that replaces it.
+    // Replaying the revisions in order rebuilds the history: the reason and
+    // author kept with revision i are those of its replacement, so they go
+    // with the row that replaces it.
     std::string reason;
+    std::string author;
     for (const kpi::v1::TargetRevision& revision : target.revisions()) {
       kpi::v1::ImportRow& row = add(kpi::v1::ROW_KIND_TARGET, target.region_id(),
                                     revision.fiscal_year(), revision.value());
       row.set_reason(reason);
-      row.set_reported_by(revision.author());
+      row.set_reported_by(author);
       reason = revision.reason();
+      author = revision.author();
     }
-    add(kpi::v1::ROW_KIND_TARGET, target.region_id(), target.fiscal_year(), target.value())
-        .set_reason(reason);
+    kpi::v1::ImportRow& current =
+        add(kpi::v1::ROW_KIND_TARGET, target.region_id(), target.fiscal_year(), target.value());
+    current.set_reason(reason);
+    current.set_reported_by(author);
   }
   for (const kpi::v1::Actual& actual : record.actuals()) {
     kpi::v1::ImportRow& row =

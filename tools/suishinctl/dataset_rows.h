@@ -12,7 +12,7 @@ namespace suishin::ctl {
 
 // The rows that load `record`'s values, numbered from `first_line` on:
 // baselines, then for each target its revisions oldest first and the current
-// value last (each carrying the reason recorded for replacing the one before
+// value last (each carrying the reason and author recorded for replacing the one before
 // it), then actuals.
 std::vector<kpi::v1::ImportRow> RowsOf(const kpi::v1::KpiRecord& record, int64_t first_line = 1);
 

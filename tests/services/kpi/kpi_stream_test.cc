@@ -399,6 +399,20 @@ TEST_F(KpiStreamTest, ImportWithBadRowsStoresNothingAndListsEveryBadRow) {
   EXPECT_EQ(aggregate.missing_region_ids(0), "rumoi");
 }
 
+TEST_F(KpiStreamTest, ImportRefusesAnActualRepeatedInTheSameImport) {
+  const v1::ImportRow first = Row(1, "kodomoen", "kamikawa", 2019, 45);
+  const v1::ImportRow again = Row(2, "kodomoen", "kamikawa", 2019, 46);
+  v1::ImportActualsResponse refused;
+  grpc::Status status = Import({{first}, {again}}, &refused);
+  ASSERT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+  v1::ImportActualsResponse details;
+  ASSERT_TRUE(details.ParseFromString(status.error_details()));
+  ASSERT_EQ(details.errors_size(), 1);
+  EXPECT_EQ(details.errors(0).line(), 2);
+  EXPECT_NE(details.errors(0).message().find("repeats"), std::string::npos)
+      << details.errors(0).message();
+}
+
 // ---- Redis is only a cache ----
 
 TEST_F(KpiStreamTest, AnswersStayRightWhileRedisIsDownAndTheCacheRefillsAfter) {
