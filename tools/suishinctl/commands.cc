@@ -18,6 +18,7 @@
 #include "common/status_macros.h"
 #include "suishin/dataset/v1/dataset.pb.h"
 #include "tools/suishinctl/command_util.h"
+#include "tools/suishinctl/dataset_io.h"
 #include "tools/suishinctl/kpi_views.h"
 #include "tools/suishinctl/terminal_table.h"
 #include "tools/suishinctl/views.h"
@@ -63,6 +64,44 @@ const std::vector<CommandSpec>& AllCommands() {
        1,
        1,
        &RunImport},
+      {"import-csv",
+       "import-csv FILE [--encoding auto|utf-8|cp932]",
+       "load KPI actuals, baselines and targets from a CSV file (UTF-8, UTF-8 with BOM or "
+       "Shift_JIS/CP932) in one ImportActuals stream: all rows or none",
+       {"encoding"},
+       1,
+       1,
+       &RunImportCsv},
+      {"export-csv",
+       "export-csv --kpi ID | --table PROJECT --year YEAR [--encoding utf-8|cp932] [-o FILE]",
+       "write a KPI's data, or a project's KPI table as of a year, as open-data CSV",
+       {"kpi", "table", "year", "encoding", "o"},
+       0,
+       0,
+       &RunExportCsv},
+      {"export-json",
+       "export-json [-o FILE]",
+       "write every region, project, initiative and KPI with its values as one dataset file "
+       "(protobuf JSON)",
+       {"o"},
+       0,
+       0,
+       &RunExportJson},
+      {"import-json",
+       "import-json FILE",
+       "load a dataset file written by export-json (the same as import)",
+       {},
+       1,
+       1,
+       &RunImportJson},
+      {"report",
+       "report --project ID --year YEAR --format html|md [-o FILE]",
+       "the management table (プロジェクト推進管理表) of a project for a fiscal year, as a "
+       "self-contained HTML page for A4 landscape or as Markdown",
+       {"project", "year", "format", "o"},
+       0,
+       0,
+       &RunReport},
       {"regions",
        "regions [--root ID]",
        "the region tree (or the subtree under --root)",
@@ -361,7 +400,11 @@ absl::Status RunImport(const Environment& env, const Arguments& args) {
   const std::string& path = args.positional.at(0);
   dataset::v1::Dataset dataset;
   RETURN_IF_ERROR(ReadJsonFile(path, &dataset));
+  return ImportDataset(env, path, dataset);
+}
 
+absl::Status ImportDataset(const Environment& env, absl::string_view path,
+                           const dataset::v1::Dataset& dataset) {
   plan::v1::ImportPlanRequest request;
   *request.mutable_dataset() = dataset.plan();
   plan::v1::ImportPlanResponse response;

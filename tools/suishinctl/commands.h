@@ -162,6 +162,19 @@ absl::Status RunKpis(const Environment& env, const Arguments& args);
 // record --kpi ID --region ID --year Y --value V [--numerator N --denominator D]
 // [--by NAME] [--reason TEXT]: RecordActual.
 absl::Status RunRecord(const Environment& env, const Arguments& args);
+
+// ---- Exchange with other systems (csv_commands.cc, json_commands.cc, report_commands.cc) ----
+
+// import-csv FILE [--encoding auto|utf-8|cp932]
+absl::Status RunImportCsv(const Environment& env, const Arguments& args);
+// export-csv --kpi ID | --table PROJECT --year YEAR [--encoding utf-8|cp932] [-o FILE]
+absl::Status RunExportCsv(const Environment& env, const Arguments& args);
+// export-json [-o FILE]
+absl::Status RunExportJson(const Environment& env, const Arguments& args);
+// import-json FILE
+absl::Status RunImportJson(const Environment& env, const Arguments& args);
+// report --project ID --year YEAR --format html|md [-o FILE]
+absl::Status RunReport(const Environment& env, const Arguments& args);
 // baseline --kpi ID --region ID --year Y --value V [--numerator N --denominator D]
 // [--by NAME]: SetBaseline.
 absl::Status RunBaseline(const Environment& env, const Arguments& args);

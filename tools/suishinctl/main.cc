@@ -77,6 +77,11 @@ ABSL_FLAG(std::string, min_steps, "", "set-rule: STAGNANT's unchanged year-over-
 ABSL_FLAG(std::string, deadline, "", "set-rule: MISSING's reporting deadline, MM-DD");
 ABSL_FLAG(std::string, secret, "", "add-webhook: the signing secret (whsec_ + base64)");
 ABSL_FLAG(std::string, webhook, "", "dead-letters: only those of this webhook id");
+ABSL_FLAG(std::string, encoding, "",
+          "import-csv: auto (default), utf-8 or cp932; export-csv: utf-8 (default) or cp932");
+ABSL_FLAG(std::string, table, "", "export-csv: the project whose KPI table to write (with --year)");
+ABSL_FLAG(std::string, format, "", "report: html or md");
+ABSL_FLAG(std::string, o, "", "export-csv, export-json, report: write to this file, not stdout");
 
 namespace {
 

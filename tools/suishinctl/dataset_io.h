@@ -1,0 +1,90 @@
+// Whole datasets (suishin.dataset.v1.Dataset, the format of
+// data/seed/dohoku-2019.json) between suishinctl and the services: reading a
+// dataset file, loading it (what `import` and `import-json` share), and
+// reading everything back for `export-json`.
+//
+// Internal to suishinctl_lib; the public surface is commands.h.
+//
+// Example (import-json):
+//   ASSIGN_OR_RETURN(dataset::v1::Dataset dataset, ReadDatasetFile(path));
+//   RETURN_IF_ERROR(CheckDatasetReferences(env, path, dataset));
+//   return ImportDataset(env, path, dataset);
+#ifndef SUISHIN_TOOLS_SUISHINCTL_DATASET_IO_H_
+#define SUISHIN_TOOLS_SUISHINCTL_DATASET_IO_H_
+
+#include <google/protobuf/repeated_field.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "suishin/dataset/v1/dataset.pb.h"
+#include "suishin/kpi/v1/kpi.pb.h"
+#include "tools/suishinctl/commands.h"
+
+namespace suishin::ctl {
+
+// Loads `dataset`, read from `path` (which the output names), as `import`
+// does (see RunImport in commands.h): the plan part with ImportPlan, then the
+// KPI part with ImportKpis; prints the counts on env.out, or with env.json
+// one JSON object for a complete import. Defined in commands.cc.
+absl::Status ImportDataset(const Environment& env, absl::string_view path,
+                           const dataset::v1::Dataset& dataset);
+
+// Reads a dataset file like ReadJsonFile (unknown fields are an error), but a
+// syntax error is reported on one line, with where it is ("… (line 3,
+// column 14)", "… (at the end of the file)") instead of the parser's
+// multi-line excerpt.
+absl::StatusOr<dataset::v1::Dataset> ReadDatasetFile(const std::string& path);
+
+// `message` (a protobuf JSON parser's error, possibly followed by an excerpt
+// of the input and a line with a caret under the fault) on one line, the
+// excerpt replaced by the fault's line and column in `text` (the parsed
+// input) when it can be found there once.
+std::string OneLineParseError(absl::string_view message, absl::string_view text);
+
+// Checks before anything is stored what would otherwise be refused only
+// after the plan part had been: each KPI names a project that is in the file
+// or in plan-service, its area (when given) is that project's area, its
+// regions are in the file or in plan-service and within that area, its
+// baselines, targets and actuals are of those regions, and its actuals'
+// kpiId is the KPI's (or empty); no KPI id appears twice. INVALID_ARGUMENT
+// naming the file and the field in the file's spelling
+// ("kpi.kpis[0].kpi.projectId") otherwise. Calls ListRegions and ListProjects
+// only when the file has KPIs.
+absl::Status CheckDatasetReferences(const Environment& env, absl::string_view path,
+                                    const dataset::v1::Dataset& dataset);
+
+// Everything the services hold as one dataset, `source` left empty: every
+// region (tree order), project and initiative (per project, in the order
+// they were added), and every KPI with its baselines, targets (with their
+// revisions) and actuals (ActualsFromHistory), output-only fields cleared
+// (StripOutputOnly), baselines and targets in the order of the KPI's
+// region_ids.
+absl::StatusOr<dataset::v1::Dataset> ExportDataset(const Environment& env);
+
+// The actuals of `kpi` as they stand after `changes` (its change log, as
+// GetHistory gives it): for each region and fiscal year the last
+// ACTUAL_RECORDED or ACTUAL_CORRECTED change by sequence, with its new value,
+// numerator and denominator, author as reported_by and change_time as
+// report_time. Ordered by the region's place in kpi.region_ids (other regions
+// after them, by id), then by year.
+std::vector<kpi::v1::Actual> ActualsFromHistory(
+    const kpi::v1::Kpi& kpi, const google::protobuf::RepeatedPtrField<kpi::v1::Change>& changes);
+
+// Clears what the services set and an import cannot carry: create_time,
+// update_time and version of regions, projects, initiatives and KPIs, KPIs'
+// region_names, targets' revise_time, actuals' report_time, and every fiscal
+// year's label. What stays is what an import stores as given, so that export
+// → import into empty services → export gives the same dataset.
+void StripOutputOnly(dataset::v1::Dataset* dataset);
+
+// `dataset` in the protobuf JSON mapping as dataset files are written:
+// lowerCamelCase names, UTF-8 as is, two spaces per level, a final newline.
+std::string DatasetJson(const dataset::v1::Dataset& dataset);
+
+}  // namespace suishin::ctl
+
+#endif  // SUISHIN_TOOLS_SUISHINCTL_DATASET_IO_H_
