@@ -1,6 +1,10 @@
 #include "tools/suishinctl/command_util.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/strip.h"
@@ -63,6 +67,51 @@ void PrintJson(const Environment& env, const google::protobuf::Message& message)
   const std::string json = ToJson(message);
   *env.out << json;
   if (json.empty() || json.back() != '\n') *env.out << "\n";
+}
+
+namespace {
+
+absl::Status WriteError(const std::string& path, int error) {
+  const std::string message = absl::StrCat(path, ": cannot be written: ", std::strerror(error));
+  switch (error) {
+    case ENOENT:
+    case ENOTDIR:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+    case EROFS:
+    case EISDIR:
+      return absl::PermissionDeniedError(message);
+    case ENOSPC:
+    case EDQUOT:
+      return absl::ResourceExhaustedError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+}  // namespace
+
+absl::Status WriteOutputFile(const std::string& path, const std::string& bytes) {
+  const std::string temporary = absl::StrCat(path, ".tmp");
+  errno = 0;
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) return WriteError(path, errno != 0 ? errno : EIO);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) {
+      const int error = errno != 0 ? errno : EIO;
+      std::remove(temporary.c_str());
+      return WriteError(path, error);
+    }
+  }
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    std::remove(temporary.c_str());
+    return WriteError(path, error);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace suishin::ctl

@@ -62,6 +62,13 @@ absl::StatusOr<std::vector<Item>> ListAll(
 }
 
 // How a command flag is written on the command line: "as_of" → "--as-of".
+// Writes `bytes` to `path` through a temporary file renamed into place, so a
+// failed write never leaves half a file. The error names the path and the
+// system's reason ("out.csv: cannot be written: No such file or directory"):
+// NOT_FOUND for a missing folder, PERMISSION_DENIED, RESOURCE_EXHAUSTED for a
+// full disk, INTERNAL otherwise.
+absl::Status WriteOutputFile(const std::string& path, const std::string& bytes);
+
 std::string FlagName(absl::string_view name);
 
 // The value of command flag `name`, or "" when it was not given.

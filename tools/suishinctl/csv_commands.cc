@@ -56,31 +56,6 @@ absl::StatusOr<std::string> ReadFileBytes(const std::string& path) {
   return bytes.str();
 }
 
-// Writes `bytes` to `path` through a temporary file renamed into place, so
-// that a failed export never leaves half a file.
-absl::Status WriteFileBytes(const std::string& path, const std::string& bytes) {
-  const std::string temporary = absl::StrCat(path, ".tmp");
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      return absl::PermissionDeniedError(
-          absl::StrCat(path, ": cannot write: ", std::strerror(errno)));
-    }
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      std::remove(temporary.c_str());
-      return absl::DataLossError(absl::StrCat(path, ": write failed"));
-    }
-  }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(temporary.c_str());
-    return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write: ", reason));
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<std::vector<plan::v1::Region>> AllRegions(const Environment& env) {
   absl::StatusOr<std::vector<plan::v1::Region>> regions =
       ListAll(env, env.plan, plan::v1::ListRegionsRequest(), kRegionPageSize,
@@ -470,7 +445,7 @@ absl::Status RunExportCsv(const Environment& env, const Arguments& args) {
     env.out->flush();
     return absl::OkStatus();
   }
-  RETURN_IF_ERROR(WriteFileBytes(output, writer.bytes()));
+  RETURN_IF_ERROR(WriteOutputFile(output, writer.bytes()));
   const int64_t rows = writer.records() - 1;
   if (env.json) {
     google::protobuf::Struct json;

@@ -17,36 +17,6 @@
 namespace suishin::ctl {
 namespace {
 
-// The status for a file that could not be written, from errno.
-absl::Status WriteError(const std::string& path, int error) {
-  const std::string message = absl::StrCat(path, ": cannot be written: ", std::strerror(error));
-  switch (error) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      return absl::PermissionDeniedError(message);
-    case ENOSPC:
-    case EDQUOT:
-      return absl::ResourceExhaustedError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
-// Writes `text` to `path`, replacing what it held.
-absl::Status WriteWholeFile(const std::string& path, const std::string& text) {
-  errno = 0;
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return WriteError(path, errno != 0 ? errno : EIO);
-  out << text;
-  out.close();
-  if (!out) return WriteError(path, errno != 0 ? errno : EIO);
-  return absl::OkStatus();
-}
-
 // "1 region", "5 regions".
 std::string Count(int n, absl::string_view noun) {
   return absl::StrCat(n, " ", noun, n == 1 ? "" : "s");
@@ -69,7 +39,7 @@ absl::Status RunExportJson(const Environment& env, const Arguments& args) {
     return absl::OkStatus();
   }
   // Written only once everything was read, so a failed call leaves the file as it was.
-  RETURN_IF_ERROR(WriteWholeFile(file->second, text));
+  RETURN_IF_ERROR(WriteOutputFile(file->second, text));
   if (!env.json) {
     int actuals = 0;
     for (const kpi::v1::KpiRecord& record : dataset.kpi().kpis()) {

@@ -44,37 +44,6 @@ absl::StatusOr<Format> FormatFlag(const Arguments& args) {
                                  "\" is not a format; use html or md"));
 }
 
-// The status for a file that could not be written, from errno.
-absl::Status WriteError(const std::string& path, int error) {
-  const std::string message = absl::StrCat(path, ": cannot be written: ", std::strerror(error));
-  switch (error) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case EACCES:
-    case EPERM:
-    case EROFS:
-    case EISDIR:
-      return absl::PermissionDeniedError(message);
-    case ENOSPC:
-    case EDQUOT:
-      return absl::ResourceExhaustedError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
-// Writes `text` to `path`, replacing what it held.
-absl::Status WriteWholeFile(const std::string& path, const std::string& text) {
-  errno = 0;
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return WriteError(path, errno != 0 ? errno : EIO);
-  out << text;
-  out.close();
-  if (!out) return WriteError(path, errno != 0 ? errno : EIO);
-  return absl::OkStatus();
-}
-
 }  // namespace
 
 absl::Status RunReport(const Environment& env, const Arguments& args) {
@@ -100,7 +69,7 @@ absl::Status RunReport(const Environment& env, const Arguments& args) {
     return absl::OkStatus();
   }
   // Written only once everything was read, so a failed call leaves the file as it was.
-  RETURN_IF_ERROR(WriteWholeFile(file->second, text));
+  RETURN_IF_ERROR(WriteOutputFile(file->second, text));
   *env.out << file->second << ": " << (format == Format::kHtml ? "HTML" : "Markdown")
            << " report of " << project_id << " for " << FormatFiscalYear(*year) << ", "
            << text.size() << " bytes\n";

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "common/redis_client.h"
-#include "common/server.h"
 #include "common/sequence_feed.h"
+#include "common/server.h"
 #include "services/kpi/figure_cache.h"
 #include "services/kpi/kpi_catalog.h"
 #include "services/kpi/kpi_service.h"
