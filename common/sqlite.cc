@@ -172,6 +172,17 @@ absl::Status Database::InTransaction(const std::function<absl::Status()>& body) 
   return status;
 }
 
+absl::Status Database::InReadTransaction(const std::function<absl::Status()>& body) {
+  RETURN_IF_ERROR(Exec("BEGIN DEFERRED"));
+  absl::Status status = body();
+  // A cached statement left on a row keeps the snapshot open past COMMIT:
+  // reset them all, so the next read sees what was committed meanwhile.
+  for (auto& [sql, statement] : cached_) statement->Reset();
+  // A read-only transaction has nothing to lose: end it either way.
+  absl::Status ended = Exec(status.ok() ? "COMMIT" : "ROLLBACK");
+  return status.ok() ? ended : status;
+}
+
 absl::StatusOr<int> Database::SchemaVersion() {
   ASSIGN_OR_RETURN(Statement statement, Prepare("PRAGMA user_version"));
   ASSIGN_OR_RETURN(bool row, statement.Step());

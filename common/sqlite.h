@@ -109,6 +109,11 @@ class Database {
   // the body's status when it fails, so nothing is half-written.
   absl::Status InTransaction(const std::function<absl::Status()>& body);
 
+  // Runs `body`, which only reads, in a deferred transaction: one consistent
+  // snapshot, without taking the write lock (in WAL mode it neither waits
+  // for a writer nor holds one up).
+  absl::Status InReadTransaction(const std::function<absl::Status()>& body);
+
   // The schema version recorded in the file.
   absl::StatusOr<int> SchemaVersion();
 

@@ -537,7 +537,7 @@ absl::StatusOr<std::unique_ptr<KpiCatalog>> KpiCatalog::Create(KpiStore* store, 
                                                                SequenceFeed* feed,
                                                                std::function<absl::Time()> now) {
   std::vector<std::pair<std::string, int64_t>> generations;
-  RETURN_IF_ERROR(store->Run([&](KpiTransaction& tx) -> absl::Status {
+  RETURN_IF_ERROR(store->Read([&](KpiTransaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(generations, tx.LastSequences());
     return absl::OkStatus();
   }));
@@ -653,7 +653,7 @@ absl::Status KpiCatalog::CreateKpi(v1::Kpi kpi, const ProjectScope& scope,
 
 absl::Status KpiCatalog::GetKpi(const v1::GetKpiRequest& request, v1::GetKpiResponse* response) {
   RETURN_IF_ERROR(ValidateId("id", request.id()));
-  return store_->Run([&](KpiTransaction& tx) -> absl::Status {
+  return store_->Read([&](KpiTransaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(*response->mutable_kpi(), RequireKpi(tx, "id", request.id()));
     ASSIGN_OR_RETURN(std::vector<v1::Baseline> baselines, tx.Baselines(request.id()));
     for (auto& baseline : baselines) *response->add_baselines() = std::move(baseline);
@@ -669,7 +669,7 @@ absl::Status KpiCatalog::ListKpis(const v1::ListKpisRequest& request,
     RETURN_IF_ERROR(ValidateId("project_id", request.project_id()));
   ASSIGN_OR_RETURN(int page_size, EffectivePageSize("page_size", request.page_size()));
   ASSIGN_OR_RETURN(int64_t after, DecodePageToken("page_token", request.page_token()));
-  return store_->Run([&](KpiTransaction& tx) -> absl::Status {
+  return store_->Read([&](KpiTransaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(auto page, tx.ListKpis(request.project_id(), after, page_size + 1));
     for (int i = 0; i < static_cast<int>(page.size()) && i < page_size; ++i) {
       *response->add_kpis() = page[i].kpi;
@@ -923,7 +923,7 @@ absl::Status KpiCatalog::GetProgress(const v1::GetProgressRequest& request,
     return absl::OkStatus();
   }
   KpiData data;
-  RETURN_IF_ERROR(store_->Run([&](KpiTransaction& tx) -> absl::Status {
+  RETURN_IF_ERROR(store_->Read([&](KpiTransaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(data, LoadKpi(tx, "kpi_id", request.kpi_id()));
     return absl::OkStatus();
   }));
@@ -959,7 +959,7 @@ absl::Status KpiCatalog::GetAggregate(const v1::GetAggregateRequest& request,
     return absl::OkStatus();
   }
   KpiData data;
-  RETURN_IF_ERROR(store_->Run([&](KpiTransaction& tx) -> absl::Status {
+  RETURN_IF_ERROR(store_->Read([&](KpiTransaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(data, LoadKpi(tx, "kpi_id", request.kpi_id()));
     return absl::OkStatus();
   }));
@@ -979,7 +979,7 @@ absl::Status KpiCatalog::GetKpiTable(const v1::GetKpiTableRequest& request,
   RETURN_IF_ERROR(RequireYear("as_of.year", request.as_of()));
   const int as_of = request.as_of().year();
   std::vector<KpiData> kpis;
-  RETURN_IF_ERROR(store_->Run([&](KpiTransaction& tx) -> absl::Status {
+  RETURN_IF_ERROR(store_->Read([&](KpiTransaction& tx) -> absl::Status {
     int64_t after = 0;
     while (true) {
       ASSIGN_OR_RETURN(auto page, tx.ListKpis(request.project_id(), after, 1000));
@@ -1042,7 +1042,7 @@ absl::Status KpiCatalog::GetHistory(const v1::GetHistoryRequest& request,
   if (request.fiscal_year().year() != 0) {
     RETURN_IF_ERROR(ValidateFiscalYear("fiscal_year.year", request.fiscal_year().year()));
   }
-  return store_->Run([&](KpiTransaction& tx) -> absl::Status {
+  return store_->Read([&](KpiTransaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(v1::Kpi kpi, RequireKpi(tx, "kpi_id", request.kpi_id()));
     if (!request.region_id().empty()) {
       RETURN_IF_ERROR(CheckRegion(kpi, "region_id", request.region_id()));
@@ -1067,7 +1067,7 @@ absl::StatusOr<std::vector<v1::Change>> KpiCatalog::ReadChanges(int64_t from_seq
                                                                 const std::string& kpi_id,
                                                                 int limit) {
   std::vector<v1::Change> changes;
-  RETURN_IF_ERROR(store_->Run([&](KpiTransaction& tx) -> absl::Status {
+  RETURN_IF_ERROR(store_->Read([&](KpiTransaction& tx) -> absl::Status {
     ChangeQuery query;
     query.from_sequence = std::max<int64_t>(from_sequence, 1);
     query.kpi_id = kpi_id;

@@ -91,6 +91,13 @@ class KpiStore {
 
   // Runs `body` as one unit of work, all or nothing. Safe from several threads.
   virtual absl::Status Run(const std::function<absl::Status(KpiTransaction&)>& body) = 0;
+
+  // Runs `body`, which only reads, on a consistent snapshot of everything
+  // committed when it starts. It never waits for a unit of work in progress:
+  // a long import (whose unit of work stays open while the client sends rows)
+  // must not hold up the readers on gRPC's threads, or the import's own
+  // reads of the client stream could find no thread to run on.
+  virtual absl::Status Read(const std::function<absl::Status(KpiTransaction&)>& body) = 0;
 };
 
 }  // namespace suishin::kpi

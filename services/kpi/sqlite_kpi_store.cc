@@ -309,7 +309,14 @@ class SqliteTransaction : public KpiTransaction {
 absl::StatusOr<std::unique_ptr<SqliteKpiStore>> SqliteKpiStore::Open(const std::string& path) {
   ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
   RETURN_IF_ERROR(db->Migrate(Schema()));
-  return std::unique_ptr<SqliteKpiStore>(new SqliteKpiStore(std::move(db)));
+  ASSIGN_OR_RETURN(std::unique_ptr<Database> reader, Database::Open(path));
+  return std::unique_ptr<SqliteKpiStore>(new SqliteKpiStore(std::move(db), std::move(reader)));
+}
+
+absl::Status SqliteKpiStore::Read(const std::function<absl::Status(KpiTransaction&)>& body) {
+  absl::MutexLock lock(&read_mu_);
+  SqliteTransaction transaction(*reader_);
+  return reader_->InReadTransaction([&] { return body(transaction); });
 }
 
 absl::Status SqliteKpiStore::Run(const std::function<absl::Status(KpiTransaction&)>& body) {

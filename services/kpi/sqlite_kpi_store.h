@@ -22,12 +22,17 @@ class SqliteKpiStore : public KpiStore {
   SqliteKpiStore& operator=(const SqliteKpiStore&) = delete;
 
   absl::Status Run(const std::function<absl::Status(KpiTransaction&)>& body) override;
+  // On a second connection: WAL lets it read while the first one writes.
+  absl::Status Read(const std::function<absl::Status(KpiTransaction&)>& body) override;
 
  private:
-  explicit SqliteKpiStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  SqliteKpiStore(std::unique_ptr<Database> db, std::unique_ptr<Database> reader)
+      : db_(std::move(db)), reader_(std::move(reader)) {}
 
   absl::Mutex mu_;
   std::unique_ptr<Database> db_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex read_mu_;
+  std::unique_ptr<Database> reader_ ABSL_GUARDED_BY(read_mu_);
 };
 
 }  // namespace suishin::kpi
