@@ -4,7 +4,6 @@
 // exports goes into fresh ones, which must then show the same KPIs,
 // progress and history.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <fstream>
@@ -15,16 +14,15 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "common/channel.h"
 #include "common/proto_util.h"
 #include "suishin/dataset/v1/dataset.pb.h"
 #include "tests/support/child_process.h"
+#include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
 #include "tools/suishinctl/commands.h"
 #include "tools/suishinctl/csv_codec.h"
@@ -32,14 +30,8 @@
 namespace suishin::testing {
 namespace {
 
-constexpr absl::Duration kStartTimeout = absl::Seconds(20);
-constexpr absl::Duration kRunTimeout = absl::Seconds(30);
-constexpr absl::Duration kStopTimeout = absl::Seconds(10);
 constexpr absl::Duration kCallTimeout = absl::Seconds(10);
 
-const std::string kSuishinctl = SUISHIN_BINARY_DIR "/tools/suishinctl/suishinctl";
-const std::string kPlanService = SUISHIN_BINARY_DIR "/services/plan/plan-service";
-const std::string kKpiService = SUISHIN_BINARY_DIR "/services/kpi/kpi-service";
 const std::string kSeedDataset = SUISHIN_SOURCE_DIR "/data/seed/dohoku-2019.json";
 constexpr char kProject[] = "dohoku-anzen-anshin";
 
@@ -62,9 +54,9 @@ class CsvExchangeTest : public ::testing::Test {
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_.emplace(*std::move(dir));
     ASSERT_TRUE(ReadJsonFile(kSeedDataset, &seed_).ok());
-    StartServer("plan", {kPlanService, "--plan_listen=127.0.0.1:0", "--plan_db=" + File("plan.db")},
-                &plan_address_);
-    if (HasFatalFailure()) return;
+    std::optional<ServiceProcess>& plan = servers_.emplace_back();
+    ASSERT_NO_FATAL_FAILURE(StartPlanService(*dir_, "plan", &plan)) << Logs();
+    plan_address_ = plan->address();
     ASSERT_NO_FATAL_FAILURE(seeded_ = StartKpi("seeded"));
     const RunResult import = Suishinctl(seeded_, {"import", kSeedDataset});
     ASSERT_EQ(import.exit_code, 0) << import.out << import.err << Logs();
@@ -72,41 +64,18 @@ class CsvExchangeTest : public ::testing::Test {
 
   void TearDown() override {
     // kpi-services before the plan-service they call.
-    for (auto it = servers_.rbegin(); it != servers_.rend(); ++it) {
-      if (!it->second.running()) continue;
-      absl::StatusOr<int> status = it->second.Terminate(kStopTimeout);
-      ASSERT_TRUE(status.ok()) << status.status() << "\n" << Logs();
-      EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-          << it->first << ": wait status " << *status << "\n"
-          << Logs();
-    }
+    for (auto it = servers_.rbegin(); it != servers_.rend(); ++it) StopService(&*it);
   }
 
   std::string File(absl::string_view name) const { return dir_->File(name); }
 
-  void StartServer(const std::string& name, std::vector<std::string> argv, std::string* address) {
-    const std::string port_file = File(name + ".port");
-    argv.push_back("--port_file=" + port_file);
-    absl::StatusOr<ChildProcess> child =
-        ChildProcess::Start(argv, {}, File(name + ".log"), File(name + ".log"));
-    ASSERT_TRUE(child.ok()) << child.status();
-    servers_.emplace_back(name, *std::move(child));
-    absl::StatusOr<std::string> port = servers_.back().second.WaitForFile(port_file, kStartTimeout);
-    ASSERT_TRUE(port.ok()) << port.status() << "\n" << Logs();
-    int number = 0;
-    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*port), &number)) << *port;
-    *address = absl::StrCat("127.0.0.1:", number);
-  }
-
   // A kpi-service with its own, empty database, following the plan-service;
   // its address.
   std::string StartKpi(const std::string& name) {
-    std::string address;
-    StartServer("kpi-" + name,
-                {kKpiService, "--kpi_listen=127.0.0.1:0", "--kpi_db=" + File(name + "-kpi.db"),
-                 "--plan_address=" + plan_address_, "--redis_url="},
-                &address);
-    return address;
+    std::optional<ServiceProcess>& kpi = servers_.emplace_back();
+    StartKpiService(*dir_, "kpi-" + name, plan_address_, &kpi);
+    if (!kpi) ADD_FAILURE() << Logs();
+    return kpi ? kpi->address() : "";
   }
 
   // A fresh kpi-service holding the seed's KPI definitions and no figures.
@@ -125,18 +94,9 @@ class CsvExchangeTest : public ::testing::Test {
     return address;
   }
 
-  std::vector<std::string> Argv(const std::string& kpi_address, std::vector<std::string> args) {
-    args.insert(args.begin(), kSuishinctl);
-    args.push_back("--plan_address=" + plan_address_);
-    args.push_back("--kpi_address=" + kpi_address);
-    return args;
-  }
-
   RunResult Suishinctl(const std::string& kpi_address, std::vector<std::string> args) {
-    absl::StatusOr<RunResult> result =
-        RunToCompletion(Argv(kpi_address, std::move(args)), {}, dir_->path(), kRunTimeout);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *std::move(result) : RunResult{};
+    return RunSuishinctl(SuishinctlArgv(std::move(args), plan_address_, kpi_address), {},
+                         dir_->path());
   }
 
   void Write(const std::string& path, const std::string& bytes) {
@@ -219,16 +179,15 @@ class CsvExchangeTest : public ::testing::Test {
 
   std::string Logs() const {
     std::string logs;
-    for (const auto& [name, child] : servers_) {
-      absl::StatusOr<std::string> log = ReadWholeFile(File(name + ".log"));
-      absl::StrAppend(&logs, name, ".log:\n", log.ok() ? *log : "(none)", "\n");
+    for (const std::optional<ServiceProcess>& server : servers_) {
+      if (server) absl::StrAppend(&logs, server->name(), ".log:\n", server->Log(), "\n");
     }
     return logs;
   }
 
   std::optional<TempDir> dir_;
   dataset::v1::Dataset seed_;
-  std::vector<std::pair<std::string, ChildProcess>> servers_;
+  std::vector<std::optional<ServiceProcess>> servers_;  // in start order
   std::string plan_address_;
   std::string seeded_;  // the kpi-service holding the seed
 };

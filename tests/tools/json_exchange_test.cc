@@ -5,7 +5,6 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <fstream>
@@ -14,7 +13,6 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -22,6 +20,7 @@
 #include "common/proto_util.h"
 #include "suishin/dataset/v1/dataset.pb.h"
 #include "tests/support/child_process.h"
+#include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace suishin::testing {
@@ -29,13 +28,6 @@ namespace {
 
 using google::protobuf::util::MessageDifferencer;
 
-constexpr absl::Duration kStartTimeout = absl::Seconds(20);
-constexpr absl::Duration kRunTimeout = absl::Seconds(30);
-constexpr absl::Duration kStopTimeout = absl::Seconds(10);
-
-const std::string kSuishinctl = SUISHIN_BINARY_DIR "/tools/suishinctl/suishinctl";
-const std::string kPlanService = SUISHIN_BINARY_DIR "/services/plan/plan-service";
-const std::string kKpiService = SUISHIN_BINARY_DIR "/services/kpi/kpi-service";
 const std::string kSeedDataset = SUISHIN_SOURCE_DIR "/data/seed/dohoku-2019.json";
 constexpr char kSourcePrefix[] = "suishinctl export-json ";
 
@@ -47,29 +39,23 @@ class Suite {
   Suite& operator=(const Suite&) = delete;
 
   void Start() {
-    StartServer("plan", {kPlanService, "--plan_listen=127.0.0.1:0", "--plan_db=" + File("plan.db")},
-                &plan_, &plan_address_);
-    if (::testing::Test::HasFatalFailure()) return;
-    StartServer("kpi",
-                {kKpiService, "--kpi_listen=127.0.0.1:0", "--kpi_db=" + File("kpi.db"),
-                 "--plan_address=" + plan_address_, "--redis_url="},
-                &kpi_, &kpi_address_);
+    // Its files are <name>-plan.* and <name>-kpi.*.
+    ASSERT_NO_FATAL_FAILURE(StartPlanService(dir_, name_ + "-plan", &plan_)) << Logs();
+    ASSERT_NO_FATAL_FAILURE(StartKpiService(dir_, name_ + "-kpi", plan_->address(), &kpi_))
+        << Logs();
   }
 
   // kpi-service before plan-service, which it calls.
   void Stop() {
-    StopServer("kpi", &kpi_);
-    StopServer("plan", &plan_);
+    StopService(&kpi_);
+    StopService(&plan_);
   }
 
   // Runs suishinctl with `args` against this suite.
   RunResult Suishinctl(std::vector<std::string> args) {
-    args.insert(args.begin(), kSuishinctl);
-    args.push_back("--plan_address=" + plan_address_);
-    args.push_back("--kpi_address=" + kpi_address_);
-    absl::StatusOr<RunResult> result = RunToCompletion(args, {}, dir_.path(), kRunTimeout);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *std::move(result) : RunResult{};
+    return RunSuishinctl(
+        SuishinctlArgv(std::move(args), plan_ ? plan_->address() : "", kpi_ ? kpi_->address() : ""),
+        {}, dir_.path());
   }
 
   std::string Logs() const {
@@ -86,36 +72,10 @@ class Suite {
     return dir_.File(absl::StrCat(name_, "-", name));
   }
 
-  void StartServer(const std::string& server, std::vector<std::string> argv,
-                   std::optional<ChildProcess>* child, std::string* address) {
-    const std::string port_file = File(server + ".port");
-    argv.push_back("--port_file=" + port_file);
-    const std::string log = File(server + ".log");
-    absl::StatusOr<ChildProcess> started = ChildProcess::Start(argv, {}, log, log);
-    ASSERT_TRUE(started.ok()) << started.status();
-    child->emplace(*std::move(started));
-    absl::StatusOr<std::string> port = (*child)->WaitForFile(port_file, kStartTimeout);
-    ASSERT_TRUE(port.ok()) << port.status() << "\n" << Logs();
-    int number = 0;
-    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*port), &number)) << *port;
-    *address = absl::StrCat("127.0.0.1:", number);
-  }
-
-  void StopServer(const std::string& server, std::optional<ChildProcess>* child) {
-    if (!*child || !(*child)->running()) return;
-    absl::StatusOr<int> status = (*child)->Terminate(kStopTimeout);
-    ASSERT_TRUE(status.ok()) << status.status() << "\n" << Logs();
-    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-        << name_ << " " << server << ": wait status " << *status << "\n"
-        << Logs();
-  }
-
   const TempDir& dir_;
   const std::string name_;
-  std::optional<ChildProcess> plan_;
-  std::optional<ChildProcess> kpi_;
-  std::string plan_address_;
-  std::string kpi_address_;
+  std::optional<ServiceProcess> plan_;
+  std::optional<ServiceProcess> kpi_;
 };
 
 dataset::v1::Dataset ReadDataset(const std::string& path) {

@@ -4,7 +4,6 @@
 // from GetKpiTable here, never retyped.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,7 +17,6 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -30,6 +28,7 @@
 #include "suishin/kpi/v1/kpi.grpc.pb.h"
 #include "suishin/notification/v1/notification.grpc.pb.h"
 #include "tests/support/child_process.h"
+#include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
 #include "tools/suishinctl/kpi_views.h"
 
@@ -38,16 +37,8 @@ namespace {
 
 using plan::v1::Initiative;
 
-constexpr absl::Duration kStartTimeout = absl::Seconds(20);
-constexpr absl::Duration kRunTimeout = absl::Seconds(30);
-constexpr absl::Duration kStopTimeout = absl::Seconds(10);
 constexpr absl::Duration kChromiumTimeout = absl::Seconds(90);
 
-const std::string kSuishinctl = SUISHIN_BINARY_DIR "/tools/suishinctl/suishinctl";
-const std::string kPlanService = SUISHIN_BINARY_DIR "/services/plan/plan-service";
-const std::string kKpiService = SUISHIN_BINARY_DIR "/services/kpi/kpi-service";
-const std::string kNotificationService =
-    SUISHIN_BINARY_DIR "/services/notification/notification-service";
 const std::string kSeedDataset = SUISHIN_SOURCE_DIR "/data/seed/dohoku-2019.json";
 const std::string kChromium = "/usr/bin/chromium";
 // notification-service's clock: past every reporting deadline of the seed,
@@ -271,66 +262,40 @@ class ReportTest : public ::testing::Test {
     absl::StatusOr<TempDir> dir = TempDir::Create("suishinctl-report");
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_.emplace(*std::move(dir));
-    StartServer("plan",
-                {kPlanService, "--plan_listen=127.0.0.1:0", "--plan_db=" + dir_->File("plan.db")},
-                &plan_server_, &plan_address_);
+    StartPlanService(*dir_, "plan", &plan_server_);
     if (HasFatalFailure()) return;
-    StartServer("kpi",
-                {kKpiService, "--kpi_listen=127.0.0.1:0", "--kpi_db=" + dir_->File("kpi.db"),
-                 "--plan_address=" + plan_address_, "--redis_url="},
-                &kpi_server_, &kpi_address_);
+    plan_address_ = plan_server_->address();
+    StartKpiService(*dir_, "kpi", plan_address_, &kpi_server_);
     if (HasFatalFailure()) return;
+    kpi_address_ = kpi_server_->address();
     // Until StartNotification: a port nothing listens on, never the default.
     notification_address_ = absl::StrCat("127.0.0.1:", PickUnusedPort());
     const RunResult import = Suishinctl({"import", kSeedDataset});
-    ASSERT_EQ(import.exit_code, 0) << import.out << import.err << ServerLog("kpi");
+    ASSERT_EQ(import.exit_code, 0) << import.out << import.err << kpi_server_->Log();
     dataset_ = SeedDataset();
   }
 
   void TearDown() override {
-    StopServer("notification", &notification_server_);
-    StopServer("kpi", &kpi_server_);
-    StopServer("plan", &plan_server_);
-  }
-
-  void StartServer(const std::string& name, std::vector<std::string> argv,
-                   std::optional<ChildProcess>* server, std::string* address) {
-    const std::string port_file = dir_->File(name + ".port");
-    argv.push_back("--port_file=" + port_file);
-    absl::StatusOr<ChildProcess> child =
-        ChildProcess::Start(argv, {}, dir_->File(name + ".log"), dir_->File(name + ".log"));
-    ASSERT_TRUE(child.ok()) << child.status();
-    server->emplace(*std::move(child));
-    absl::StatusOr<std::string> port = (*server)->WaitForFile(port_file, kStartTimeout);
-    ASSERT_TRUE(port.ok()) << port.status() << "\n" << ServerLog(name);
-    int number = 0;
-    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*port), &number)) << *port;
-    *address = absl::StrCat("127.0.0.1:", number);
-  }
-
-  void StopServer(const std::string& name, std::optional<ChildProcess>* server) {
-    if (!*server || !(*server)->running()) return;
-    absl::StatusOr<int> status = (*server)->Terminate(kStopTimeout);
-    ASSERT_TRUE(status.ok()) << status.status() << "\n" << ServerLog(name);
-    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-        << name << ": wait status " << *status << "\n"
-        << ServerLog(name);
+    StopService(&notification_server_);
+    StopService(&kpi_server_);
+    StopService(&plan_server_);
   }
 
   // notification-service following the test's kpi-service, and its 17 seed
   // alerts firing.
   void StartNotificationAndWaitForAlerts() {
-    StartServer("notification",
-                {kNotificationService, "--notification_listen=127.0.0.1:0",
-                 "--notification_db=" + dir_->File("notification.db"),
-                 "--kpi_address=" + kpi_address_, "--redis_url=", kNow, "--shutdown_grace_ms=500"},
-                &notification_server_, &notification_address_);
+    StartService(*dir_, "notification",
+                 {kNotificationServiceBinary, "--notification_listen=127.0.0.1:0",
+                  "--notification_db=" + dir_->File("notification.db"),
+                  "--kpi_address=" + kpi_address_, "--redis_url=", kNow, "--shutdown_grace_ms=500"},
+                 &notification_server_);
     if (HasFatalFailure()) return;
+    notification_address_ = notification_server_->address();
     notification_stub_ =
         notification::v1::NotificationService::NewStub(MakeChannel(notification_address_));
     // Asks again after every alert event until all are listed.
     grpc::ClientContext watch;
-    watch.set_deadline(absl::ToChronoTime(absl::Now() + kStartTimeout));
+    watch.set_deadline(absl::ToChronoTime(absl::Now() + kServiceStartTimeout));
     auto events = notification_stub_->Subscribe(&watch, notification::v1::SubscribeRequest());
     size_t listed = 0;
     notification::v1::SubscribeResponse event;
@@ -340,7 +305,7 @@ class ReportTest : public ::testing::Test {
     } while (events->Read(&event));
     watch.TryCancel();
     const grpc::Status status = events->Finish();
-    ASSERT_EQ(listed, kSeedAlerts) << status.error_message() << "\n" << ServerLog("notification");
+    ASSERT_EQ(listed, kSeedAlerts) << status.error_message() << "\n" << notification_server_->Log();
   }
 
   std::vector<notification::v1::Alert> FiringAlerts() {
@@ -377,13 +342,9 @@ class ReportTest : public ::testing::Test {
   }
 
   RunResult Suishinctl(std::vector<std::string> args) {
-    args.insert(args.begin(), kSuishinctl);
-    args.push_back("--plan_address=" + plan_address_);
-    args.push_back("--kpi_address=" + kpi_address_);
-    args.push_back("--notification_address=" + notification_address_);
-    absl::StatusOr<RunResult> result = RunToCompletion(args, {}, dir_->path(), kRunTimeout);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *std::move(result) : RunResult{};
+    return RunSuishinctl(
+        SuishinctlArgv(std::move(args), plan_address_, kpi_address_, notification_address_), {},
+        dir_->path());
   }
 
   // Writes the report with -o and returns the file's text.
@@ -398,15 +359,10 @@ class ReportTest : public ::testing::Test {
     return text.ok() ? *text : "";
   }
 
-  std::string ServerLog(const std::string& name) const {
-    absl::StatusOr<std::string> log = ReadWholeFile(dir_->File(name + ".log"));
-    return log.ok() ? *log : std::string(log.status().message());
-  }
-
   std::optional<TempDir> dir_;
-  std::optional<ChildProcess> plan_server_;
-  std::optional<ChildProcess> kpi_server_;
-  std::optional<ChildProcess> notification_server_;
+  std::optional<ServiceProcess> plan_server_;
+  std::optional<ServiceProcess> kpi_server_;
+  std::optional<ServiceProcess> notification_server_;
   std::string plan_address_;
   std::string kpi_address_;
   std::string notification_address_;

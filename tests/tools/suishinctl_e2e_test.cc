@@ -18,7 +18,6 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -29,6 +28,7 @@
 #include "suishin/dataset/v1/dataset.pb.h"
 #include "suishin/notification/v1/notification.grpc.pb.h"
 #include "tests/support/child_process.h"
+#include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
 #include "tools/suishinctl/commands.h"
 #include "tools/suishinctl/dataset_rows.h"
@@ -37,15 +37,6 @@
 namespace suishin::testing {
 namespace {
 
-constexpr absl::Duration kStartTimeout = absl::Seconds(20);
-constexpr absl::Duration kRunTimeout = absl::Seconds(30);
-constexpr absl::Duration kStopTimeout = absl::Seconds(10);
-
-const std::string kSuishinctl = SUISHIN_BINARY_DIR "/tools/suishinctl/suishinctl";
-const std::string kPlanService = SUISHIN_BINARY_DIR "/services/plan/plan-service";
-const std::string kKpiService = SUISHIN_BINARY_DIR "/services/kpi/kpi-service";
-const std::string kNotificationService =
-    SUISHIN_BINARY_DIR "/services/notification/notification-service";
 // The clock notification-service evaluates with: past every reporting
 // deadline of the seed, so that it fires its 17 alerts (DESIGN.md §2).
 constexpr char kNow[] = "--now=2026-11-29T12:00:00+09:00";
@@ -223,59 +214,32 @@ class SuishinctlTest : public ::testing::Test {
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_.emplace(*std::move(dir));
 
-    StartServer("plan",
-                {kPlanService, "--plan_listen=127.0.0.1:0", "--plan_db=" + dir_->File("plan.db")},
-                &plan_server_, &plan_address_);
+    StartPlanService(*dir_, "plan", &plan_server_);
     if (HasFatalFailure()) return;
-    StartServer("kpi",
-                {kKpiService, "--kpi_listen=127.0.0.1:0", "--kpi_db=" + dir_->File("kpi.db"),
-                 "--plan_address=" + plan_address_, "--redis_url="},
-                &kpi_server_, &kpi_address_);
+    plan_address_ = plan_server_->address();
+    StartKpiService(*dir_, "kpi", plan_address_, &kpi_server_);
+    if (HasFatalFailure()) return;
+    kpi_address_ = kpi_server_->address();
   }
 
   void TearDown() override {
     // Each before the service it calls: notification → kpi → plan.
-    StopServer("notification", &notification_server_);
-    StopServer("kpi", &kpi_server_);
-    StopServer("plan", &plan_server_);
-  }
-
-  // Starts `argv` with --port_file=<name>.port, logging to <name>.log, and
-  // sets `address` to 127.0.0.1:<the port it bound>.
-  void StartServer(const std::string& name, std::vector<std::string> argv,
-                   std::optional<ChildProcess>* server, std::string* address) {
-    const std::string port_file = dir_->File(name + ".port");
-    argv.push_back("--port_file=" + port_file);
-    absl::StatusOr<ChildProcess> child =
-        ChildProcess::Start(argv, {}, dir_->File(name + ".log"), dir_->File(name + ".log"));
-    ASSERT_TRUE(child.ok()) << child.status();
-    server->emplace(*std::move(child));
-    absl::StatusOr<std::string> port = (*server)->WaitForFile(port_file, kStartTimeout);
-    ASSERT_TRUE(port.ok()) << port.status() << "\n" << ServerLog(name);
-    int number = 0;
-    ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*port), &number)) << *port;
-    *address = absl::StrCat("127.0.0.1:", number);
-  }
-
-  void StopServer(const std::string& name, std::optional<ChildProcess>* server) {
-    if (!*server || !(*server)->running()) return;
-    absl::StatusOr<int> status = (*server)->Terminate(kStopTimeout);
-    ASSERT_TRUE(status.ok()) << status.status() << "\n" << ServerLog(name);
-    EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-        << name << ": wait status " << *status << "\n"
-        << ServerLog(name);
+    StopService(&notification_server_);
+    StopService(&kpi_server_);
+    StopService(&plan_server_);
   }
 
   // Starts notification-service following the test's kpi-service, with the
   // clock pinned (kNow), no Redis and short webhook retries.
   void StartNotification() {
-    StartServer(
-        "notification",
-        {kNotificationService, "--notification_listen=127.0.0.1:0",
+    StartService(
+        *dir_, "notification",
+        {kNotificationServiceBinary, "--notification_listen=127.0.0.1:0",
          "--notification_db=" + dir_->File("notification.db"), "--kpi_address=" + kpi_address_,
          "--redis_url=", kNow, "--webhook_retry_delays=50ms,100ms", "--shutdown_grace_ms=500"},
-        &notification_server_, &notification_address_);
+        &notification_server_);
     if (HasFatalFailure()) return;
+    notification_address_ = notification_server_->address();
     notification_stub_ =
         notification::v1::NotificationService::NewStub(MakeChannel(notification_address_));
   }
@@ -293,10 +257,10 @@ class SuishinctlTest : public ::testing::Test {
 
   // Waits until ListAlerts lists `n` firing alerts: asks again after every
   // alert event of a Subscribe stream, so there is no fixed sleep, and gives
-  // up when the stream's deadline (kStartTimeout) passes.
+  // up when the stream's deadline (kServiceStartTimeout) passes.
   void WaitForFiringAlerts(size_t n) {
     grpc::ClientContext watch;
-    watch.set_deadline(absl::ToChronoTime(absl::Now() + kStartTimeout));
+    watch.set_deadline(absl::ToChronoTime(absl::Now() + kServiceStartTimeout));
     std::unique_ptr<grpc::ClientReaderInterface<notification::v1::SubscribeResponse>> events =
         notification_stub_->Subscribe(&watch, notification::v1::SubscribeRequest());
     size_t listed = 0;
@@ -308,7 +272,7 @@ class SuishinctlTest : public ::testing::Test {
     watch.TryCancel();
     const grpc::Status status = events->Finish();
     ASSERT_EQ(listed, n) << "the stream ended: " << status.error_message() << "\n"
-                         << ServerLog("notification");
+                         << notification_server_->Log();
   }
 
   // The fingerprint of the alert of `rule` for `kpi_id` in `region_id`.
@@ -332,39 +296,25 @@ class SuishinctlTest : public ::testing::Test {
   }
 
   // The argv of suishinctl with `args` against the test's services.
-  std::vector<std::string> SuishinctlArgv(std::vector<std::string> args) const {
-    args.insert(args.begin(), kSuishinctl);
-    args.push_back("--plan_address=" + plan_address_);
-    args.push_back("--kpi_address=" + kpi_address_);
-    if (!notification_address_.empty()) {
-      args.push_back("--notification_address=" + notification_address_);
-    }
-    return args;
+  std::vector<std::string> Argv(std::vector<std::string> args) const {
+    return SuishinctlArgv(std::move(args), plan_address_, kpi_address_, notification_address_);
   }
 
   // Runs suishinctl with `args` against the test's services.
   RunResult Suishinctl(std::vector<std::string> args) {
-    args = SuishinctlArgv(std::move(args));
-    absl::StatusOr<RunResult> result = RunToCompletion(args, kEnv, dir_->path(), kRunTimeout);
-    EXPECT_TRUE(result.ok()) << result.status();
-    return result.ok() ? *std::move(result) : RunResult{};
+    return RunSuishinctl(Argv(std::move(args)), kEnv, dir_->path());
   }
 
   // Imports the seed dataset and checks that it worked.
   void ImportSeed() {
     const RunResult import = Suishinctl({"import", kSeedDataset});
-    ASSERT_EQ(import.exit_code, 0) << import.out << import.err << ServerLog("kpi");
-  }
-
-  std::string ServerLog(const std::string& name) const {
-    absl::StatusOr<std::string> log = ReadWholeFile(dir_->File(name + ".log"));
-    return log.ok() ? *log : std::string(log.status().message());
+    ASSERT_EQ(import.exit_code, 0) << import.out << import.err << kpi_server_->Log();
   }
 
   std::optional<TempDir> dir_;
-  std::optional<ChildProcess> plan_server_;
-  std::optional<ChildProcess> kpi_server_;
-  std::optional<ChildProcess> notification_server_;
+  std::optional<ServiceProcess> plan_server_;
+  std::optional<ServiceProcess> kpi_server_;
+  std::optional<ServiceProcess> notification_server_;
   std::string plan_address_;
   std::string kpi_address_;
   std::string notification_address_;
@@ -818,14 +768,14 @@ TEST_F(SuishinctlTest, WatchAlertsPrintsEventsAsTheyComeAndSaysHowToResume) {
   const std::string json_err = dir_->File("watch-json.err");
   for (const std::string& path : {out, json_out, err, json_err}) std::ofstream(path).flush();
   absl::StatusOr<ChildProcess> watch =
-      ChildProcess::Start(SuishinctlArgv({"watch-alerts", "--region", "soya"}), kEnv, out, err);
+      ChildProcess::Start(Argv({"watch-alerts", "--region", "soya"}), kEnv, out, err);
   ASSERT_TRUE(watch.ok()) << watch.status();
   absl::StatusOr<ChildProcess> json = ChildProcess::Start(
-      SuishinctlArgv({"watch-alerts", "--region", "soya", "--json"}), kEnv, json_out, json_err);
+      Argv({"watch-alerts", "--region", "soya", "--json"}), kEnv, json_out, json_err);
   ASSERT_TRUE(json.ok()) << json.status();
 
   // The five kept events of 宗谷, each fired.
-  absl::StatusOr<std::string> fired = WaitForLines(out, 5, kRunTimeout);
+  absl::StatusOr<std::string> fired = WaitForLines(out, 5, kSuishinctlRunTimeout);
   ASSERT_TRUE(fired.ok()) << fired.status();
   for (absl::string_view line : absl::StrSplit(absl::StripSuffix(*fired, "\n"), '\n')) {
     EXPECT_TRUE(absl::StartsWith(line, "#")) << line;
@@ -837,7 +787,7 @@ TEST_F(SuishinctlTest, WatchAlertsPrintsEventsAsTheyComeAndSaysHowToResume) {
   const std::string fingerprint =
       FingerprintOf(notification::v1::RULE_KIND_STAGNANT, "kodomoen", "soya");
   ASSERT_EQ(Suishinctl({"ack", fingerprint, "--by", "宗谷総合振興局"}).exit_code, 0);
-  absl::StatusOr<std::string> acked = WaitForLines(out, 6, kRunTimeout);
+  absl::StatusOr<std::string> acked = WaitForLines(out, 6, kSuishinctlRunTimeout);
   ASSERT_TRUE(acked.ok()) << acked.status();
   const std::vector<std::string> lines = absl::StrSplit(absl::StripSuffix(*acked, "\n"), '\n');
   ASSERT_EQ(lines.size(), 6u) << *acked;
@@ -847,7 +797,7 @@ TEST_F(SuishinctlTest, WatchAlertsPrintsEventsAsTheyComeAndSaysHowToResume) {
   const std::string last_id(absl::string_view(lines[5]).substr(1, lines[5].find(' ') - 1));
 
   // --json: one AlertEvent per line.
-  absl::StatusOr<std::string> objects = WaitForLines(json_out, 6, kRunTimeout);
+  absl::StatusOr<std::string> objects = WaitForLines(json_out, 6, kSuishinctlRunTimeout);
   ASSERT_TRUE(objects.ok()) << objects.status();
   for (absl::string_view line : absl::StrSplit(absl::StripSuffix(*objects, "\n"), '\n')) {
     notification::v1::AlertEvent event;
@@ -857,9 +807,9 @@ TEST_F(SuishinctlTest, WatchAlertsPrintsEventsAsTheyComeAndSaysHowToResume) {
   }
 
   // The service goes away: the watch says which --after resumes it.
-  StopServer("notification", &notification_server_);
+  StopService(&notification_server_);
   for (auto [child, path] : {std::pair{&*watch, err}, std::pair{&*json, json_err}}) {
-    absl::StatusOr<int> status = child->Wait(kStopTimeout);
+    absl::StatusOr<int> status = child->Wait(kServiceStopTimeout);
     ASSERT_TRUE(status.ok()) << status.status();
     EXPECT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 1) << *status;
     absl::StatusOr<std::string> text = ReadWholeFile(path);
@@ -905,9 +855,9 @@ TEST(SuishinctlUsageTest, BadUsageExitsWithStatus2) {
       {{}, "usage: suishinctl COMMAND"},
   };
   for (const UsageCase& c : cases) {
-    std::vector<std::string> argv = {kSuishinctl};
+    std::vector<std::string> argv = {kSuishinctlBinary};
     argv.insert(argv.end(), c.args.begin(), c.args.end());
-    absl::StatusOr<RunResult> run = RunToCompletion(argv, kEnv, dir->path(), kRunTimeout);
+    absl::StatusOr<RunResult> run = RunToCompletion(argv, kEnv, dir->path(), kSuishinctlRunTimeout);
     ASSERT_TRUE(run.ok()) << run.status();
     EXPECT_EQ(run->exit_code, 2) << absl::StrJoin(c.args, " ") << "\n" << run->err;
     EXPECT_TRUE(absl::StrContains(run->err, c.stderr_part)) << absl::StrJoin(c.args, " ") << "\n"
@@ -919,7 +869,7 @@ TEST(SuishinctlUsageTest, HelpListsEveryCommand) {
   absl::StatusOr<TempDir> dir = TempDir::Create("suishinctl-usage");
   ASSERT_TRUE(dir.ok()) << dir.status();
   absl::StatusOr<RunResult> run =
-      RunToCompletion({kSuishinctl, "help"}, kEnv, dir->path(), kRunTimeout);
+      RunToCompletion({kSuishinctlBinary, "help"}, kEnv, dir->path(), kSuishinctlRunTimeout);
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->exit_code, 0) << run->err;
   for (const ctl::CommandSpec& spec : ctl::AllCommands()) {

@@ -1,0 +1,111 @@
+#include "tests/support/service_process.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace suishin::testing {
+
+const std::string kSuishinctlBinary = SUISHIN_BINARY_DIR "/tools/suishinctl/suishinctl";
+const std::string kPlanServiceBinary = SUISHIN_BINARY_DIR "/services/plan/plan-service";
+const std::string kKpiServiceBinary = SUISHIN_BINARY_DIR "/services/kpi/kpi-service";
+const std::string kNotificationServiceBinary =
+    SUISHIN_BINARY_DIR "/services/notification/notification-service";
+
+absl::StatusOr<ServiceProcess> ServiceProcess::Start(const TempDir& dir, const std::string& name,
+                                                     std::vector<std::string> argv,
+                                                     absl::Duration timeout) {
+  const std::string port_file = dir.File(name + ".port");
+  const std::string log = dir.File(name + ".log");
+  argv.push_back("--port_file=" + port_file);
+  absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv, {}, log, log);
+  if (!child.ok()) return child.status();
+  ServiceProcess service(*std::move(child), name, log);
+  absl::StatusOr<std::string> port = service.child_.WaitForFile(port_file, timeout);
+  if (!port.ok()) {
+    return absl::Status(port.status().code(),
+                        absl::StrCat(name, ": ", port.status().message(), "\n", service.Log()));
+  }
+  int number = 0;
+  if (!absl::SimpleAtoi(absl::StripAsciiWhitespace(*port), &number)) {
+    return absl::InternalError(absl::StrCat(name, ": port file holds \"", *port, "\""));
+  }
+  service.address_ = absl::StrCat("127.0.0.1:", number);
+  return service;
+}
+
+std::string ServiceProcess::Log() const {
+  absl::StatusOr<std::string> log = ReadWholeFile(log_path_);
+  return log.ok() ? *log : std::string(log.status().message());
+}
+
+absl::Status ServiceProcess::Stop(absl::Duration timeout) {
+  if (!child_.running()) return absl::OkStatus();
+  absl::StatusOr<int> status = child_.Terminate(timeout);
+  if (!status.ok()) {
+    return absl::Status(status.status().code(),
+                        absl::StrCat(name_, ": ", status.status().message(), "\n", Log()));
+  }
+  if (!WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
+    return absl::InternalError(absl::StrCat(name_, ": wait status ", *status, "\n", Log()));
+  }
+  return absl::OkStatus();
+}
+
+void StartService(const TempDir& dir, const std::string& name, std::vector<std::string> argv,
+                  std::optional<ServiceProcess>* service) {
+  absl::StatusOr<ServiceProcess> started = ServiceProcess::Start(dir, name, std::move(argv));
+  ASSERT_TRUE(started.ok()) << started.status();
+  service->emplace(*std::move(started));
+}
+
+void StartPlanService(const TempDir& dir, const std::string& name,
+                      std::optional<ServiceProcess>* service) {
+  StartService(
+      dir, name,
+      {kPlanServiceBinary, "--plan_listen=127.0.0.1:0", "--plan_db=" + dir.File(name + ".db")},
+      service);
+}
+
+void StartKpiService(const TempDir& dir, const std::string& name, const std::string& plan_address,
+                     std::optional<ServiceProcess>* service) {
+  StartService(dir, name,
+               {kKpiServiceBinary, "--kpi_listen=127.0.0.1:0", "--kpi_db=" + dir.File(name + ".db"),
+                "--plan_address=" + plan_address, "--redis_url="},
+               service);
+}
+
+void StopService(std::optional<ServiceProcess>* service) {
+  if (!*service) return;
+  const absl::Status status = (*service)->Stop();
+  EXPECT_TRUE(status.ok()) << status;
+}
+
+std::vector<std::string> SuishinctlArgv(std::vector<std::string> args,
+                                        const std::string& plan_address,
+                                        const std::string& kpi_address,
+                                        const std::string& notification_address) {
+  args.insert(args.begin(), kSuishinctlBinary);
+  args.push_back("--plan_address=" + plan_address);
+  args.push_back("--kpi_address=" + kpi_address);
+  if (!notification_address.empty()) {
+    args.push_back("--notification_address=" + notification_address);
+  }
+  return args;
+}
+
+RunResult RunSuishinctl(const std::vector<std::string>& argv,
+                        const std::vector<std::string>& env_overrides,
+                        const std::string& scratch_dir) {
+  absl::StatusOr<RunResult> result =
+      RunToCompletion(argv, env_overrides, scratch_dir, kSuishinctlRunTimeout);
+  EXPECT_TRUE(result.ok()) << result.status();
+  return result.ok() ? *std::move(result) : RunResult{};
+}
+
+}  // namespace suishin::testing
