@@ -117,43 +117,6 @@ std::string RowLabel(const KpiTableRow& row, const Kpi& kpi) {
   return absl::EndsWith(name, "連携地域") ? name : absl::StrCat(name, "連携地域");
 }
 
-// True for an area row whose figure is computed from its children (SUM,
-// RATIO), so that a missing figure means the children's are incomplete.
-bool ComputedArea(const KpiTableRow& row, const Kpi& kpi) {
-  if (row.region_id() != kpi.area_id()) return false;
-  return row.has_aggregate() || kpi.aggregation() == kpi::v1::AGGREGATION_RULE_SUM ||
-         kpi.aggregation() == kpi::v1::AGGREGATION_RULE_RATIO;
-}
-
-const ProgressPoint* PointOf(const KpiTableRow& row, int year) {
-  for (const ProgressPoint& point : row.points()) {
-    if (point.fiscal_year().year() == year) return &point;
-  }
-  return nullptr;
-}
-
-// The names of the children without a figure in `year`: the aggregate's
-// own list when it is for that year, else the other rows without a value.
-std::vector<std::string> MissingChildren(const KpiTable& table, const KpiTableRow& area, int year) {
-  std::map<std::string, std::string> names;
-  for (const KpiTableRow& row : table.rows()) {
-    names[row.region_id()] = row.region_name().empty() ? row.region_id() : row.region_name();
-  }
-  std::vector<std::string> missing;
-  if (area.has_aggregate() && area.aggregate().fiscal_year().year() == year) {
-    for (const std::string& id : area.aggregate().missing_region_ids()) {
-      missing.push_back(names.count(id) > 0 ? names[id] : id);
-    }
-    return missing;
-  }
-  for (const KpiTableRow& row : table.rows()) {
-    if (&row == &area) continue;
-    const ProgressPoint* point = PointOf(row, year);
-    if (point == nullptr || !point->has_value()) missing.push_back(names[row.region_id()]);
-  }
-  return missing;
-}
-
 // One KPI's grid and its footnotes.
 std::string FormatOneTable(const KpiTable& table) {
   const Kpi& kpi = table.kpi();
@@ -230,6 +193,40 @@ std::string FormatOneTable(const KpiTable& table) {
 }
 
 }  // namespace
+
+bool ComputedArea(const kpi::v1::KpiTableRow& row, const kpi::v1::Kpi& kpi) {
+  if (row.region_id() != kpi.area_id()) return false;
+  return row.has_aggregate() || kpi.aggregation() == kpi::v1::AGGREGATION_RULE_SUM ||
+         kpi.aggregation() == kpi::v1::AGGREGATION_RULE_RATIO;
+}
+
+const kpi::v1::ProgressPoint* PointOf(const kpi::v1::KpiTableRow& row, int year) {
+  for (const kpi::v1::ProgressPoint& point : row.points()) {
+    if (point.fiscal_year().year() == year) return &point;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> MissingChildren(const kpi::v1::KpiTable& table,
+                                         const kpi::v1::KpiTableRow& area, int year) {
+  std::map<std::string, std::string> names;
+  for (const kpi::v1::KpiTableRow& row : table.rows()) {
+    names[row.region_id()] = row.region_name().empty() ? row.region_id() : row.region_name();
+  }
+  std::vector<std::string> missing;
+  if (area.has_aggregate() && area.aggregate().fiscal_year().year() == year) {
+    for (const std::string& id : area.aggregate().missing_region_ids()) {
+      missing.push_back(names.count(id) > 0 ? names[id] : id);
+    }
+    return missing;
+  }
+  for (const kpi::v1::KpiTableRow& row : table.rows()) {
+    if (&row == &area) continue;
+    const kpi::v1::ProgressPoint* point = PointOf(row, year);
+    if (point == nullptr || !point->has_value()) missing.push_back(names[row.region_id()]);
+  }
+  return missing;
+}
 
 std::string ValueKindLabel(kpi::v1::ValueKind kind) {
   switch (kind) {

@@ -95,6 +95,16 @@ std::string FormatRowErrors(const kpi::v1::ImportActualsResponse& response);
 // "注:" lines.
 std::string FormatKpiTable(const kpi::v1::GetKpiTableResponse& response);
 
+// True for an area row whose figure is computed from its children (SUM,
+// RATIO), so that a missing figure means the children's are incomplete.
+bool ComputedArea(const kpi::v1::KpiTableRow& row, const kpi::v1::Kpi& kpi);
+// A row's point for `year`, or nullptr.
+const kpi::v1::ProgressPoint* PointOf(const kpi::v1::KpiTableRow& row, int year);
+// The names of the children without a figure in `year`: the area's aggregate's
+// own list when it is for that year, else the other rows without a value.
+std::vector<std::string> MissingChildren(const kpi::v1::KpiTable& table,
+                                         const kpi::v1::KpiTableRow& area, int year);
+
 // The progress command: the KPI and region, 基準, 目標 with its earlier
 // values (見直し前…, when, who, why), then one line per fiscal year: 年度, 実績,
 // 進捗率, 想定 (expected rate), 差 (pace gap in points), 状態, 備考 (why a rate

@@ -101,41 +101,6 @@ ReportAlerts GatherAlerts(const Environment& env, const kpi::v1::GetKpiTableResp
   return alerts;
 }
 
-const ProgressPoint* PointOf(const KpiTableRow& row, int year) {
-  for (const ProgressPoint& point : row.points()) {
-    if (point.fiscal_year().year() == year) return &point;
-  }
-  return nullptr;
-}
-
-// True for an area row whose figure is computed from its children.
-bool ComputedArea(const KpiTableRow& row, const Kpi& kpi) {
-  if (row.region_id() != kpi.area_id()) return false;
-  return row.has_aggregate() || kpi.aggregation() == kpi::v1::AGGREGATION_RULE_SUM ||
-         kpi.aggregation() == kpi::v1::AGGREGATION_RULE_RATIO;
-}
-
-// The names of the children without a figure in `year`.
-std::vector<std::string> MissingChildren(const KpiTable& table, const KpiTableRow& area, int year) {
-  std::map<std::string, std::string> names;
-  for (const KpiTableRow& row : table.rows()) {
-    names[row.region_id()] = row.region_name().empty() ? row.region_id() : row.region_name();
-  }
-  std::vector<std::string> missing;
-  if (area.has_aggregate() && area.aggregate().fiscal_year().year() == year) {
-    for (const std::string& id : area.aggregate().missing_region_ids()) {
-      missing.push_back(names.count(id) > 0 ? names[id] : id);
-    }
-    return missing;
-  }
-  for (const KpiTableRow& row : table.rows()) {
-    if (&row == &area) continue;
-    const ProgressPoint* point = PointOf(row, year);
-    if (point == nullptr || !point->has_value()) missing.push_back(names[row.region_id()]);
-  }
-  return missing;
-}
-
 // "見直し前38カ所", with the year when it differs from the current target's.
 std::string RevisionLabel(const kpi::v1::TargetRevision& revision, const kpi::v1::Target& target,
                           const Kpi& kpi) {
