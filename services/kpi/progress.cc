@@ -267,8 +267,16 @@ v1::ProgressPoint ComputePoint(const ProgressInputs& in, int year, std::optional
   }
   point.set_rate(rate.rate->percent);
   point.set_rate_display(rate.rate->Display());
+  if (!expected.rate) {
+    // The same frame, but the line's rate is beyond what tenths hold (a tiny
+    // target far below a huge baseline): no pace to compare with, say why.
+    point.set_pace_undefined_reason(absl::StrCat("expected ", expected.undefined_reason));
+    point.set_status(TargetReached(in.direction, *value, in.target) ? v1::PROGRESS_STATUS_ACHIEVED
+                                                                    : v1::PROGRESS_STATUS_UNKNOWN);
+    return point;
+  }
 
-  // The rate is defined, so is the expected rate (same frame), and the value
+  // The rate and the expected rate are defined (same frame), and the value
   // scales.
   std::string unused;
   const Frame frame = *MakeFrame(in.method, in.baseline, in.target, &unused);
@@ -280,10 +288,16 @@ v1::ProgressPoint ComputePoint(const ProgressInputs& in, int year, std::optional
   const ExactRate exact_gap{
       (static_cast<int128>(v) - frame.origin) * at.n * 100 - expected_exact.num,
       expected_exact.den};
-  point.set_pace_gap(rate.rate->percent - expected.rate->percent);
   const std::optional<int64_t> gap_tenths =
       RoundHalfAwayFromZero(exact_gap.num * 10, exact_gap.den);
-  if (gap_tenths) point.set_pace_gap_display(FormatTenths(*gap_tenths, /*plus=*/true));
+  const double gap = rate.rate->percent - expected.rate->percent;
+  if (gap_tenths && std::isfinite(gap)) {
+    point.set_pace_gap(gap);
+    point.set_pace_gap_display(FormatTenths(*gap_tenths, /*plus=*/true));
+  } else {
+    point.set_pace_undefined_reason(
+        absl::StrFormat("pace gap %g points is beyond ±9.2e17 points", gap));
+  }
 
   if (TargetReached(in.direction, *value, in.target)) {
     point.set_status(v1::PROGRESS_STATUS_ACHIEVED);

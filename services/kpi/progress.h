@@ -135,7 +135,14 @@ bool TargetReached(v1::Direction direction, double value, double target);
 //                    exactly, so a gap of exactly −10.0 is ON_TRACK); else
 //                    ON_TRACK. UNKNOWN, with undefined_reason, when `value` is
 //                    unset ("no actual for H30 (2018)") or the rate is
-//                    undefined (its reason).
+//                    undefined (its reason);
+//   pace_undefined_reason  when the rate is defined but the expected rate or
+//                    the gap is not (beyond what tenths of a percent hold:
+//                    a tiny target far below a huge baseline): they stay
+//                    unset, this says why, and the status is ACHIEVED or
+//                    UNKNOWN, never LAGGING on a pace that does not exist.
+// So a defined rate always comes with a defined expected rate and gap, or a
+// reason; every number set is finite.
 v1::ProgressPoint ComputePoint(const ProgressInputs& in, int year, std::optional<double> value);
 
 // A region's figures for one fiscal year, as an aggregate's input.

@@ -389,6 +389,33 @@ TEST(ProgressTest, SaysWhyAPointHasNoRate) {
   EXPECT_EQ(missing.expected_rate_display(), "100.0%");
 }
 
+// The review's case: the rate is defined (0.0001 of a target of 0.0002 is
+// 50%) while the line starts at a baseline of 1e14, whose rate (4e19 % a year
+// after the baseline) no tenths can hold. The point must not dereference the missing expected rate:
+// it says why there is no pace, and never calls that LAGGING.
+TEST(ProgressTest, SaysWhyThereIsNoPaceWhenTheExpectedRateOverflows) {
+  const ProgressInputs huge_baseline{
+      v1::PROGRESS_METHOD_ACHIEVEMENT, v1::DIRECTION_INCREASE, 2015, 1e14, 2020, 0.0002};
+  const v1::ProgressPoint point = ComputePoint(huge_baseline, 2016, 0.0001);
+  EXPECT_EQ(point.rate_display(), "50.0%");
+  EXPECT_FALSE(point.has_expected_rate());
+  EXPECT_FALSE(point.has_pace_gap());
+  EXPECT_EQ(point.pace_gap_display(), "");
+  EXPECT_EQ(point.pace_undefined_reason(), "expected rate 4e+19% is beyond ±9.2e17%");
+  EXPECT_EQ(point.status(), v1::PROGRESS_STATUS_UNKNOWN);
+
+  const v1::ProgressPoint reached = ComputePoint(huge_baseline, 2016, 0.0003);
+  EXPECT_EQ(reached.status(), v1::PROGRESS_STATUS_ACHIEVED);
+  EXPECT_FALSE(reached.pace_undefined_reason().empty());
+
+  // In range, the reason stays empty and the gap is there.
+  const ProgressInputs normal{
+      v1::PROGRESS_METHOD_ACHIEVEMENT, v1::DIRECTION_INCREASE, 2015, 10, 2020, 43};
+  const v1::ProgressPoint ok = ComputePoint(normal, 2018, 30.0);
+  EXPECT_TRUE(ok.has_pace_gap());
+  EXPECT_EQ(ok.pace_undefined_reason(), "");
+}
+
 // What a double-based rounding would print: floor(x × 10 + 0.5) / 10.
 std::string NaiveDisplay(double percent) {
   return absl::StrFormat("%.1f%%", std::floor(percent * 10 + 0.5) / 10);
