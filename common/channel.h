@@ -13,7 +13,8 @@
 namespace suishin {
 
 // An insecure channel to `address` (host:port on loopback or a private
-// network). Made once and shared; it reconnects by itself.
+// network), with the process's message size limits and keepalive
+// (common/limits.h). Made once and shared; it reconnects by itself.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
 
 // A client context whose deadline is `timeout` from now, or the deadline of

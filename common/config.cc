@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/limits.h"
 
 namespace suishin {
 
@@ -37,7 +38,14 @@ std::vector<char*> InitFlags(int argc, char** argv, absl::string_view usage) {
     std::fprintf(stderr, "%s: %s\n", argv[0], std::string(status.message()).c_str());
     std::exit(2);
   }
-  return absl::ParseCommandLine(argc, argv);
+  std::vector<char*> positional = absl::ParseCommandLine(argc, argv);
+  const Limits limits = LimitsFromFlags();
+  if (absl::Status status = ValidateLimits(limits); !status.ok()) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], std::string(status.message()).c_str());
+    std::exit(2);
+  }
+  SetProcessLimits(limits);
+  return positional;
 }
 
 absl::Status ValidateAddress(absl::string_view field, absl::string_view address) {

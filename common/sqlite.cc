@@ -183,6 +183,65 @@ absl::Status Database::InReadTransaction(const std::function<absl::Status()>& bo
   return status.ok() ? ended : status;
 }
 
+absl::Status Database::InGroupTransaction(const std::vector<std::function<absl::Status()>>& bodies,
+                                          std::vector<absl::Status>* outcomes) {
+  outcomes->assign(bodies.size(), absl::OkStatus());
+  absl::Status begun = Exec("BEGIN IMMEDIATE");
+  if (!begun.ok()) {
+    outcomes->assign(bodies.size(), begun);
+    return begun;
+  }
+  for (size_t i = 0; i < bodies.size(); ++i) {
+    absl::Status status = Exec("SAVEPOINT body");
+    if (status.ok()) status = bodies[i]();
+    if (status.ok()) status = Exec("RELEASE body");
+    if (!status.ok()) {
+      // Undo this body alone; the transaction stays open for the others.
+      absl::Status undone = Exec("ROLLBACK TO body");
+      if (undone.ok()) undone = Exec("RELEASE body");
+      if (!undone.ok()) {
+        Exec("ROLLBACK").IgnoreError();
+        outcomes->assign(bodies.size(), undone);
+        return undone;
+      }
+    }
+    (*outcomes)[i] = std::move(status);
+  }
+  absl::Status committed = Exec("COMMIT");
+  if (!committed.ok()) {
+    Exec("ROLLBACK").IgnoreError();
+    for (absl::Status& outcome : *outcomes) {
+      if (outcome.ok()) outcome = committed;
+    }
+  }
+  return committed;
+}
+
+absl::StatusOr<std::unique_ptr<ReaderPool>> ReaderPool::Open(const std::string& path, int size) {
+  std::unique_ptr<ReaderPool> pool(new ReaderPool);
+  absl::MutexLock lock(&pool->mu_);
+  for (int i = 0; i < std::max(size, 1); ++i) {
+    ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
+    pool->idle_.push_back(std::move(db));
+  }
+  return pool;
+}
+
+absl::Status ReaderPool::Read(const std::function<absl::Status(Database&)>& body) {
+  std::unique_ptr<Database> db;
+  {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](std::vector<std::unique_ptr<Database>>* idle) { return !idle->empty(); }, &idle_));
+    db = std::move(idle_.back());
+    idle_.pop_back();
+  }
+  absl::Status status = db->InReadTransaction([&] { return body(*db); });
+  absl::MutexLock lock(&mu_);
+  idle_.push_back(std::move(db));
+  return status;
+}
+
 absl::StatusOr<int> Database::SchemaVersion() {
   ASSIGN_OR_RETURN(Statement statement, Prepare("PRAGMA user_version"));
   ASSIGN_OR_RETURN(bool row, statement.Step());
@@ -200,6 +259,7 @@ absl::Status Database::Migrate(const std::vector<Migration>& migrations) {
     if (migration.version <= current) continue;
     RETURN_IF_ERROR(InTransaction([&]() -> absl::Status {
       RETURN_IF_ERROR(Exec(migration.sql));
+      if (migration.apply) RETURN_IF_ERROR(migration.apply(*this));
       return Exec(absl::StrCat("PRAGMA user_version = ", migration.version));
     }));
     current = migration.version;

@@ -25,11 +25,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 
 namespace suishin {
 
@@ -74,10 +76,13 @@ class Statement {
   int bind_error_ = SQLITE_OK;
 };
 
-// One step of a schema: applied once, in version order, in a transaction.
+// One step of a schema: applied once, in version order, in a transaction:
+// `sql`, then `apply` when set (for a step SQL alone cannot do, such as
+// re-encoding stored messages).
 struct Migration {
   int version;
   std::string sql;
+  std::function<absl::Status(class Database&)> apply = nullptr;
 };
 
 class Database {
@@ -114,6 +119,16 @@ class Database {
   // for a writer nor holds one up).
   absl::Status InReadTransaction(const std::function<absl::Status()>& body);
 
+  // Group commit: runs every body in one transaction, each under a savepoint
+  // of its own, and commits once (one fsync for all of them). A body that
+  // fails is rolled back to its savepoint, so it leaves no trace and fails
+  // only itself; the bodies after it see the writes of the ones that
+  // succeeded before them. `outcomes` gets one status per body: its own, or
+  // the commit's error when the commit failed (then nothing is stored).
+  // Returns the commit's status.
+  absl::Status InGroupTransaction(const std::vector<std::function<absl::Status()>>& bodies,
+                                  std::vector<absl::Status>* outcomes);
+
   // The schema version recorded in the file.
   absl::StatusOr<int> SchemaVersion();
 
@@ -124,6 +139,29 @@ class Database {
   sqlite3* db_;
   // Finalised in the destructor, before the connection closes.
   absl::flat_hash_map<std::string, std::unique_ptr<Statement>> cached_;
+};
+
+// A few read-only connections to one database file, each used by one reader
+// at a time, so reads run side by side and never wait for the writer (WAL).
+// Thread-safe.
+class ReaderPool {
+ public:
+  // Opens `size` (at least 1) connections to `path`, which must exist and be
+  // migrated already.
+  static absl::StatusOr<std::unique_ptr<ReaderPool>> Open(const std::string& path, int size);
+
+  ReaderPool(const ReaderPool&) = delete;
+  ReaderPool& operator=(const ReaderPool&) = delete;
+
+  // Runs `body` with an idle connection inside a read transaction (one
+  // consistent snapshot of what was committed when it began); waits for a
+  // connection when all are busy.
+  absl::Status Read(const std::function<absl::Status(Database&)>& body);
+
+ private:
+  ReaderPool() = default;
+  absl::Mutex mu_;
+  std::vector<std::unique_ptr<Database>> idle_ ABSL_GUARDED_BY(mu_);
 };
 
 // Messages kept in BLOB columns (serialized protobuf), as the stores keep

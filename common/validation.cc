@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/limits.h"
 
 namespace suishin {
 namespace {
@@ -107,19 +108,46 @@ absl::Status ValidateId(absl::string_view field, absl::string_view id) {
   return absl::OkStatus();
 }
 
-absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_chars) {
+namespace {
+
+absl::Status CheckText(absl::string_view field, absl::string_view text, size_t max_chars,
+                       absl::string_view flag) {
   if (!IsValidUtf8(text)) return FieldError(field, "<invalid UTF-8>", "must be valid UTF-8");
   if (IsBlank(text)) return FieldError(field, text, "must not be empty");
   if (Utf8Length(text) > max_chars) {
-    return FieldError(
-        field, Utf8Prefix(text, 30),
-        absl::StrCat("must be at most ", max_chars, " characters, has ", Utf8Length(text)));
+    return FieldError(field, Utf8Prefix(text, 30),
+                      absl::StrCat("must be at most ", max_chars, " characters",
+                                   flag.empty() ? "" : absl::StrCat(" (", flag, ")"), ", has ",
+                                   Utf8Length(text)));
   }
   if (HasControlCharacter(text)) {
     return FieldError(field, absl::CEscape(Utf8Prefix(text, 30)),
                       "must not contain control characters");
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_chars) {
+  return CheckText(field, text, max_chars, "");
+}
+
+absl::Status ValidateName(absl::string_view field, absl::string_view text) {
+  return CheckText(field, text, static_cast<size_t>(ProcessLimits().max_name_chars),
+                   "--max_name_chars");
+}
+
+absl::Status ValidateLongText(absl::string_view field, absl::string_view text) {
+  return CheckText(field, text, static_cast<size_t>(ProcessLimits().max_text_chars),
+                   "--max_text_chars");
+}
+
+absl::Status ValidateListSize(absl::string_view field, size_t size) {
+  const size_t limit = static_cast<size_t>(ProcessLimits().max_list_items);
+  if (size <= limit) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(field, ": has ", size, " items, at most ", limit,
+                                                 " are allowed (--max_list_items)"));
 }
 
 absl::Status ValidateFinite(absl::string_view field, double value) {

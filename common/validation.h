@@ -25,6 +25,15 @@ absl::Status ValidateId(absl::string_view field, absl::string_view id);
 // control characters (C0 other than tab and line breaks, DEL, C1).
 absl::Status ValidateText(absl::string_view field, absl::string_view text, size_t max_chars);
 
+// A name (a region, a KPI, an author, a responsible body) or a text (a
+// title, an overview, an initiative, a reason, a comment): ValidateText with
+// the process's limit (common/limits.h), named with its flag when exceeded.
+absl::Status ValidateName(absl::string_view field, absl::string_view text);
+absl::Status ValidateLongText(absl::string_view field, absl::string_view text);
+
+// A repeated field of a request: at most the process's --max_list_items.
+absl::Status ValidateListSize(absl::string_view field, size_t size);
+
 // A finite number (not NaN, not infinite).
 absl::Status ValidateFinite(absl::string_view field, double value);
 

@@ -4,6 +4,7 @@
 
 #include "common/grpc_status.h"
 #include "common/log_stream.h"
+#include "common/status_macros.h"
 
 namespace suishin::notification {
 
@@ -50,8 +51,12 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* NotificationServiceImpl::Subscr
   }
   return new LogStreamReactor<v1::AlertEvent, v1::SubscribeResponse>(
       &book_->events(), request->after_event_id(),
-      [book = book_, filter = request->filter()](int64_t after, int limit) {
-        return book->ReadEvents(after, filter, limit);
+      [book = book_, filter = request->filter()](
+          int64_t after, int limit) -> absl::StatusOr<LogBatch<v1::AlertEvent>> {
+        LogBatch<v1::AlertEvent> batch;
+        ASSIGN_OR_RETURN(batch.entries, book->ReadEvents(after, filter, limit));
+        batch.scanned_through = batch.entries.empty() ? after : batch.entries.back().id();
+        return batch;
       },
       [](v1::AlertEvent event, v1::SubscribeResponse* response) {
         *response->mutable_event() = std::move(event);

@@ -416,5 +416,84 @@ TEST_F(SqliteTest, AMovedStatementStillWorks) {
   EXPECT_EQ(moved.ColumnInt(0), 8);
 }
 
+// ---------------------------------------------------------------- Group commit
+
+TEST_F(SqliteTest, AGroupKeepsTheBodiesThatSucceedAndNothingOfTheOneThatFailed) {
+  ASSERT_NE(db_, nullptr);
+  ASSERT_EQ(db_->Exec("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER)"), absl::OkStatus());
+  std::vector<absl::Status> outcomes;
+  const absl::Status committed = db_->InGroupTransaction(
+      {[&] { return db_->Exec("INSERT INTO t VALUES ('上川', 41)"); },
+       [&]() -> absl::Status {
+         // Writes, then is refused: its write must vanish with it.
+         EXPECT_EQ(db_->Exec("INSERT INTO t VALUES ('留萌', 4)"), absl::OkStatus());
+         return absl::InvalidArgumentError("value: refused");
+       },
+       // Sees the first body's row: bodies run in order in one transaction.
+       [&] { return db_->Exec("UPDATE t SET v = v + 1 WHERE k = '上川'"); },
+       // A constraint violation fails this body only.
+       [&] { return db_->Exec("INSERT INTO t VALUES ('上川', 0)"); },
+       [&] { return db_->Exec("INSERT INTO t VALUES ('宗谷', 3)"); }},
+      &outcomes);
+  ASSERT_EQ(committed, absl::OkStatus());
+  ASSERT_EQ(outcomes.size(), 5u);
+  EXPECT_TRUE(outcomes[0].ok());
+  EXPECT_EQ(outcomes[1].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(outcomes[2].ok());
+  EXPECT_FALSE(outcomes[3].ok());
+  EXPECT_TRUE(outcomes[4].ok());
+  EXPECT_EQ(QueryInt(*db_, "SELECT v FROM t WHERE k = '上川'"), 42);
+  EXPECT_EQ(QueryInt(*db_, "SELECT count(*) FROM t WHERE k = '留萌'"), 0);
+  EXPECT_EQ(QueryInt(*db_, "SELECT v FROM t WHERE k = '宗谷'"), 3);
+  // Nothing is left open: the next transaction starts cleanly.
+  EXPECT_EQ(db_->InTransaction([&] { return db_->Exec("DELETE FROM t"); }), absl::OkStatus());
+}
+
+TEST_F(SqliteTest, AFailedGroupCommitFailsEveryBodyAndStoresNothing) {
+  ASSERT_NE(db_, nullptr);
+  ASSERT_EQ(db_->Exec("CREATE TABLE parent (k INTEGER PRIMARY KEY);"
+                      "CREATE TABLE child (p INTEGER REFERENCES parent (k) "
+                      "DEFERRABLE INITIALLY DEFERRED)"),
+            absl::OkStatus());
+  std::vector<absl::Status> outcomes;
+  // A deferred foreign key fails at COMMIT, after every body said OK.
+  const absl::Status committed =
+      db_->InGroupTransaction({[&] { return db_->Exec("INSERT INTO parent VALUES (1)"); },
+                               [&] { return db_->Exec("INSERT INTO child VALUES (2)"); }},
+                              &outcomes);
+  EXPECT_FALSE(committed.ok());
+  ASSERT_EQ(outcomes.size(), 2u);
+  EXPECT_EQ(outcomes[0], committed);
+  EXPECT_EQ(outcomes[1], committed);
+  EXPECT_EQ(QueryInt(*db_, "SELECT count(*) FROM parent"), 0);
+}
+
+TEST_F(SqliteTest, ReadersSeeTheLastCommitWhileAWriteIsOpen) {
+  ASSERT_NE(db_, nullptr);
+  ASSERT_EQ(db_->Exec("CREATE TABLE t (k INTEGER)"), absl::OkStatus());
+  ASSERT_EQ(db_->Exec("INSERT INTO t VALUES (1)"), absl::OkStatus());
+  absl::StatusOr<std::unique_ptr<ReaderPool>> pool = ReaderPool::Open(path_, 2);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  // The writer holds its transaction open (with an uncommitted row) while
+  // both readers read: neither waits, and neither sees the row.
+  ASSERT_EQ(db_->InTransaction([&]() -> absl::Status {
+    EXPECT_EQ(db_->Exec("INSERT INTO t VALUES (2)"), absl::OkStatus());
+    for (int i = 0; i < 2; ++i) {
+      EXPECT_EQ((*pool)->Read([&](Database& reader) -> absl::Status {
+        EXPECT_EQ(QueryInt(reader, "SELECT count(*) FROM t"), 1);
+        return absl::OkStatus();
+      }),
+                absl::OkStatus());
+    }
+    return absl::OkStatus();
+  }),
+            absl::OkStatus());
+  EXPECT_EQ((*pool)->Read([&](Database& reader) -> absl::Status {
+    EXPECT_EQ(QueryInt(reader, "SELECT count(*) FROM t"), 2);
+    return absl::OkStatus();
+  }),
+            absl::OkStatus());
+}
+
 }  // namespace
 }  // namespace suishin
