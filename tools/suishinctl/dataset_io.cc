@@ -1,5 +1,7 @@
 #include "tools/suishinctl/dataset_io.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <algorithm>
 #include <fstream>
 #include <map>
@@ -78,15 +80,27 @@ std::string OneLineParseError(absl::string_view message, absl::string_view text)
   return absl::StrCat(head, " (near \"", absl::StrReplaceAll(excerpt, {{"\n", " "}}), "\")");
 }
 
-absl::StatusOr<dataset::v1::Dataset> ReadDatasetFile(const std::string& path) {
+absl::StatusOr<dataset::v1::Dataset> ParseDatasetJson(absl::string_view path,
+                                                      absl::string_view text) {
   dataset::v1::Dataset dataset;
-  const absl::Status status = ReadJsonFile(path, &dataset);
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  const auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(text.data(), text.size()), &dataset, options);
   if (status.ok()) return dataset;
-  if (!absl::IsInvalidArgument(status)) return status;
+  // As ReadJsonFile words it, on one line.
+  return absl::InvalidArgumentError(OneLineParseError(
+      absl::StrCat(path, ": not a valid ", dataset.GetTypeName(), ": ",
+                   absl::string_view(status.message().data(), status.message().size())),
+      text));
+}
+
+absl::StatusOr<dataset::v1::Dataset> ReadDatasetFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot be read"));
   std::stringstream text;
   text << in.rdbuf();
-  return absl::InvalidArgumentError(OneLineParseError(status.message(), text.str()));
+  return ParseDatasetJson(path, text.str());
 }
 
 absl::Status CheckDatasetReferences(const Environment& env, absl::string_view path,

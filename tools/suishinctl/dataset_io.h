@@ -39,6 +39,12 @@ absl::Status ImportDataset(const Environment& env, absl::string_view path,
 // multi-line excerpt.
 absl::StatusOr<dataset::v1::Dataset> ReadDatasetFile(const std::string& path);
 
+// What ReadDatasetFile does with the file's bytes once read: `text` parsed
+// as a dataset (unknown fields are an error), or INVALID_ARGUMENT
+// "<path>: not a valid suishin.dataset.v1.Dataset: …" on one line. No I/O.
+absl::StatusOr<dataset::v1::Dataset> ParseDatasetJson(absl::string_view path,
+                                                      absl::string_view text);
+
 // `message` (a protobuf JSON parser's error, possibly followed by an excerpt
 // of the input and a line with a caret under the fault) on one line, the
 // excerpt replaced by the fault's line and column in `text` (the parsed
