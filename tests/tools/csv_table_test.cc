@@ -362,6 +362,25 @@ TEST(FormatCsvNumberTest, ShortestDecimalThatReadsBack) {
   }
 }
 
+// Found by fuzz/csv_number_fuzzer: below 0.1 a double can need more than 17
+// decimals, and FormatCsvNumber fell back to "%.17g", whose exponent
+// ParseCsvNumber refuses ("1.0248191152060862e-47").
+TEST(FormatCsvNumberTest, WritesTinyFiguresWithoutAnExponent) {
+  for (double value :
+       {1.0248191152060862e-47, 0.012345678901234567, -3.3e-20, 5e-324, 2.2250738585072014e-308}) {
+    const std::string text = FormatCsvNumber(value, kpi::v1::VALUE_KIND_AMOUNT);
+    SCOPED_TRACE(text);
+    EXPECT_EQ(text.find_first_of("eE"), std::string::npos);
+    const absl::StatusOr<double> back = ParseCsvNumber(text);
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(*back, value);
+  }
+  EXPECT_EQ(FormatCsvNumber(1.0248191152060862e-47, kpi::v1::VALUE_KIND_AMOUNT),
+            absl::StrCat("0.", std::string(46, '0'), "10248191152060862"));
+  EXPECT_EQ(FormatCsvNumber(-3.3e-20, kpi::v1::VALUE_KIND_PERCENT),
+            absl::StrCat("-0.", std::string(19, '0'), "33"));
+}
+
 ImportRow Row(kpi::v1::RowKind kind, const std::string& region, int year, double value) {
   ImportRow row;
   row.set_kind(kind);

@@ -259,6 +259,45 @@ bool WellGrouped(absl::string_view digits) {
   return group == 3;
 }
 
+// `value` (finite) as the shortest "%.*e" that reads back, written out as a
+// plain decimal without exponent: 1.0248191152060862e-47 →
+// "0.000…00010248191152060862".
+std::string PlainDecimal(double value) {
+  std::string scientific;
+  for (int precision = 0; precision <= 17; ++precision) {
+    scientific = absl::StrFormat("%.*e", precision, value);
+    double back = 0;
+    if (absl::SimpleAtod(scientific, &back) && back == value) break;
+  }
+  // "[-]d[.ddd]e±XX": the digits and where the point goes.
+  const size_t e = scientific.find('e');
+  int exponent = 0;
+  if (e == std::string::npos || !absl::SimpleAtoi(scientific.substr(e + 1), &exponent)) {
+    return scientific;  // not expected from %e
+  }
+  std::string out;
+  std::string digits;
+  for (const char c : scientific.substr(0, e)) {
+    if (c == '-') {
+      out += '-';
+    } else if (absl::ascii_isdigit(c)) {
+      digits += c;
+    }
+  }
+  while (digits.size() > 1 && digits.back() == '0') digits.pop_back();
+  // value = 0.digits × 10^(exponent + 1).
+  const int point = exponent + 1;
+  if (point <= 0) {
+    absl::StrAppend(&out, "0.", std::string(static_cast<size_t>(-point), '0'), digits);
+  } else if (static_cast<size_t>(point) >= digits.size()) {
+    absl::StrAppend(&out, digits, std::string(static_cast<size_t>(point) - digits.size(), '0'));
+  } else {
+    absl::StrAppend(&out, digits.substr(0, static_cast<size_t>(point)), ".",
+                    digits.substr(static_cast<size_t>(point)));
+  }
+  return out;
+}
+
 // ---- Regions ----
 
 // A region name without the suffix people add: 上川総合振興局 → 上川,
@@ -634,16 +673,18 @@ absl::StatusOr<double> ParseCsvNumber(absl::string_view cell,
 
 std::string FormatCsvNumber(double value, kpi::v1::ValueKind kind) {
   if (!std::isfinite(value)) return absl::StrCat(value);
-  std::string text;
   for (int decimals = 0; decimals <= 17; ++decimals) {
-    text = absl::StrFormat("%.*f", decimals, value);
+    std::string text = absl::StrFormat("%.*f", decimals, value);
     double back = 0;
     if (absl::SimpleAtod(text, &back) && back == value) {
       if (decimals == 0 && kind == kpi::v1::VALUE_KIND_PERCENT) text += ".0";
       return text;
     }
   }
-  return absl::StrFormat("%.17g", value);
+  // More than 17 decimals (a magnitude below 0.1): the fewest significant
+  // digits that read back, written out without the exponent that "%g" would
+  // use and ParseCsvNumber refuses.
+  return PlainDecimal(value);
 }
 
 // ---- Reading a record ----
