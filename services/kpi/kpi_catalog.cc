@@ -1052,13 +1052,15 @@ absl::Status KpiCatalog::GetHistory(const v1::GetHistoryRequest& request,
     query.region_id = request.region_id();
     query.fiscal_year = request.fiscal_year().year();
     while (true) {
-      ASSIGN_OR_RETURN(std::vector<v1::Change> changes, tx.Changes(query));
-      for (v1::Change& change : changes) {
+      ASSIGN_OR_RETURN(ChangePage page, tx.Changes(query));
+      for (v1::Change& change : page.changes) {
         LabelChange(change);
         *response->add_changes() = std::move(change);
       }
-      if (static_cast<int>(changes.size()) < query.limit) return absl::OkStatus();
-      query.from_sequence = response->changes().rbegin()->sequence() + 1;
+      if (page.at_end && static_cast<int>(page.changes.size()) < query.limit) {
+        return absl::OkStatus();
+      }
+      query.from_sequence = page.scanned_through + 1;
     }
   });
 }
@@ -1072,7 +1074,8 @@ absl::StatusOr<std::vector<v1::Change>> KpiCatalog::ReadChanges(int64_t from_seq
     query.from_sequence = std::max<int64_t>(from_sequence, 1);
     query.kpi_id = kpi_id;
     query.limit = limit;
-    ASSIGN_OR_RETURN(changes, tx.Changes(query));
+    ASSIGN_OR_RETURN(ChangePage page, tx.Changes(query));
+    changes = std::move(page.changes);
     return absl::OkStatus();
   }));
   for (v1::Change& change : changes) LabelChange(change);

@@ -12,6 +12,7 @@
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/log_stream.h"
+#include "common/status_macros.h"
 
 namespace suishin::kpi {
 namespace {
@@ -174,8 +175,12 @@ grpc::ServerWriteReactor<v1::WatchChangesResponse>* KpiServiceImpl::WatchChanges
   const std::string kpi_id = request->kpi_id();
   return new LogStreamReactor<v1::Change, v1::WatchChangesResponse>(
       &catalog_->feed(), request->from_sequence() - 1,
-      [catalog = catalog_, kpi_id](int64_t after, int limit) {
-        return catalog->ReadChanges(after + 1, kpi_id, limit);
+      [catalog = catalog_, kpi_id](int64_t after,
+                                   int limit) -> absl::StatusOr<LogBatch<v1::Change>> {
+        LogBatch<v1::Change> batch;
+        ASSIGN_OR_RETURN(batch.entries, catalog->ReadChanges(after + 1, kpi_id, limit));
+        batch.scanned_through = batch.entries.empty() ? after : batch.entries.back().sequence();
+        return batch;
       },
       [](v1::Change change, v1::WatchChangesResponse* response) {
         *response->mutable_change() = std::move(change);

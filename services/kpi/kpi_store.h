@@ -1,18 +1,24 @@
 // Where kpi-service keeps its data: KPI definitions, baselines, targets with
 // their revisions, yearly actuals, and the ordered change log.
 //
-// Like plan-service's store, a KpiStore runs units of work: a function given
-// a KpiTransaction, committed whole when it returns OK and rolled back whole
-// otherwise, serialised with every other unit. The rules live in KpiCatalog;
-// the store only keeps and finds records. Every write to a KPI's values goes
-// with an AppendChange in the same unit, so the change log and the data can
-// never disagree, and a change's sequence is durable once Run returns.
+// Writes come as groups of bodies (a function given a KpiTransaction): the
+// group is one durable commit, and each body is all or nothing on its own
+// (BatchWriter hands the service's writes to RunGroup). The rules live in
+// kpi-service's write path; the store only keeps and finds records. Every
+// write to a KPI's values goes with an AppendChange in the same body, so the
+// change log and the data can never disagree, and a change's sequence is
+// durable once its group is.
+//
+// The change log is kept in runs: consecutive changes of one KPI share a
+// row, so an import of a million rows writes a thousand log rows, not a
+// million; an index by KPI serves WatchChanges and GetHistory of one KPI.
 #ifndef SUISHIN_SERVICES_KPI_KPI_STORE_H_
 #define SUISHIN_SERVICES_KPI_KPI_STORE_H_
 
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -37,7 +43,22 @@ struct ChangeQuery {
   std::string kpi_id;
   std::string region_id;
   int fiscal_year = 0;
+  // At most this many changes...
   int limit = 1000;
+  // ...and no more than this many examined (matching or not) in one read.
+  int max_examined = 100000;
+};
+
+// What a read of the change log found.
+struct ChangePage {
+  // The matching changes, in sequence order.
+  std::vector<v1::Change> changes;
+  // The last sequence examined, matching or not; the log's last sequence
+  // when the read reached its end (0 when the log is empty). The next read
+  // of the same query starts after it.
+  int64_t scanned_through = 0;
+  // True when the read reached the end of the log.
+  bool at_end = false;
 };
 
 class KpiTransaction {
@@ -76,28 +97,44 @@ class KpiTransaction {
 
   // ---- The change log ----
   // Appends `change` (its sequence must be unset) and returns the sequence
-  // it got: the next after the last, without gaps. `change` is borrowed
-  // while it is written and left as it was.
+  // it got: the next after the last, without gaps, in commit order. `change`
+  // is borrowed while it is encoded and left as it was. Only in a write.
   virtual absl::StatusOr<int64_t> AppendChange(v1::Change& change) = 0;
-  // Changes matching `query`, in sequence order.
-  virtual absl::StatusOr<std::vector<v1::Change>> Changes(const ChangeQuery& query) = 0;
+  // Changes matching `query`, in sequence order, and how far the read looked.
+  virtual absl::StatusOr<ChangePage> Changes(const ChangeQuery& query) = 0;
   // The last sequence of each KPI: its cache generation.
   virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> LastSequences() = 0;
+  // The last sequence of the log; 0 when it is empty.
+  virtual absl::StatusOr<int64_t> LastSequence() = 0;
 };
 
 class KpiStore {
  public:
+  using Body = std::function<absl::Status(KpiTransaction&)>;
+
   virtual ~KpiStore() = default;
 
-  // Runs `body` as one unit of work, all or nothing. Safe from several threads.
-  virtual absl::Status Run(const std::function<absl::Status(KpiTransaction&)>& body) = 0;
+  // Runs `bodies` in order as one group: each body is all or nothing (a body
+  // that fails leaves no trace, and the sequences it took are given to the
+  // next), the group is one durable commit. Fills one status per body: its
+  // own, or the commit's error (then nothing of the group is stored).
+  // Returns the commit's status. Called by one writer at a time (the
+  // service's BatchWriter); safe from several threads all the same.
+  virtual absl::Status RunGroup(const std::vector<const Body*>& bodies,
+                                std::vector<absl::Status>* outcomes) = 0;
 
   // Runs `body`, which only reads, on a consistent snapshot of everything
-  // committed when it starts. It never waits for a unit of work in progress:
-  // a long import (whose unit of work stays open while the client sends rows)
-  // must not hold up the readers on gRPC's threads, or the import's own
-  // reads of the client stream could find no thread to run on.
-  virtual absl::Status Read(const std::function<absl::Status(KpiTransaction&)>& body) = 0;
+  // committed when it starts. It never waits for a write in progress, and
+  // several run at once.
+  virtual absl::Status Read(const Body& body) = 0;
+
+  // One body alone, as a group of one: for start-up and tests; the service's
+  // writes go through its BatchWriter.
+  absl::Status Run(const Body& body) {
+    std::vector<absl::Status> outcomes;
+    RunGroup({&body}, &outcomes).IgnoreError();
+    return outcomes.empty() ? absl::InternalError("no outcome") : outcomes[0];
+  }
 };
 
 }  // namespace suishin::kpi

@@ -1,5 +1,7 @@
 #include "services/kpi/sqlite_kpi_store.h"
 
+#include <algorithm>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -9,6 +11,103 @@
 
 namespace suishin::kpi {
 namespace {
+
+// Changes of one KPI in a run row at most.
+constexpr int kMaxRun = 1024;
+
+void AppendVarint(std::string* out, uint64_t value) {
+  while (value >= 0x80) {
+    out->push_back(static_cast<char>(value | 0x80));
+    value >>= 7;
+  }
+  out->push_back(static_cast<char>(value));
+}
+
+// Reads a varint at `*pos`; false when the data ends inside it or it is
+// longer than 10 bytes.
+bool ReadVarint(absl::string_view data, size_t* pos, uint64_t* value) {
+  *value = 0;
+  for (int shift = 0; shift < 64 && *pos < data.size(); shift += 7) {
+    const uint8_t byte = static_cast<uint8_t>(data[(*pos)++]);
+    *value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+// Appends `change` to a run's data: its length, then its bytes.
+void EncodeInto(const v1::Change& change, std::string* data) {
+  const size_t size = change.ByteSizeLong();
+  AppendVarint(data, size);
+  const size_t at = data->size();
+  data->resize(at + size);
+  change.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(&(*data)[at]));
+}
+
+// Calls `each(change)` for every change of a run row, with its sequence and
+// KPI filled in, until it returns false. DATA_LOSS when the row is damaged.
+absl::Status DecodeRun(int64_t first_sequence, int64_t last_sequence, absl::string_view kpi_id,
+                       absl::string_view data, const std::function<bool(v1::Change&)>& each) {
+  size_t pos = 0;
+  v1::Change change;
+  for (int64_t sequence = first_sequence; sequence <= last_sequence; ++sequence) {
+    uint64_t size = 0;
+    if (!ReadVarint(data, &pos, &size) || size > data.size() - pos ||
+        !change.ParseFromArray(data.data() + pos, static_cast<int>(size))) {
+      return absl::DataLossError(
+          absl::StrCat("change_runs row ", first_sequence, " does not parse at ", sequence));
+    }
+    pos += size;
+    change.set_sequence(sequence);
+    change.set_kpi_id(kpi_id.data(), kpi_id.size());
+    if (!each(change)) return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+// Migration 3: the one-row-per-change log of version 2 into runs.
+absl::Status MoveChangesIntoRuns(Database& db) {
+  ASSIGN_OR_RETURN(Statement read, db.Prepare("SELECT sequence, kpi_id, region_id, fiscal_year, "
+                                              "data FROM changes ORDER BY sequence"));
+  ASSIGN_OR_RETURN(Statement write, db.Prepare("INSERT INTO change_runs VALUES (?1, ?2, ?3, ?4)"));
+  std::string kpi;
+  int64_t first = 0;
+  int64_t last = 0;
+  int count = 0;
+  std::string data;
+  auto flush = [&]() -> absl::Status {
+    if (count == 0) return absl::OkStatus();
+    write.Reset();
+    write.BindInt(1, first).BindInt(2, last).BindText(3, kpi).BindBlob(4, data);
+    RETURN_IF_ERROR(write.Run());
+    count = 0;
+    data.clear();
+    return absl::OkStatus();
+  };
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, read.Step());
+    if (!row) break;
+    ASSIGN_OR_RETURN(v1::Change change, ParseColumn<v1::Change>(read, 4, "changes"));
+    const int64_t sequence = read.ColumnInt(0);
+    const std::string change_kpi = read.ColumnText(1);
+    change.set_region_id(read.ColumnText(2));
+    if (const int64_t year = read.ColumnInt(3); year != 0) {
+      change.mutable_fiscal_year()->set_year(static_cast<int32_t>(year));
+    }
+    if (count > 0 && (change_kpi != kpi || count >= kMaxRun || sequence != last + 1)) {
+      RETURN_IF_ERROR(flush());
+    }
+    if (count == 0) {
+      kpi = change_kpi;
+      first = sequence;
+    }
+    EncodeInto(change, &data);
+    last = sequence;
+    ++count;
+  }
+  RETURN_IF_ERROR(flush());
+  return db.Exec("DROP TABLE changes");
+}
 
 const std::vector<Migration>& Schema() {
   static const auto* migrations = new std::vector<Migration>{
@@ -57,6 +156,20 @@ CREATE TABLE changes (
   data BLOB NOT NULL
 );
 )sql"},
+      {3, R"sql(
+-- The change log in runs: consecutive changes of one KPI share a row, each
+-- change a length-delimited suishin.kpi.v1.Change without its sequence and
+-- KPI (first_sequence + its place in the run, and kpi_id). One row per run
+-- instead of one per change keeps a large import's log cheap to write.
+CREATE TABLE change_runs (
+  first_sequence INTEGER PRIMARY KEY,
+  last_sequence INTEGER NOT NULL,
+  kpi_id TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX change_runs_by_kpi ON change_runs (kpi_id, first_sequence);
+)sql",
+       MoveChangesIntoRuns},
   };
   return *migrations;
 }
@@ -69,9 +182,19 @@ void BindOptional(Statement& statement, int index, bool has, double value) {
   }
 }
 
+}  // namespace
+
+// Where the next change's sequence comes from: the writer's, kept across
+// groups (a read-only transaction has none).
+struct SqliteKpiStore::ChangeLog {
+  int64_t next_sequence = 1;
+};
+
+namespace {
+
 class SqliteTransaction : public KpiTransaction {
  public:
-  explicit SqliteTransaction(Database& db) : db_(db) {}
+  SqliteTransaction(Database& db, SqliteKpiStore::ChangeLog* log) : db_(db), log_(log) {}
 
   absl::StatusOr<std::optional<v1::Kpi>> FindKpi(absl::string_view id) override {
     ASSIGN_OR_RETURN(Statement * statement, db_.Cached("SELECT data FROM kpis WHERE id = ?"));
@@ -182,61 +305,119 @@ class SqliteTransaction : public KpiTransaction {
   }
 
   absl::StatusOr<int64_t> AppendChange(v1::Change& change) override {
-    ASSIGN_OR_RETURN(Statement * statement,
-                     CachedHere(append_change_,
-                                "INSERT INTO changes (kpi_id, region_id, fiscal_year, data) "
-                                "VALUES (?1, ?2, ?3, ?4)"));
-    // The sequence is the row's key, and KPI, region and year are columns:
-    // the stored message holds the rest. They are moved out (no copy) while
-    // it is serialized, then put back.
     if (change.sequence() != 0) return absl::InternalError("a new change has no sequence yet");
+    if (log_ == nullptr) return absl::FailedPreconditionError("the change log is read-only here");
+    if (run_count_ > 0 && (change.kpi_id() != run_kpi_ || run_count_ >= kMaxRun)) {
+      RETURN_IF_ERROR(FlushRun());
+    }
+    const int64_t sequence = log_->next_sequence++;
+    if (run_count_ == 0) {
+      run_kpi_ = change.kpi_id();
+      run_first_ = sequence;
+      run_data_.clear();
+    }
+    // The KPI is the row's, the sequence its place in the run: moved out (no
+    // copy) while the rest is encoded, then put back.
     kpi_id_.clear();
-    region_id_.clear();
     change.mutable_kpi_id()->swap(kpi_id_);
-    change.mutable_region_id()->swap(region_id_);
-    const int year = change.fiscal_year().year();
-    common::v1::FiscalYear* fiscal_year = change.release_fiscal_year();
-    change.SerializeToString(&buffer_);
-    change.set_allocated_fiscal_year(fiscal_year);
+    EncodeInto(change, &run_data_);
     change.mutable_kpi_id()->swap(kpi_id_);
-    change.mutable_region_id()->swap(region_id_);
-    statement->BindText(1, change.kpi_id())
-        .BindText(2, change.region_id())
-        .BindInt(3, year)
-        .BindBlob(4, buffer_);
-    RETURN_IF_ERROR(statement->Run());
-    return sqlite3_last_insert_rowid(db_.handle());
+    run_last_ = sequence;
+    ++run_count_;
+    return sequence;
   }
 
-  absl::StatusOr<std::vector<v1::Change>> Changes(const ChangeQuery& query) override {
+  // Writes the run being built. Called when a body ends (before its savepoint
+  // is released), so a body's log is in the database with its data.
+  absl::Status FlushRun() {
+    if (run_count_ == 0) return absl::OkStatus();
     ASSIGN_OR_RETURN(Statement * statement,
-                     db_.Cached("SELECT sequence, data, kpi_id, region_id, fiscal_year "
-                                "FROM changes WHERE sequence >= ?1 "
-                                "AND (?2 = '' OR kpi_id = ?2) AND (?3 = '' OR region_id = ?3) "
-                                "AND (?4 = 0 OR fiscal_year = ?4) ORDER BY sequence LIMIT ?5"));
-    statement->BindInt(1, query.from_sequence)
-        .BindText(2, query.kpi_id)
-        .BindText(3, query.region_id)
-        .BindInt(4, query.fiscal_year)
-        .BindInt(5, query.limit);
-    std::vector<v1::Change> out;
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, statement->Step());
-      if (!row) return out;
-      ASSIGN_OR_RETURN(v1::Change change, ParseColumn<v1::Change>(*statement, 1, "changes"));
-      change.set_sequence(statement->ColumnInt(0));
-      change.set_kpi_id(statement->ColumnText(2));
-      change.set_region_id(statement->ColumnText(3));
-      if (const int64_t year = statement->ColumnInt(4); year != 0) {
-        change.mutable_fiscal_year()->set_year(static_cast<int32_t>(year));
+                     CachedHere(append_run_, "INSERT INTO change_runs VALUES (?1, ?2, ?3, ?4)"));
+    statement->BindInt(1, run_first_)
+        .BindInt(2, run_last_)
+        .BindText(3, run_kpi_)
+        .BindBlob(4, run_data_);
+    run_count_ = 0;
+    return statement->Run();
+  }
+
+  // Forgets the run being built (its body failed).
+  void DiscardRun() { run_count_ = 0; }
+
+  absl::StatusOr<ChangePage> Changes(const ChangeQuery& query) override {
+    RETURN_IF_ERROR(FlushRun());  // a write reading its own log sees it all
+    ChangePage page;
+    const int64_t from = std::max<int64_t>(query.from_sequence, 1);
+    // The run holding `from`, or the first after it: seek, then walk on.
+    ASSIGN_OR_RETURN(
+        Statement * seek,
+        db_.Cached(query.kpi_id.empty()
+                       ? "SELECT first_sequence FROM change_runs WHERE first_sequence <= ?1 "
+                         "ORDER BY first_sequence DESC LIMIT 1"
+                       : "SELECT first_sequence FROM change_runs WHERE kpi_id = ?2 "
+                         "AND first_sequence <= ?1 ORDER BY first_sequence DESC LIMIT 1"));
+    seek->BindInt(1, from);
+    if (!query.kpi_id.empty()) seek->BindText(2, query.kpi_id);
+    ASSIGN_OR_RETURN(bool found, seek->Step());
+    const int64_t start = found ? seek->ColumnInt(0) : from;
+    seek->Reset();
+    ASSIGN_OR_RETURN(
+        Statement * runs,
+        db_.Cached(query.kpi_id.empty()
+                       ? "SELECT first_sequence, last_sequence, kpi_id, data FROM change_runs "
+                         "WHERE first_sequence >= ?1 ORDER BY first_sequence"
+                       : "SELECT first_sequence, last_sequence, kpi_id, data FROM change_runs "
+                         "WHERE kpi_id = ?2 AND first_sequence >= ?1 ORDER BY first_sequence"));
+    runs->BindInt(1, start);
+    if (!query.kpi_id.empty()) runs->BindText(2, query.kpi_id);
+    int examined = 0;
+    bool full = false;
+    while (!full) {
+      ASSIGN_OR_RETURN(bool row, runs->Step());
+      if (!row) {
+        page.at_end = true;
+        break;
       }
-      out.push_back(std::move(change));
+      const int64_t first = runs->ColumnInt(0);
+      const int64_t last = runs->ColumnInt(1);
+      if (last < from) continue;
+      const std::string kpi_id = runs->ColumnText(2);
+      const std::string data = runs->ColumnBlob(3);
+      RETURN_IF_ERROR(DecodeRun(first, last, kpi_id, data, [&](v1::Change& change) {
+        if (change.sequence() < from) return true;
+        page.scanned_through = change.sequence();
+        ++examined;
+        if ((query.region_id.empty() || change.region_id() == query.region_id) &&
+            (query.fiscal_year == 0 || change.fiscal_year().year() == query.fiscal_year)) {
+          page.changes.push_back(change);
+        }
+        full =
+            static_cast<int>(page.changes.size()) >= query.limit || examined >= query.max_examined;
+        return !full;
+      }));
     }
+    runs->Reset();
+    if (page.at_end) {
+      // Everything up to the log's end was looked at, whatever the filter.
+      ASSIGN_OR_RETURN(const int64_t last, LastSequence());
+      page.scanned_through = std::max(page.scanned_through, std::max(last, from - 1));
+    }
+    return page;
+  }
+
+  absl::StatusOr<int64_t> LastSequence() override {
+    ASSIGN_OR_RETURN(Statement * statement, db_.Cached("SELECT last_sequence FROM change_runs "
+                                                       "ORDER BY first_sequence DESC LIMIT 1"));
+    ASSIGN_OR_RETURN(bool row, statement->Step());
+    const int64_t last = row ? statement->ColumnInt(0) : 0;
+    statement->Reset();
+    return last;
   }
 
   absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> LastSequences() override {
     ASSIGN_OR_RETURN(Statement * statement,
-                     db_.Cached("SELECT kpi_id, MAX(sequence) FROM changes GROUP BY kpi_id"));
+                     db_.Cached("SELECT kpi_id, MAX(last_sequence) FROM change_runs "
+                                "GROUP BY kpi_id"));
     std::vector<std::pair<std::string, int64_t>> out;
     while (true) {
       ASSIGN_OR_RETURN(bool row, statement->Step());
@@ -296,12 +477,17 @@ class SqliteTransaction : public KpiTransaction {
     return slot;
   }
 
-  Statement* append_change_ = nullptr;
+  SqliteKpiStore::ChangeLog* log_;
+  Statement* append_run_ = nullptr;
   Statement* insert_actual_ = nullptr;
-  // Reused to serialize changes without allocating per row.
-  std::string buffer_;
+  // The run of one KPI's changes being built (written by FlushRun).
+  std::string run_kpi_;
+  int64_t run_first_ = 0;
+  int64_t run_last_ = 0;
+  int run_count_ = 0;
+  std::string run_data_;
+  // Scratch, reused.
   std::string kpi_id_;
-  std::string region_id_;
 };
 
 }  // namespace
@@ -309,20 +495,52 @@ class SqliteTransaction : public KpiTransaction {
 absl::StatusOr<std::unique_ptr<SqliteKpiStore>> SqliteKpiStore::Open(const std::string& path) {
   ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
   RETURN_IF_ERROR(db->Migrate(Schema()));
-  ASSIGN_OR_RETURN(std::unique_ptr<Database> reader, Database::Open(path));
-  return std::unique_ptr<SqliteKpiStore>(new SqliteKpiStore(std::move(db), std::move(reader)));
+  ASSIGN_OR_RETURN(std::unique_ptr<ReaderPool> readers, ReaderPool::Open(path, kReaders));
+  std::unique_ptr<SqliteKpiStore> store(new SqliteKpiStore(std::move(db), std::move(readers)));
+  RETURN_IF_ERROR(store->Read([&](KpiTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(const int64_t last, tx.LastSequence());
+    absl::MutexLock lock(&store->mu_);
+    store->log_->next_sequence = last + 1;
+    return absl::OkStatus();
+  }));
+  return store;
 }
 
-absl::Status SqliteKpiStore::Read(const std::function<absl::Status(KpiTransaction&)>& body) {
-  absl::MutexLock lock(&read_mu_);
-  SqliteTransaction transaction(*reader_);
-  return reader_->InReadTransaction([&] { return body(transaction); });
+SqliteKpiStore::SqliteKpiStore(std::unique_ptr<Database> db, std::unique_ptr<ReaderPool> readers)
+    : db_(std::move(db)), log_(std::make_unique<ChangeLog>()), readers_(std::move(readers)) {}
+
+SqliteKpiStore::~SqliteKpiStore() = default;
+
+absl::Status SqliteKpiStore::Read(const Body& body) {
+  return readers_->Read([&](Database& db) {
+    SqliteTransaction transaction(db, /*log=*/nullptr);
+    return body(transaction);
+  });
 }
 
-absl::Status SqliteKpiStore::Run(const std::function<absl::Status(KpiTransaction&)>& body) {
+absl::Status SqliteKpiStore::RunGroup(const std::vector<const Body*>& bodies,
+                                      std::vector<absl::Status>* outcomes) {
   absl::MutexLock lock(&mu_);
-  SqliteTransaction transaction(*db_);
-  return db_->InTransaction([&] { return body(transaction); });
+  SqliteTransaction transaction(*db_, log_.get());
+  const int64_t group_start = log_->next_sequence;
+  std::vector<std::function<absl::Status()>> steps;
+  steps.reserve(bodies.size());
+  for (const Body* body : bodies) {
+    steps.push_back([&, body]() -> absl::Status {
+      const int64_t mark = log_->next_sequence;
+      absl::Status status = (*body)(transaction);
+      if (status.ok()) status = transaction.FlushRun();
+      if (!status.ok()) {
+        // Rolled back to the body's savepoint: its sequences go to the next.
+        transaction.DiscardRun();
+        log_->next_sequence = mark;
+      }
+      return status;
+    });
+  }
+  absl::Status committed = db_->InGroupTransaction(steps, outcomes);
+  if (!committed.ok()) log_->next_sequence = group_start;
+  return committed;
 }
 
 }  // namespace suishin::kpi

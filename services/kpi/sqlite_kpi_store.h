@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -13,6 +14,8 @@
 
 namespace suishin::kpi {
 
+// Thread-safe. The writer's connection serves RunGroup; reads go to a small
+// pool of reader connections (WAL), so they never wait for a write.
 class SqliteKpiStore : public KpiStore {
  public:
   // Opens or creates the file at `path` and brings its schema up to date.
@@ -20,19 +23,25 @@ class SqliteKpiStore : public KpiStore {
 
   SqliteKpiStore(const SqliteKpiStore&) = delete;
   SqliteKpiStore& operator=(const SqliteKpiStore&) = delete;
+  ~SqliteKpiStore() override;
 
-  absl::Status Run(const std::function<absl::Status(KpiTransaction&)>& body) override;
-  // On a second connection: WAL lets it read while the first one writes.
-  absl::Status Read(const std::function<absl::Status(KpiTransaction&)>& body) override;
+  absl::Status RunGroup(const std::vector<const Body*>& bodies,
+                        std::vector<absl::Status>* outcomes) override;
+  absl::Status Read(const Body& body) override;
+
+  // The writer's next sequence (internal to the .cc).
+  struct ChangeLog;
 
  private:
-  SqliteKpiStore(std::unique_ptr<Database> db, std::unique_ptr<Database> reader)
-      : db_(std::move(db)), reader_(std::move(reader)) {}
+  // Reader connections: enough for gRPC's threads to read side by side.
+  static constexpr int kReaders = 4;
+
+  SqliteKpiStore(std::unique_ptr<Database> db, std::unique_ptr<ReaderPool> readers);
 
   absl::Mutex mu_;
   std::unique_ptr<Database> db_ ABSL_GUARDED_BY(mu_);
-  absl::Mutex read_mu_;
-  std::unique_ptr<Database> reader_ ABSL_GUARDED_BY(read_mu_);
+  std::unique_ptr<ChangeLog> log_ ABSL_GUARDED_BY(mu_);
+  std::unique_ptr<ReaderPool> readers_;
 };
 
 }  // namespace suishin::kpi
