@@ -447,8 +447,9 @@ void PlanCatalog::Write(absl::StatusOr<Body> body, Done done) {
     done(body.status());
     return;
   }
-  submitted_.fetch_add(1, std::memory_order_relaxed);
   writer_.Submit(*std::move(body), std::move(done));
+  // After: once counted, the body is in the writer's queue (or refused).
+  submitted_.fetch_add(1, std::memory_order_relaxed);
 }
 
 PlanCatalog::WriteStats PlanCatalog::write_stats() const {

@@ -70,7 +70,8 @@ class PlanCatalog {
 
   // What the write path has done so far.
   struct WriteStats {
-    // Writes handed to the writer (refused at once when its queue is full).
+    // Writes handed to the writer (refused at once when its queue is full),
+    // counted once they are in its queue.
     int64_t submitted = 0;
     // Groups committed, and the writes in them.
     int64_t groups = 0;
