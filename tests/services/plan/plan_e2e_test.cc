@@ -79,6 +79,7 @@ TEST(PlanServiceBinaryTest, RefusesMakingDohokuItsOwnParentAndStillListsItsRegio
     EXPECT_EQ(regions.regions(0).parent_id(), "hokkaido");
     EXPECT_EQ(regions.regions(0).kind(), common::v1::REGION_KIND_COOPERATION_AREA);
   }
+  stub.reset();  // the channel closed: nothing left for the shutdown to wait for
   testing::StopService(&plan);
 }
 
