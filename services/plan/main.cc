@@ -2,6 +2,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/server.h"
@@ -12,6 +13,19 @@
 ABSL_FLAG(std::string, plan_listen, "127.0.0.1:50061",
           "host:port to serve gRPC on (port 0 picks one)");
 ABSL_FLAG(std::string, plan_db, "plan.db", "path of plan-service's SQLite file");
+ABSL_FLAG(int, plan_db_readers, 4, "read-only SQLite connections serving reads beside the writer");
+ABSL_FLAG(int, import_plan_max_items, 10000,
+          "regions, projects and initiatives one ImportPlan may carry together");
+
+namespace {
+
+// A flag that must be at least 1.
+absl::Status ValidatePositive(const char* flag, int value) {
+  if (value >= 1) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, "=", value, " must be at least 1"));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   suishin::BlockTerminationSignals();
@@ -21,16 +35,23 @@ int main(int argc, char** argv) {
   suishin::SetLogService("plan-service");
   const std::string listen = absl::GetFlag(FLAGS_plan_listen);
   const std::string db = absl::GetFlag(FLAGS_plan_db);
-  if (!suishin::ConfigurationIsValid({suishin::ValidateAddress("--plan_listen", listen)})) {
+  const int readers = absl::GetFlag(FLAGS_plan_db_readers);
+  const int import_max_items = absl::GetFlag(FLAGS_import_plan_max_items);
+  if (!suishin::ConfigurationIsValid(
+          {suishin::ValidateAddress("--plan_listen", listen),
+           ValidatePositive("plan_db_readers", readers),
+           ValidatePositive("import_plan_max_items", import_max_items)})) {
     return 2;
   }
-  auto store = suishin::plan::SqlitePlanStore::Open(db);
+  auto store = suishin::plan::SqlitePlanStore::Open(db, readers);
   if (!store.ok()) {
     suishin::LogError("store_open_failed",
                       {{"path", db}, {"error", std::string(store.status().message())}});
     return 1;
   }
-  suishin::plan::PlanCatalog catalog(store->get());
+  suishin::plan::PlanCatalog::Options options;
+  options.import_max_items = import_max_items;
+  suishin::plan::PlanCatalog catalog(store->get(), options);
   suishin::plan::PlanServiceImpl service(&catalog);
   return suishin::ServeUntilTerminated(
       listen, {{suishin::plan::v1::PlanService::service_full_name(), &service}}, {{"db", db}});

@@ -1,13 +1,30 @@
 #include "services/plan/plan_service.h"
 
+#include <functional>
+
 #include "common/grpc_status.h"
 
 namespace suishin::plan {
+namespace {
+
+// Starts a write through `start` and returns its reactor, which the write's
+// `done` finishes (perhaps before this returns, when the request is refused
+// at once).
+grpc::ServerUnaryReactor* StartWrite(grpc::CallbackServerContext* context,
+                                     const std::function<void(PlanCatalog::Done)>& start) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  start([reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
+  return reactor;
+}
+
+}  // namespace
 
 grpc::ServerUnaryReactor* PlanServiceImpl::CreateRegion(grpc::CallbackServerContext* context,
                                                         const v1::CreateRegionRequest* request,
                                                         v1::CreateRegionResponse* response) {
-  return FinishUnary(context, catalog_->CreateRegion(*request, response));
+  return StartWrite(context, [&](PlanCatalog::Done done) {
+    catalog_->CreateRegion(*request, response, std::move(done));
+  });
 }
 
 grpc::ServerUnaryReactor* PlanServiceImpl::GetRegion(grpc::CallbackServerContext* context,
@@ -25,7 +42,9 @@ grpc::ServerUnaryReactor* PlanServiceImpl::ListRegions(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* PlanServiceImpl::CreateProject(grpc::CallbackServerContext* context,
                                                          const v1::CreateProjectRequest* request,
                                                          v1::CreateProjectResponse* response) {
-  return FinishUnary(context, catalog_->CreateProject(*request, response));
+  return StartWrite(context, [&](PlanCatalog::Done done) {
+    catalog_->CreateProject(*request, response, std::move(done));
+  });
 }
 
 grpc::ServerUnaryReactor* PlanServiceImpl::GetProject(grpc::CallbackServerContext* context,
@@ -43,13 +62,17 @@ grpc::ServerUnaryReactor* PlanServiceImpl::ListProjects(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* PlanServiceImpl::UpdateProject(grpc::CallbackServerContext* context,
                                                          const v1::UpdateProjectRequest* request,
                                                          v1::UpdateProjectResponse* response) {
-  return FinishUnary(context, catalog_->UpdateProject(*request, response));
+  return StartWrite(context, [&](PlanCatalog::Done done) {
+    catalog_->UpdateProject(*request, response, std::move(done));
+  });
 }
 
 grpc::ServerUnaryReactor* PlanServiceImpl::CreateInitiative(
     grpc::CallbackServerContext* context, const v1::CreateInitiativeRequest* request,
     v1::CreateInitiativeResponse* response) {
-  return FinishUnary(context, catalog_->CreateInitiative(*request, response));
+  return StartWrite(context, [&](PlanCatalog::Done done) {
+    catalog_->CreateInitiative(*request, response, std::move(done));
+  });
 }
 
 grpc::ServerUnaryReactor* PlanServiceImpl::ListInitiatives(
@@ -61,19 +84,25 @@ grpc::ServerUnaryReactor* PlanServiceImpl::ListInitiatives(
 grpc::ServerUnaryReactor* PlanServiceImpl::UpdateInitiative(
     grpc::CallbackServerContext* context, const v1::UpdateInitiativeRequest* request,
     v1::UpdateInitiativeResponse* response) {
-  return FinishUnary(context, catalog_->UpdateInitiative(*request, response));
+  return StartWrite(context, [&](PlanCatalog::Done done) {
+    catalog_->UpdateInitiative(*request, response, std::move(done));
+  });
 }
 
 grpc::ServerUnaryReactor* PlanServiceImpl::DeleteInitiative(
     grpc::CallbackServerContext* context, const v1::DeleteInitiativeRequest* request,
     v1::DeleteInitiativeResponse* response) {
-  return FinishUnary(context, catalog_->DeleteInitiative(*request, response));
+  return StartWrite(context, [&](PlanCatalog::Done done) {
+    catalog_->DeleteInitiative(*request, response, std::move(done));
+  });
 }
 
 grpc::ServerUnaryReactor* PlanServiceImpl::ImportPlan(grpc::CallbackServerContext* context,
                                                       const v1::ImportPlanRequest* request,
                                                       v1::ImportPlanResponse* response) {
-  return FinishUnary(context, catalog_->ImportPlan(*request, response));
+  return StartWrite(context, [&](PlanCatalog::Done done) {
+    catalog_->ImportPlan(*request, response, std::move(done));
+  });
 }
 
 }  // namespace suishin::plan

@@ -1,6 +1,8 @@
-// The gRPC face of plan-service: each RPC hands its request to PlanCatalog
-// and finishes with the catalog's status (callback API, no blocking beyond
-// the store's short SQLite transaction).
+// The gRPC face of plan-service (callback API): each RPC hands its request to
+// PlanCatalog. A read finishes with the catalog's answer, read from a
+// snapshot on the spot; a write returns its reactor at once and is finished
+// by the catalog's `done` once the write is durable or refused, so no gRPC
+// thread ever waits for the writer.
 #ifndef SUISHIN_SERVICES_PLAN_PLAN_SERVICE_H_
 #define SUISHIN_SERVICES_PLAN_PLAN_SERVICE_H_
 

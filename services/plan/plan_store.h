@@ -1,11 +1,13 @@
 // Where plan-service keeps regions, projects and initiatives.
 //
-// A PlanStore runs units of work: a function given a PlanTransaction, whose
-// reads see the writes made before them in the same unit, and which is
-// committed whole when the function returns OK and rolled back whole
-// otherwise. The rules (what is valid, what must exist, versions) live in
-// PlanCatalog, which runs inside a unit of work so its checks and its writes
-// are atomic; the store only keeps and finds messages.
+// Writes come as groups of bodies (a function given a PlanTransaction): the
+// group is one durable commit, and each body is all or nothing on its own,
+// its reads seeing the writes made before them in the group (plan-service's
+// BatchWriter hands its writes to RunGroup). Reads run on a snapshot of what
+// was committed, beside the writer, never waiting for it. The rules (what is
+// valid, what must exist, versions, the shape of the region tree) live in
+// PlanCatalog, whose bodies check and write in one go, so a refused write
+// stores nothing; the store only keeps and finds messages.
 //
 // The SQLite implementation is sqlite_plan_store.h; a PostgreSQL one can
 // implement the same interface for replicas.
@@ -48,6 +50,8 @@ struct InitiativeQuery {
   int limit = 100;
 };
 
+// What a body reads and writes through. The Put and Delete methods work only
+// in a write (RunGroup); in a Read they fail with FAILED_PRECONDITION.
 class PlanTransaction {
  public:
   virtual ~PlanTransaction() = default;
@@ -83,12 +87,32 @@ class PlanTransaction {
 
 class PlanStore {
  public:
+  using Body = std::function<absl::Status(PlanTransaction&)>;
+
   virtual ~PlanStore() = default;
 
-  // Runs `body` as one unit of work, all or nothing, serialised with every
-  // other unit. Returns the body's status, or the store's if it could not
-  // commit. Safe to call from several threads.
-  virtual absl::Status Run(const std::function<absl::Status(PlanTransaction&)>& body) = 0;
+  // Runs `bodies` in order as one group: each body is all or nothing (a body
+  // that fails leaves no trace and fails only itself), the group is one
+  // durable commit. Fills one status per body: its own, or the commit's
+  // error (then nothing of the group is stored). Returns the commit's
+  // status. Called by one writer at a time (the catalog's BatchWriter); safe
+  // from several threads all the same.
+  virtual absl::Status RunGroup(const std::vector<const Body*>& bodies,
+                                std::vector<absl::Status>* outcomes) = 0;
+
+  // Runs `body`, which only reads (a write through its transaction fails),
+  // on a consistent snapshot of everything committed when it starts. It
+  // never waits for a write in progress, and several run at once: the short
+  // reads of the RPCs run it on gRPC's threads.
+  virtual absl::Status Read(const Body& body) = 0;
+
+  // One body alone, as a group of one: for start-up and tests; the
+  // service's writes go through its BatchWriter.
+  absl::Status Run(const Body& body) {
+    std::vector<absl::Status> outcomes;
+    RunGroup({&body}, &outcomes).IgnoreError();  // the outcome carries it
+    return outcomes.empty() ? absl::InternalError("the store gave no outcome") : outcomes[0];
+  }
 };
 
 }  // namespace suishin::plan

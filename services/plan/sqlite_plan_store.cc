@@ -71,7 +71,8 @@ absl::StatusOr<std::optional<T>> FindOne(Database& db, absl::string_view sql, ab
 
 class SqliteTransaction : public PlanTransaction {
  public:
-  explicit SqliteTransaction(Database& db) : db_(db) {}
+  // `writable` is false inside a Read: then every Put and Delete fails.
+  SqliteTransaction(Database& db, bool writable) : db_(db), writable_(writable) {}
 
   absl::StatusOr<std::optional<v1::Region>> FindRegion(absl::string_view id) override {
     return FindOne<v1::Region>(db_, "SELECT data FROM regions WHERE id = ?", id, "regions");
@@ -87,6 +88,7 @@ class SqliteTransaction : public PlanTransaction {
   }
 
   absl::Status PutRegion(const v1::Region& region) override {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(Statement statement,
                      db_.Prepare("INSERT INTO regions (id, data) VALUES (?1, ?2) "
                                  "ON CONFLICT (id) DO UPDATE SET data = excluded.data"));
@@ -109,6 +111,7 @@ class SqliteTransaction : public PlanTransaction {
   }
 
   absl::Status PutProject(const v1::Project& project) override {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(Statement statement,
                      db_.Prepare("INSERT INTO projects (id, area_id, data) VALUES (?1, ?2, ?3) "
                                  "ON CONFLICT (id) DO UPDATE SET area_id = excluded.area_id, "
@@ -159,6 +162,7 @@ class SqliteTransaction : public PlanTransaction {
   }
 
   absl::Status PutInitiative(const v1::Initiative& initiative) override {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(
         Statement upsert,
         db_.Prepare("INSERT INTO initiatives (id, project_id, pillar_id, fiscal_year, stage, data) "
@@ -191,6 +195,7 @@ class SqliteTransaction : public PlanTransaction {
   }
 
   absl::Status DeleteInitiative(absl::string_view id) override {
+    RETURN_IF_ERROR(CheckWritable());
     RETURN_IF_ERROR(DeleteTags(id));
     ASSIGN_OR_RETURN(Statement statement, db_.Prepare("DELETE FROM initiatives WHERE id = ?"));
     statement.BindText(1, id);
@@ -198,6 +203,11 @@ class SqliteTransaction : public PlanTransaction {
   }
 
  private:
+  absl::Status CheckWritable() const {
+    if (writable_) return absl::OkStatus();
+    return absl::FailedPreconditionError("plan store: a write inside a read-only transaction");
+  }
+
   absl::Status DeleteTags(absl::string_view id) {
     for (absl::string_view sql : {"DELETE FROM initiative_regions WHERE initiative_id = ?",
                                   "DELETE FROM initiative_bodies WHERE initiative_id = ?"}) {
@@ -209,20 +219,35 @@ class SqliteTransaction : public PlanTransaction {
   }
 
   Database& db_;
+  const bool writable_;
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SqlitePlanStore>> SqlitePlanStore::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<SqlitePlanStore>> SqlitePlanStore::Open(const std::string& path,
+                                                                       int readers) {
   ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
   RETURN_IF_ERROR(db->Migrate(Schema()));
-  return std::unique_ptr<SqlitePlanStore>(new SqlitePlanStore(std::move(db)));
+  ASSIGN_OR_RETURN(std::unique_ptr<ReaderPool> pool, ReaderPool::Open(path, readers));
+  return std::unique_ptr<SqlitePlanStore>(new SqlitePlanStore(std::move(db), std::move(pool)));
 }
 
-absl::Status SqlitePlanStore::Run(const std::function<absl::Status(PlanTransaction&)>& body) {
+absl::Status SqlitePlanStore::RunGroup(const std::vector<const Body*>& bodies,
+                                       std::vector<absl::Status>* outcomes) {
   absl::MutexLock lock(&mu_);
-  SqliteTransaction transaction(*db_);
-  return db_->InTransaction([&] { return body(transaction); });
+  SqliteTransaction transaction(*db_, /*writable=*/true);
+  std::vector<std::function<absl::Status()>> steps;
+  steps.reserve(bodies.size());
+  for (const Body* body : bodies)
+    steps.push_back([&transaction, body] { return (*body)(transaction); });
+  return db_->InGroupTransaction(steps, outcomes);
+}
+
+absl::Status SqlitePlanStore::Read(const Body& body) {
+  return readers_->Read([&](Database& db) {
+    SqliteTransaction transaction(db, /*writable=*/false);
+    return body(transaction);
+  });
 }
 
 }  // namespace suishin::plan

@@ -1,8 +1,15 @@
 // plan-service running inside the test process on a free loopback port,
 // against a real SQLite file, reachable over real gRPC.
+//
+// Built as plan-service's main builds it (SqlitePlanStore → PlanCatalog with
+// its writer → PlanServiceImpl → ServiceHost), with two seams for tests: a
+// store that may stand between the catalog and the SQLite store, and direct
+// access to the SQLite store, to put in what the service itself would refuse
+// (a damaged region tree).
 #ifndef SUISHIN_TESTS_SUPPORT_PLAN_SERVER_H_
 #define SUISHIN_TESTS_SUPPORT_PLAN_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -16,10 +23,23 @@
 
 namespace suishin::testing {
 
+struct PlanServerOptions {
+  // When set, the catalog uses the store this returns, given the SQLite one
+  // (which outlives it), instead of the SQLite store itself.
+  std::function<std::unique_ptr<plan::PlanStore>(plan::PlanStore* sqlite)> wrap_store;
+  plan::PlanCatalog::Options catalog;
+};
+
 class PlanServer {
  public:
   // Opens (or reopens) the store at `db_path` and serves it on 127.0.0.1:0.
   static absl::StatusOr<std::unique_ptr<PlanServer>> Start(const std::string& db_path);
+  static absl::StatusOr<std::unique_ptr<PlanServer>> Start(const std::string& db_path,
+                                                           PlanServerOptions options);
+
+  // Stops serving (waiting for the calls in flight, writes included), then
+  // commits what the writer still holds; the store file stays.
+  ~PlanServer();
 
   // host:port to dial.
   std::string address() const { return host_->address(); }
@@ -28,9 +48,15 @@ class PlanServer {
   // Stops serving; the store file stays.
   void Stop();
 
+  // The SQLite store itself, behind the catalog's back: what is written here
+  // is not checked.
+  plan::PlanStore& sqlite_store() { return *store_; }
+  const plan::PlanCatalog& catalog() const { return *catalog_; }
+
  private:
   PlanServer() = default;
   std::unique_ptr<plan::SqlitePlanStore> store_;
+  std::unique_ptr<plan::PlanStore> wrapped_store_;
   std::unique_ptr<plan::PlanCatalog> catalog_;
   std::unique_ptr<plan::PlanServiceImpl> service_;
   std::unique_ptr<ServiceHost> host_;

@@ -3,109 +3,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
-#include <memory>
-#include <set>
+#include <functional>
 #include <string>
 #include <vector>
 
-#include "tests/support/plan_server.h"
-#include "tests/support/temp_dir.h"
+#include "tests/services/plan/plan_fixture.h"
 
 namespace suishin::plan {
 namespace {
 
-using ::suishin::testing::LoadSeedDataset;
-using ::suishin::testing::PlanServer;
-using ::suishin::testing::TempDir;
 using v1::Initiative;
-
-constexpr char kProject[] = "dohoku-anzen-anshin";
-
-class PlanServiceTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto dir = TempDir::Create("plan-test");
-    ASSERT_TRUE(dir.ok()) << dir.status();
-    dir_ = std::make_unique<TempDir>(*std::move(dir));
-    StartServer();
-    auto seed = LoadSeedDataset();
-    ASSERT_TRUE(seed.ok()) << seed.status();
-    seed_ = *std::move(seed);
-  }
-
-  void StartServer() {
-    auto server = PlanServer::Start(dir_->File("plan.db"));
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    stub_ = server_->NewStub();
-  }
-
-  std::unique_ptr<grpc::ClientContext> Context() {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    return context;
-  }
-
-  void ImportSeed() {
-    v1::ImportPlanRequest request;
-    *request.mutable_dataset() = seed_.plan();
-    v1::ImportPlanResponse response;
-    grpc::Status status = stub_->ImportPlan(Context().get(), request, &response);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-  }
-
-  // Every initiative matching `request`, following page tokens.
-  std::vector<Initiative> ListAll(v1::ListInitiativesRequest request) {
-    std::vector<Initiative> all;
-    while (true) {
-      v1::ListInitiativesResponse response;
-      grpc::Status status = stub_->ListInitiatives(Context().get(), request, &response);
-      EXPECT_TRUE(status.ok()) << status.error_message();
-      if (!status.ok()) return all;
-      all.insert(all.end(), response.initiatives().begin(), response.initiatives().end());
-      if (response.next_page_token().empty()) return all;
-      request.set_page_token(response.next_page_token());
-    }
-  }
-
-  int CountRegions() {
-    v1::ListRegionsResponse response;
-    EXPECT_TRUE(stub_->ListRegions(Context().get(), {}, &response).ok());
-    return response.regions_size();
-  }
-
-  int CountInitiatives() { return static_cast<int>(ListAll({}).size()); }
-
-  // The seed's initiatives for which `keep` holds, in file order.
-  template <typename Predicate>
-  std::vector<std::string> SeedTexts(Predicate keep) {
-    std::vector<std::string> texts;
-    for (const Initiative& initiative : seed_.plan().initiatives()) {
-      if (keep(initiative)) texts.push_back(initiative.text());
-    }
-    return texts;
-  }
-
-  static std::vector<std::string> Texts(const std::vector<Initiative>& initiatives) {
-    std::vector<std::string> texts;
-    for (const Initiative& initiative : initiatives) texts.push_back(initiative.text());
-    return texts;
-  }
-
-  std::unique_ptr<TempDir> dir_;
-  std::unique_ptr<PlanServer> server_;
-  std::unique_ptr<v1::PlanService::Stub> stub_;
-  dataset::v1::Dataset seed_;
-};
-
-// Asserts a refused call: its code, and a message naming the field and value.
-void ExpectRefused(const grpc::Status& status, grpc::StatusCode code, const std::string& field,
-                   const std::string& value) {
-  EXPECT_EQ(status.error_code(), code) << status.error_message();
-  EXPECT_NE(status.error_message().find(field), std::string::npos) << status.error_message();
-  EXPECT_NE(status.error_message().find(value), std::string::npos) << status.error_message();
-}
 
 TEST_F(PlanServiceTest, ImportsTheSeedAndASecondImportChangesNothing) {
   v1::ImportPlanRequest request;
