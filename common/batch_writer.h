@@ -24,7 +24,7 @@
 // Example:
 //   BatchWriter<KpiTransaction> writer(
 //       [store](const auto& bodies, auto* outcomes) { return store->RunGroup(bodies, outcomes); },
-//       {.name = "kpi-writer"});
+//       BatchWriter<KpiTransaction>::Options());
 //   writer.Submit([&](KpiTransaction& tx) { return tx.PutActual(actual); },
 //                 [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
 #ifndef SUISHIN_COMMON_BATCH_WRITER_H_
@@ -160,12 +160,12 @@ class BatchWriter {
       outcomes.clear();
       run_group_(bodies, &outcomes).IgnoreError();  // each outcome carries it
       outcomes.resize(group.size(), absl::InternalError("the store gave no outcome"));
-      for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(outcomes[i]));
       {
         absl::MutexLock lock(&mu_);
         ++stats_.groups;
         stats_.writes += static_cast<int64_t>(group.size());
       }
+      for (size_t i = 0; i < group.size(); ++i) group[i].done(std::move(outcomes[i]));
       group.clear();
     }
   }
