@@ -1,6 +1,8 @@
 #include "services/kpi/kpi_service.h"
 
-#include <deque>
+#include <grpcpp/alarm.h>
+
+#include <chrono>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -12,125 +14,213 @@
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/log_stream.h"
-#include "common/status_macros.h"
+#include "common/validation.h"
+#include "services/kpi/kpi_rules.h"
 
 namespace suishin::kpi {
 namespace {
 
-// ImportActuals: hands the client's batches to KpiCatalog::ImportRows on the
-// import queue as they arrive, so reading the stream and applying the rows
-// overlap. At most kMaxQueuedBatches wait; beyond that the reactor stops
-// reading until the import thread catches up.
-class ImportReactor : public grpc::ServerReadReactor<v1::ImportActualsRequest>,
-                      public KpiCatalog::RowSource {
+// A stream refused before it started: it only says why.
+template <typename Base>
+class Refused : public Base {
  public:
-  ImportReactor(KpiCatalog* catalog, WorkQueue* queue, grpc::CallbackServerContext* context,
-                v1::ImportActualsResponse* response)
-      : catalog_(catalog), queue_(queue), context_(context), response_(response) {
+  explicit Refused(const absl::Status& status) { this->Finish(ToGrpcStatus(status)); }
+  void OnDone() override { delete this; }
+};
+
+// ImportActuals: checks each message's rows as it arrives and keeps them
+// (ImportBatch); when the client half-closes, hands the whole batch to the
+// writer as one write. Nothing is stored before that, no transaction is open
+// while the client is being waited for, and an import quiet for longer than
+// its idle limit is ended with RESOURCE_EXHAUSTED, nothing stored. A limit
+// reached (rows per message, rows in all) ends it at once.
+class ImportReactor : public grpc::ServerReadReactor<v1::ImportActualsRequest> {
+ public:
+  ImportReactor(KpiCatalog* catalog, KpiWriter* writer, grpc::CallbackServerContext* context,
+                v1::ImportActualsResponse* response, const KpiServiceImpl::Options& options,
+                StreamSlots::Release release)
+      : writer_(writer),
+        context_(context),
+        response_(response),
+        idle_timeout_(options.import_idle_timeout),
+        release_(std::move(release)),
+        batch_(options.import, [catalog](const std::string& id) { return catalog->FindKpi(id); }),
+        timer_(std::make_shared<TimerState>()) {
+    absl::MutexLock lock(&mu_);
+    timer_->reactor = this;
+    first_ = last_activity_ = absl::Now();
     StartRead(&request_);
+    ArmIdleTimerLocked(first_ + idle_timeout_);
   }
 
   void OnReadDone(bool ok) override {
-    bool read_more = false;
-    bool schedule = false;
     {
       absl::MutexLock lock(&mu_);
-      if (first_ == absl::InfinitePast()) first_ = absl::Now();
+      if (finished_) return;
       if (ok) {
-        batches_.emplace_back(std::make_move_iterator(request_.mutable_rows()->begin()),
-                              std::make_move_iterator(request_.mutable_rows()->end()));
-        request_.Clear();
-        read_more = batches_.size() < kMaxQueuedBatches;
-        paused_ = !read_more;
-      } else {
-        ended_ = true;  // every row sent, or the client went away (Cancelled says which)
+        ReceivedLocked();
+        return;
       }
-      schedule = !scheduled_;
-      scheduled_ = true;
+      // Half-closed (every row sent), or the client went away.
+      if (context_->IsCancelled()) {
+        FinishLocked(absl::CancelledError("the client cancelled the import; nothing stored"));
+        return;
+      }
+      // Even with bad rows the batch goes to the writer: the good rows are
+      // checked against the store too (a year before a stored baseline), so
+      // the answer lists every bad row; the write then leaves nothing.
+      committing_ = true;
     }
-    if (read_more) StartRead(&request_);
-    if (schedule) queue_->Schedule([this] { Apply(); });
+    // Outside the lock: the writer may answer at once (a full queue).
+    Commit();
   }
 
-  void OnDone() override { delete this; }
+  void OnCancel() override {
+    absl::MutexLock lock(&mu_);
+    if (!committing_) {
+      FinishLocked(absl::CancelledError("the client cancelled the import; nothing stored"));
+    }
+  }
 
-  // RowSource, on the import thread.
-  bool Next(std::vector<v1::ImportRow>* batch) override {
-    bool resume = false;
+  void OnDone() override {
+    {
+      absl::MutexLock lock(&timer_->mu);
+      timer_->reactor = nullptr;
+    }
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(this, &ImportReactor::ReadyLocked));
-      if (batches_.empty()) return false;
-      *batch = std::move(batches_.front());
-      batches_.pop_front();
-      rows_ += static_cast<int64_t>(batch->size());
-      resume = paused_ && batches_.size() <= kMaxQueuedBatches / 2;
-      if (resume) paused_ = false;
+      if (alarm_) alarm_->Cancel();
     }
-    if (resume) StartRead(&request_);
-    return true;
+    release_();
+    delete this;
   }
-
-  bool Cancelled() override { return context_->IsCancelled(); }
 
  private:
-  static constexpr size_t kMaxQueuedBatches = 64;
+  // Shared with the idle timer's callback, which may run after the stream
+  // ended: it then finds `reactor` null and does nothing.
+  struct TimerState {
+    absl::Mutex mu;
+    ImportReactor* reactor ABSL_GUARDED_BY(mu) = nullptr;
+  };
 
-  bool ReadyLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    return ended_ || !batches_.empty();
-  }
-
-  void Apply() {
-    const absl::Time start = absl::Now();
-    const absl::Status status = catalog_->ImportRows(*this, response_);
-    absl::Time first;
-    int64_t rows;
-    {
-      absl::MutexLock lock(&mu_);
-      first = first_;
-      rows = rows_;
-    }
-    LogInfo("import", {{"rows", absl::StrCat(rows)},
-                       {"applied", absl::StrCat(response_->rows_applied())},
-                       {"refused", absl::StrCat(response_->errors_size())},
-                       {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - first))},
-                       {"waited_s", absl::StrCat(absl::ToDoubleSeconds(start - first))},
-                       {"status", std::string(absl::StatusCodeToString(status.code()))}});
-    if (status.ok() || response_->errors().empty()) {
-      Finish(ToGrpcStatus(status));
+  void ReceivedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    last_activity_ = absl::Now();
+    if (absl::Status status = batch_.Add(request_.rows()); !status.ok()) {
+      FinishLocked(status);  // a limit, or the store could not say what a KPI is
       return;
     }
-    // Every bad row travels in the status details (see kpi.proto).
-    Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(status.message()),
-                        response_->SerializeAsString()));
+    request_.Clear();
+    StartRead(&request_);
   }
 
-  KpiCatalog* catalog_;
-  WorkQueue* queue_;
+  void ArmIdleTimerLocked(absl::Time when) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    // A fired alarm is kept until the stream ends, not destroyed from inside
+    // its own callback.
+    if (alarm_) retired_.push_back(std::move(alarm_));
+    alarm_ = std::make_unique<grpc::Alarm>();
+    std::shared_ptr<TimerState> state = timer_;
+    alarm_->Set(absl::ToChronoTime(when), [state](bool fired) {
+      if (!fired) return;  // cancelled
+      absl::MutexLock lock(&state->mu);
+      if (state->reactor != nullptr) state->reactor->OnIdleCheck();
+    });
+  }
+
+  void OnIdleCheck() {
+    absl::MutexLock lock(&mu_);
+    if (finished_ || committing_) return;
+    const absl::Time deadline = last_activity_ + idle_timeout_;
+    if (absl::Now() < deadline) {
+      ArmIdleTimerLocked(deadline);
+      return;
+    }
+    LogWarning("import_idle", {{"peer", context_->peer()},
+                               {"rows", absl::StrCat(batch_.rows_received())},
+                               {"idle_s", absl::StrCat(absl::ToInt64Seconds(idle_timeout_))}});
+    FinishLocked(absl::ResourceExhaustedError(
+        absl::StrCat("ImportActuals: no message for ", absl::FormatDuration(idle_timeout_),
+                     ", the limit for an open import (--import_idle_timeout_s); nothing stored")));
+  }
+
+  // Hands the batch to the writer; from here on only the writer touches it.
+  void Commit() {
+    const absl::Time start = absl::Now();
+    writer_->Import(
+        &batch_, [context = context_] { return context->IsCancelled(); }, response_,
+        [this, start](absl::Status status) {
+          LogInfo("import", {{"rows", absl::StrCat(batch_.rows_received())},
+                             {"applied", absl::StrCat(response_->rows_applied())},
+                             {"refused", absl::StrCat(batch_.error_count())},
+                             {"seconds", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - first_))},
+                             {"commit_s", absl::StrCat(absl::ToDoubleSeconds(absl::Now() - start))},
+                             {"status", std::string(absl::StatusCodeToString(status.code()))}});
+          absl::MutexLock lock(&mu_);
+          FinishLocked(status);
+        });
+  }
+
+  // Finishes once. A refusal with bad rows carries the response (capped
+  // errors and their count) in the status details, readable by any client.
+  void FinishLocked(const absl::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (finished_) return;
+    finished_ = true;
+    if (alarm_) alarm_->Cancel();
+    if (status.code() == absl::StatusCode::kInvalidArgument && response_->error_count() > 0) {
+      Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(status.message()),
+                          response_->SerializeAsString()));
+      return;
+    }
+    if (!status.ok()) {
+      response_->set_rows_applied(0);
+      response_->set_last_sequence(0);
+    }
+    Finish(ToGrpcStatus(status));
+  }
+
+  KpiWriter* writer_;
   grpc::CallbackServerContext* context_;
   v1::ImportActualsResponse* response_;
-  v1::ImportActualsRequest request_;  // one read outstanding at a time
+  const absl::Duration idle_timeout_;
+  StreamSlots::Release release_;
 
   absl::Mutex mu_;
-  std::deque<std::vector<v1::ImportRow>> batches_ ABSL_GUARDED_BY(mu_);
-  bool ended_ ABSL_GUARDED_BY(mu_) = false;
-  bool paused_ ABSL_GUARDED_BY(mu_) = false;
-  bool scheduled_ ABSL_GUARDED_BY(mu_) = false;
-  int64_t rows_ ABSL_GUARDED_BY(mu_) = 0;
-  absl::Time first_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // Filled under mu_ while messages arrive; the writer's alone once
+  // committing_ is set.
+  ImportBatch batch_;
+  v1::ImportActualsRequest request_;  // one read outstanding at a time
+  std::shared_ptr<TimerState> timer_;
+  std::unique_ptr<grpc::Alarm> alarm_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<grpc::Alarm>> retired_ ABSL_GUARDED_BY(mu_);
+  absl::Time first_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_activity_ ABSL_GUARDED_BY(mu_);
+  bool committing_ ABSL_GUARDED_BY(mu_) = false;
+  bool finished_ ABSL_GUARDED_BY(mu_) = false;
 };
+
+// Finishes a unary call from KpiWriter's `done`.
+KpiWriter::Done FinishWith(grpc::ServerUnaryReactor* reactor) {
+  return [reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); };
+}
 
 }  // namespace
 
-KpiServiceImpl::KpiServiceImpl(KpiCatalog* catalog, PlanDirectory* plans)
-    : catalog_(catalog), plans_(plans), imports_(std::make_unique<WorkQueue>("imports")) {}
+KpiServiceImpl::KpiServiceImpl(KpiCatalog* catalog, KpiWriter* writer, PlanDirectory* plans,
+                               SequenceFeed* feed, Options options)
+    : catalog_(catalog),
+      writer_(writer),
+      plans_(plans),
+      feed_(feed),
+      options_(options),
+      imports_(options.max_concurrent_imports, options.max_concurrent_imports,
+               "--import_max_concurrent", "--import_max_concurrent"),
+      watches_(ProcessLimits().max_streams_per_client, ProcessLimits().max_streams) {}
 
 KpiServiceImpl::~KpiServiceImpl() = default;
 
 grpc::ServerUnaryReactor* KpiServiceImpl::CreateKpi(grpc::CallbackServerContext* context,
                                                     const v1::CreateKpiRequest* request,
                                                     v1::CreateKpiResponse* response) {
-  absl::StatusOr<v1::Kpi> kpi = catalog_->PrepareKpi(*request);
+  absl::StatusOr<v1::Kpi> kpi = PrepareKpi(*request);
   if (!kpi.ok()) return FinishUnary(context, kpi.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const std::string project_id = kpi->project_id();  // kpi moves into the callback
@@ -141,51 +231,86 @@ grpc::ServerUnaryReactor* KpiServiceImpl::CreateKpi(grpc::CallbackServerContext*
           reactor->Finish(ToGrpcStatus(scope.status()));
           return;
         }
-        reactor->Finish(ToGrpcStatus(catalog_->CreateKpi(kpi, *scope, response)));
+        absl::StatusOr<v1::Kpi> scoped = ScopeKpi(kpi, *scope);
+        if (!scoped.ok()) {
+          reactor->Finish(ToGrpcStatus(scoped.status()));
+          return;
+        }
+        writer_->CreateKpi(*std::move(scoped), response, FinishWith(reactor));
       });
   return reactor;
 }
 
-#define SUISHIN_KPI_UNARY(Method)                                                        \
+#define SUISHIN_KPI_WRITE(Method)                                                        \
+  grpc::ServerUnaryReactor* KpiServiceImpl::Method(grpc::CallbackServerContext* context, \
+                                                   const v1::Method##Request* request,   \
+                                                   v1::Method##Response* response) {     \
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                       \
+    writer_->Method(*request, response, FinishWith(reactor));                            \
+    return reactor;                                                                      \
+  }
+
+SUISHIN_KPI_WRITE(SetBaseline)
+SUISHIN_KPI_WRITE(ReviseTarget)
+SUISHIN_KPI_WRITE(RecordActual)
+
+#undef SUISHIN_KPI_WRITE
+
+#define SUISHIN_KPI_READ(Method)                                                         \
   grpc::ServerUnaryReactor* KpiServiceImpl::Method(grpc::CallbackServerContext* context, \
                                                    const v1::Method##Request* request,   \
                                                    v1::Method##Response* response) {     \
     return FinishUnary(context, catalog_->Method(*request, response));                   \
   }
 
-SUISHIN_KPI_UNARY(GetKpi)
-SUISHIN_KPI_UNARY(ListKpis)
-SUISHIN_KPI_UNARY(SetBaseline)
-SUISHIN_KPI_UNARY(ReviseTarget)
-SUISHIN_KPI_UNARY(RecordActual)
-SUISHIN_KPI_UNARY(GetProgress)
-SUISHIN_KPI_UNARY(GetAggregate)
-SUISHIN_KPI_UNARY(GetKpiTable)
-SUISHIN_KPI_UNARY(GetHistory)
+SUISHIN_KPI_READ(GetKpi)
+SUISHIN_KPI_READ(ListKpis)
+SUISHIN_KPI_READ(GetProgress)
+SUISHIN_KPI_READ(GetAggregate)
+SUISHIN_KPI_READ(GetKpiTable)
+SUISHIN_KPI_READ(GetHistory)
 
-#undef SUISHIN_KPI_UNARY
+#undef SUISHIN_KPI_READ
 
 grpc::ServerReadReactor<v1::ImportActualsRequest>* KpiServiceImpl::ImportActuals(
     grpc::CallbackServerContext* context, v1::ImportActualsResponse* response) {
-  return new ImportReactor(catalog_, imports_.get(), context, response);
+  absl::StatusOr<StreamSlots::Release> slot = imports_.Acquire(context->peer(), "ImportActuals");
+  if (!slot.ok()) {
+    return new Refused<grpc::ServerReadReactor<v1::ImportActualsRequest>>(slot.status());
+  }
+  return new ImportReactor(catalog_, writer_, context, response, options_, *std::move(slot));
 }
 
 grpc::ServerWriteReactor<v1::WatchChangesResponse>* KpiServiceImpl::WatchChanges(
     grpc::CallbackServerContext* context, const v1::WatchChangesRequest* request) {
+  if (!request->kpi_id().empty()) {
+    if (absl::Status status = ValidateId("kpi_id", request->kpi_id()); !status.ok()) {
+      return new Refused<grpc::ServerWriteReactor<v1::WatchChangesResponse>>(status);
+    }
+  }
+  if (request->from_sequence() < 0) {
+    return new Refused<grpc::ServerWriteReactor<v1::WatchChangesResponse>>(FieldError(
+        "from_sequence", absl::StrCat(request->from_sequence()), "must not be negative"));
+  }
+  absl::StatusOr<StreamSlots::Release> slot = watches_.Acquire(context->peer(), "WatchChanges");
+  if (!slot.ok()) {
+    return new Refused<grpc::ServerWriteReactor<v1::WatchChangesResponse>>(slot.status());
+  }
   const std::string kpi_id = request->kpi_id();
+  SequenceFeed::Wants wants;
+  if (!kpi_id.empty()) {
+    wants = [kpi_id](const FeedEntry& entry) { return entry.kpi_id == kpi_id; };
+  }
   return new LogStreamReactor<v1::Change, v1::WatchChangesResponse>(
-      &catalog_->feed(), request->from_sequence() - 1,
-      [catalog = catalog_, kpi_id](int64_t after,
-                                   int limit) -> absl::StatusOr<LogBatch<v1::Change>> {
-        LogBatch<v1::Change> batch;
-        ASSIGN_OR_RETURN(batch.entries, catalog->ReadChanges(after + 1, kpi_id, limit));
-        batch.scanned_through = batch.entries.empty() ? after : batch.entries.back().sequence();
-        return batch;
+      feed_, request->from_sequence() - 1,
+      [catalog = catalog_, kpi_id](int64_t after, int limit) {
+        return catalog->ReadChanges(after, kpi_id, limit);
       },
       [](v1::Change change, v1::WatchChangesResponse* response) {
         *response->mutable_change() = std::move(change);
       },
-      [](const v1::Change& change) { return change.sequence(); });
+      [](const v1::Change& change) { return change.sequence(); }, std::move(wants),
+      *std::move(slot));
 }
 
 }  // namespace suishin::kpi

@@ -1,18 +1,28 @@
 // The gRPC face of kpi-service.
 //
-// Unary RPCs hand their request to KpiCatalog and finish with its status.
-// CreateKpi first asks plan-service about the project without blocking (an
-// async client call). ImportActuals collects the client's stream and applies
-// it on the service's import thread, so no gRPC thread waits on a large
-// transaction. WatchChanges replays the change log from a sequence, then
-// follows new changes as SequenceFeed announces them.
+// Write RPCs hand their request to KpiWriter (the one write path) and return
+// at once; the writer finishes them after the commit. Read RPCs call
+// KpiCatalog, which reads on a reader connection. CreateKpi first asks
+// plan-service about the project without blocking (an async client call).
+// ImportActuals checks each message's rows as it arrives (ImportBatch) and
+// keeps them; when the client half-closes, the whole import is one write.
+// No transaction is open while a client is being waited for, an import that
+// goes quiet for longer than its idle limit is ended with nothing stored, and
+// the number of imports and of WatchChanges streams is bounded.
+// WatchChanges replays the change log from a sequence, then follows new
+// changes as SequenceFeed announces them (a stream of one KPI wakes only for
+// that KPI).
 #ifndef SUISHIN_SERVICES_KPI_KPI_SERVICE_H_
 #define SUISHIN_SERVICES_KPI_KPI_SERVICE_H_
 
 #include <memory>
 
-#include "common/work_queue.h"
+#include "absl/time/time.h"
+#include "common/limits.h"
+#include "common/sequence_feed.h"
+#include "services/kpi/import_batch.h"
 #include "services/kpi/kpi_catalog.h"
+#include "services/kpi/kpi_writer.h"
 #include "services/kpi/plan_directory.h"
 #include "suishin/kpi/v1/kpi.grpc.pb.h"
 
@@ -20,8 +30,18 @@ namespace suishin::kpi {
 
 class KpiServiceImpl final : public v1::KpiService::CallbackService {
  public:
-  // `catalog` and `plans` must outlive the service.
-  KpiServiceImpl(KpiCatalog* catalog, PlanDirectory* plans);
+  struct Options {
+    ImportBatch::Options import;
+    // An import stream with no message for this long is ended, nothing
+    // stored (--import_idle_timeout_s).
+    absl::Duration import_idle_timeout = absl::Seconds(30);
+    // Imports open at once, per client and in all (--import_max_concurrent).
+    int max_concurrent_imports = 4;
+  };
+
+  // `catalog`, `writer`, `plans` and `feed` must outlive the service.
+  KpiServiceImpl(KpiCatalog* catalog, KpiWriter* writer, PlanDirectory* plans, SequenceFeed* feed,
+                 Options options);
   ~KpiServiceImpl() override;
 
   grpc::ServerUnaryReactor* CreateKpi(grpc::CallbackServerContext* context,
@@ -61,9 +81,12 @@ class KpiServiceImpl final : public v1::KpiService::CallbackService {
 
  private:
   KpiCatalog* catalog_;
+  KpiWriter* writer_;
   PlanDirectory* plans_;
-  // Runs imports one at a time, off the gRPC threads.
-  std::unique_ptr<WorkQueue> imports_;
+  SequenceFeed* feed_;
+  const Options options_;
+  StreamSlots imports_;
+  StreamSlots watches_;
 };
 
 }  // namespace suishin::kpi

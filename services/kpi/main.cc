@@ -8,6 +8,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/channel.h"
 #include "common/config.h"
+#include "common/limits.h"
 #include "common/log.h"
 #include "common/redis_client.h"
 #include "common/sequence_feed.h"
@@ -15,6 +16,7 @@
 #include "services/kpi/figure_cache.h"
 #include "services/kpi/kpi_catalog.h"
 #include "services/kpi/kpi_service.h"
+#include "services/kpi/kpi_writer.h"
 #include "services/kpi/plan_directory.h"
 #include "services/kpi/sqlite_kpi_store.h"
 
@@ -27,6 +29,14 @@ ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379/0",
           "Redis for cached figures; empty for none");
 ABSL_FLAG(bool, cache, true, "cache computed progress and aggregates (in this process and Redis)");
 ABSL_FLAG(int, stats_interval_s, 60, "how often to log cache hit and miss counts (0: never)");
+ABSL_FLAG(int64_t, import_max_rows, 1000000, "rows one ImportActuals stream may carry");
+ABSL_FLAG(int, import_max_rows_per_message, 10000, "rows one ImportActualsRequest may carry");
+ABSL_FLAG(int, import_max_row_errors, 20,
+          "bad rows of a refused import listed in its answer (all are counted)");
+ABSL_FLAG(int, import_idle_timeout_s, 30,
+          "seconds an ImportActuals stream may stay quiet before it is ended, nothing stored");
+ABSL_FLAG(int, import_max_concurrent, 4,
+          "ImportActuals streams open at once, per client and in all");
 
 namespace {
 
@@ -55,7 +65,16 @@ int main(int argc, char** argv) {
            redis_url.empty() ? absl::OkStatus() : suishin::ParseRedisUrl(redis_url).status(),
            absl::GetFlag(FLAGS_plan_timeout_ms) > 0
                ? absl::OkStatus()
-               : absl::InvalidArgumentError("--plan_timeout_ms must be positive")})) {
+               : absl::InvalidArgumentError("--plan_timeout_ms must be positive"),
+           absl::GetFlag(FLAGS_import_max_rows) > 0 &&
+                   absl::GetFlag(FLAGS_import_max_rows_per_message) > 0 &&
+                   absl::GetFlag(FLAGS_import_max_row_errors) > 0 &&
+                   absl::GetFlag(FLAGS_import_idle_timeout_s) > 0 &&
+                   absl::GetFlag(FLAGS_import_max_concurrent) > 0
+               ? absl::OkStatus()
+               : absl::InvalidArgumentError(
+                     "--import_max_rows, --import_max_rows_per_message, --import_max_row_errors, "
+                     "--import_idle_timeout_s and --import_max_concurrent must be at least 1")})) {
     return 2;
   }
   auto store = suishin::kpi::SqliteKpiStore::Open(absl::GetFlag(FLAGS_kpi_db));
@@ -75,12 +94,23 @@ int main(int argc, char** argv) {
   cache_options.enabled = absl::GetFlag(FLAGS_cache);
   suishin::kpi::FigureCache cache(redis.get(), cache_options);
   suishin::SequenceFeed feed;
-  auto catalog = suishin::kpi::KpiCatalog::Create(store->get(), &cache, &feed);
-  if (!catalog.ok()) {
-    suishin::LogError("store_read_failed", {{"error", std::string(catalog.status().message())}});
+  const suishin::Limits& limits = suishin::ProcessLimits();
+  suishin::kpi::KpiWriter::Options writer_options;
+  writer_options.max_queued = static_cast<size_t>(limits.max_queued_writes);
+  auto writer = suishin::kpi::KpiWriter::Create(store->get(), &cache, &feed, writer_options);
+  if (!writer.ok()) {
+    suishin::LogError("store_read_failed", {{"error", std::string(writer.status().message())}});
     return 1;
   }
-  suishin::kpi::KpiServiceImpl service(catalog->get(), plans.get());
+  suishin::kpi::KpiCatalog catalog(store->get(), &cache);
+  suishin::kpi::KpiServiceImpl::Options service_options;
+  service_options.import.max_rows = absl::GetFlag(FLAGS_import_max_rows);
+  service_options.import.max_rows_per_message = absl::GetFlag(FLAGS_import_max_rows_per_message);
+  service_options.import.max_row_errors = absl::GetFlag(FLAGS_import_max_row_errors);
+  service_options.import_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_import_idle_timeout_s));
+  service_options.max_concurrent_imports = absl::GetFlag(FLAGS_import_max_concurrent);
+  suishin::kpi::KpiServiceImpl service(&catalog, writer->get(), plans.get(), &feed,
+                                       service_options);
   absl::Notification stopped;
   std::thread stats_logger([&] {
     const int interval = absl::GetFlag(FLAGS_stats_interval_s);

@@ -9,7 +9,8 @@ namespace suishin::kpi::testing {
 absl::StatusOr<std::unique_ptr<KpiServer>> KpiServer::Start(const std::string& db_path,
                                                             const std::string& plan_address,
                                                             const std::string& redis_url,
-                                                            bool cache) {
+                                                            bool cache,
+                                                            KpiServiceImpl::Options service) {
   std::unique_ptr<KpiServer> server(new KpiServer);
   ASSIGN_OR_RETURN(server->store_, SqliteKpiStore::Open(db_path));
   if (!redis_url.empty()) {
@@ -21,9 +22,12 @@ absl::StatusOr<std::unique_ptr<KpiServer>> KpiServer::Start(const std::string& d
   server->cache_ = std::make_unique<FigureCache>(server->redis_.get(), options);
   server->feed_ = std::make_unique<SequenceFeed>();
   server->plans_ = NewGrpcPlanDirectory(MakeChannel(plan_address), plan_address, absl::Seconds(5));
-  ASSIGN_OR_RETURN(server->catalog_, KpiCatalog::Create(server->store_.get(), server->cache_.get(),
-                                                        server->feed_.get()));
-  server->service_ = std::make_unique<KpiServiceImpl>(server->catalog_.get(), server->plans_.get());
+  ASSIGN_OR_RETURN(server->writer_, KpiWriter::Create(server->store_.get(), server->cache_.get(),
+                                                      server->feed_.get(), KpiWriter::Options()));
+  server->catalog_ = std::make_unique<KpiCatalog>(server->store_.get(), server->cache_.get());
+  server->service_ =
+      std::make_unique<KpiServiceImpl>(server->catalog_.get(), server->writer_.get(),
+                                       server->plans_.get(), server->feed_.get(), service);
   ASSIGN_OR_RETURN(server->host_,
                    ServiceHost::Start("127.0.0.1:0", {{v1::KpiService::service_full_name(),
                                                        server->service_.get()}}));

@@ -17,6 +17,7 @@
 #include "services/kpi/figure_cache.h"
 #include "services/kpi/kpi_catalog.h"
 #include "services/kpi/kpi_service.h"
+#include "services/kpi/kpi_writer.h"
 #include "services/kpi/plan_directory.h"
 #include "services/kpi/sqlite_kpi_store.h"
 #include "tests/support/plan_server.h"
@@ -28,15 +29,16 @@ namespace suishin::kpi::testing {
 // kpi-service's parts wired as main.cc wires them.
 class KpiServer {
  public:
-  static absl::StatusOr<std::unique_ptr<KpiServer>> Start(const std::string& db_path,
-                                                          const std::string& plan_address,
-                                                          const std::string& redis_url,
-                                                          bool cache = true);
+  static absl::StatusOr<std::unique_ptr<KpiServer>> Start(
+      const std::string& db_path, const std::string& plan_address, const std::string& redis_url,
+      bool cache = true, KpiServiceImpl::Options options = KpiServiceImpl::Options());
   ~KpiServer();
 
   std::string address() const { return host_->address(); }
   std::unique_ptr<v1::KpiService::Stub> NewStub() const;
   FigureCache::Stats cache_stats() const { return cache_->stats(); }
+  BatchWriter<KpiTransaction>::Stats writer_stats() const { return writer_->stats(); }
+  SequenceFeed& feed() { return *feed_; }
   void Stop();
 
  private:
@@ -46,6 +48,7 @@ class KpiServer {
   std::unique_ptr<FigureCache> cache_;
   std::unique_ptr<SequenceFeed> feed_;
   std::unique_ptr<PlanDirectory> plans_;
+  std::unique_ptr<KpiWriter> writer_;
   std::unique_ptr<KpiCatalog> catalog_;
   std::unique_ptr<KpiServiceImpl> service_;
   std::unique_ptr<ServiceHost> host_;

@@ -16,6 +16,7 @@
 #include "common/channel.h"
 #include "common/server.h"
 #include "services/kpi/kpi_catalog.h"
+#include "services/kpi/kpi_writer.h"
 #include "services/kpi/plan_directory.h"
 #include "services/kpi/sqlite_kpi_store.h"
 #include "tests/support/plan_server.h"
@@ -36,10 +37,12 @@ class KpiServer {
     EXPECT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     plans_ = NewGrpcPlanDirectory(MakeChannel(plan_address), plan_address, timeout);
-    auto catalog = KpiCatalog::Create(store_.get(), &cache_, &feed_);
-    EXPECT_TRUE(catalog.ok()) << catalog.status();
-    catalog_ = *std::move(catalog);
-    service_ = std::make_unique<KpiServiceImpl>(catalog_.get(), plans_.get());
+    auto writer = KpiWriter::Create(store_.get(), &cache_, &feed_, KpiWriter::Options());
+    EXPECT_TRUE(writer.ok()) << writer.status();
+    writer_ = *std::move(writer);
+    catalog_ = std::make_unique<KpiCatalog>(store_.get(), &cache_);
+    service_ = std::make_unique<KpiServiceImpl>(catalog_.get(), writer_.get(), plans_.get(), &feed_,
+                                                KpiServiceImpl::Options());
     auto host =
         ServiceHost::Start("127.0.0.1:0", {{v1::KpiService::service_full_name(), service_.get()}});
     EXPECT_TRUE(host.ok()) << host.status();
@@ -53,6 +56,7 @@ class KpiServer {
   FigureCache cache_{nullptr, FigureCache::Options()};
   SequenceFeed feed_;
   std::unique_ptr<PlanDirectory> plans_;
+  std::unique_ptr<KpiWriter> writer_;
   std::unique_ptr<KpiCatalog> catalog_;
   std::unique_ptr<KpiServiceImpl> service_;
   std::unique_ptr<ServiceHost> host_;

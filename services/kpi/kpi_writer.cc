@@ -1,0 +1,171 @@
+#include "services/kpi/kpi_writer.h"
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/proto_util.h"
+#include "common/status_macros.h"
+#include "common/validation.h"
+#include "services/kpi/kpi_rules.h"
+#include "services/kpi/value_writes.h"
+
+namespace suishin::kpi {
+
+absl::StatusOr<std::unique_ptr<KpiWriter>> KpiWriter::Create(KpiStore* store, FigureCache* cache,
+                                                             SequenceFeed* feed, Options options,
+                                                             std::function<absl::Time()> now) {
+  std::vector<std::pair<std::string, int64_t>> generations;
+  RETURN_IF_ERROR(store->Read([&](KpiTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(generations, tx.LastSequences());
+    return absl::OkStatus();
+  }));
+  cache->LoadGenerations(generations);
+  int64_t last = 0;
+  for (const auto& [kpi, sequence] : generations) last = std::max(last, sequence);
+  feed->Published(last);
+  return std::unique_ptr<KpiWriter>(new KpiWriter(store, cache, feed, options, std::move(now)));
+}
+
+KpiWriter::KpiWriter(KpiStore* store, FigureCache* cache, SequenceFeed* feed, Options options,
+                     std::function<absl::Time()> now)
+    : store_(store), cache_(cache), feed_(feed), now_(std::move(now)) {
+  BatchWriter<KpiTransaction>::Options writer_options;
+  writer_options.name = "kpi-writer";
+  writer_options.max_queued = options.max_queued;
+  writer_options.max_group = options.max_group;
+  writer_ = std::make_unique<BatchWriter<KpiTransaction>>(
+      [store](const std::vector<const KpiStore::Body*>& bodies,
+              std::vector<absl::Status>* outcomes) { return store->RunGroup(bodies, outcomes); },
+      writer_options);
+}
+
+KpiWriter::~KpiWriter() { writer_.reset(); }
+
+void KpiWriter::Publish(const ChangeSink& sink) {
+  if (sink.empty()) return;
+  for (const auto& [kpi_id, sequence] : sink.last_by_kpi()) cache_->Bump(kpi_id, sequence);
+  feed_->Published(sink.last(), sink.entries());
+}
+
+void KpiWriter::Submit(std::function<absl::Status(KpiTransaction&, ChangeSink&)> body, Done done) {
+  // The sink lives from the body to its `done`, on the writer thread.
+  auto sink = std::make_shared<ChangeSink>();
+  writer_->Submit([body = std::move(body), sink](KpiTransaction& tx) { return body(tx, *sink); },
+                  [this, sink, done = std::move(done)](absl::Status status) {
+                    if (status.ok()) Publish(*sink);
+                    done(std::move(status));
+                  });
+}
+
+void KpiWriter::CreateKpi(v1::Kpi kpi, v1::CreateKpiResponse* response, Done done) {
+  Submit(
+      [this, kpi = std::move(kpi), response](KpiTransaction& tx,
+                                             ChangeSink& sink) mutable -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<v1::Kpi> existing, tx.FindKpi(kpi.id()));
+        if (existing) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("kpi.id: KPI \"", kpi.id(), "\" already exists"));
+        }
+        const absl::Time now = now_();
+        *kpi.mutable_create_time() = ToProtoTimestamp(now);
+        RETURN_IF_ERROR(tx.PutKpi(kpi));
+        v1::Change change =
+            NewChange(v1::CHANGE_KIND_KPI_CREATED, kpi.id(), kpi.area_id(), 0, "", "", now);
+        ASSIGN_OR_RETURN(const int64_t sequence, tx.AppendChange(change));
+        sink.Added(kpi.id(), sequence);
+        *response->mutable_kpi() = kpi;
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+void KpiWriter::SetBaseline(const v1::SetBaselineRequest& request,
+                            v1::SetBaselineResponse* response, Done done) {
+  if (absl::Status status = ValidateId("kpi_id", request.kpi_id()); !status.ok()) {
+    done(status);
+    return;
+  }
+  Submit(
+      [this, &request, response](KpiTransaction& tx, ChangeSink& sink) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Kpi kpi, RequireKpi(tx, "kpi_id", request.kpi_id()));
+        ASSIGN_OR_RETURN(
+            const int64_t sequence,
+            ApplyBaseline(tx, kpi, "baseline", request.baseline(), request.author(), now_(), sink));
+        *response->mutable_baseline() = request.baseline();
+        response->mutable_baseline()->DiscardUnknownFields();
+        *response->mutable_baseline()->mutable_fiscal_year() =
+            Year(request.baseline().fiscal_year().year());
+        response->set_sequence(sequence);
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+void KpiWriter::ReviseTarget(const v1::ReviseTargetRequest& request,
+                             v1::ReviseTargetResponse* response, Done done) {
+  if (absl::Status status = ValidateId("kpi_id", request.kpi_id()); !status.ok()) {
+    done(status);
+    return;
+  }
+  Submit(
+      [this, &request, response](KpiTransaction& tx, ChangeSink& sink) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Kpi kpi, RequireKpi(tx, "kpi_id", request.kpi_id()));
+        ASSIGN_OR_RETURN(
+            auto applied,
+            ApplyTarget(tx, kpi, "", request.region_id(), request.fiscal_year().year(),
+                        request.value(), request.author(), request.reason(), now_(), sink));
+        *response->mutable_target() = std::move(applied.first);
+        response->set_sequence(applied.second);
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+void KpiWriter::RecordActual(const v1::RecordActualRequest& request,
+                             v1::RecordActualResponse* response, Done done) {
+  if (absl::Status status = ValidateId("actual.kpi_id", request.actual().kpi_id()); !status.ok()) {
+    done(status);
+    return;
+  }
+  Submit(
+      [this, &request, response](KpiTransaction& tx, ChangeSink& sink) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Kpi kpi, RequireKpi(tx, "actual.kpi_id", request.actual().kpi_id()));
+        ASSIGN_OR_RETURN(std::vector<v1::Baseline> baselines, tx.Baselines(kpi.id()));
+        v1::Actual actual = request.actual();
+        actual.DiscardUnknownFields();
+        v1::Change change;
+        ActualWrite how;
+        how.kpi = &kpi;
+        how.baselines = &baselines;
+        how.prefix = "actual";
+        ASSIGN_OR_RETURN(ActualOutcome outcome,
+                         ApplyActual(tx, how, actual, request.reason(), now_(), change, sink));
+        ASSIGN_OR_RETURN(std::optional<v1::Actual> stored,
+                         tx.FindActual(kpi.id(), actual.region_id(), actual.fiscal_year().year()));
+        if (stored) {
+          *stored->mutable_fiscal_year() = Year(stored->fiscal_year().year());
+          *response->mutable_actual() = *std::move(stored);
+        }
+        response->set_corrected(outcome.corrected);
+        response->set_sequence(outcome.sequence);
+        return absl::OkStatus();
+      },
+      std::move(done));
+}
+
+void KpiWriter::Import(ImportBatch* batch, std::function<bool()> cancelled,
+                       v1::ImportActualsResponse* response, Done done) {
+  Submit(
+      [this, batch, cancelled = std::move(cancelled), response](KpiTransaction& tx,
+                                                                ChangeSink& sink) -> absl::Status {
+        if (cancelled()) {
+          return absl::CancelledError("the client cancelled the import; nothing stored");
+        }
+        return batch->Apply(tx, now_(), sink, response);
+      },
+      std::move(done));
+}
+
+}  // namespace suishin::kpi

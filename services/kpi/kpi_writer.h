@@ -1,0 +1,106 @@
+// KpiWriter: kpi-service's one write path (LevelDB's DBImpl::Write shape).
+//
+// Every write — CreateKpi, SetBaseline, ReviseTarget, RecordActual and a
+// whole ImportActuals stream — is checked as far as it can be without the
+// store (kpi_rules.h) on the caller's thread, then handed as one body to the
+// service's BatchWriter and this call returns. The writer thread commits the
+// bodies waiting at that moment together (one transaction, a savepoint
+// each, one fsync, synchronous=FULL); a body refused against the store
+// (NOT_FOUND, a year before the baseline) fails only its own caller. After
+// the commit, in commit order and before answering, the writer publishes
+// what each write changed: the KPIs' cache generations (so a read after the
+// answer never sees an older figure) and the change feed (WatchChanges
+// streams wake, on the feed's own thread). Then `done` is called with the
+// outcome; the response is filled only when it is OK.
+//
+// `done` runs on the writer thread (or at once on the caller's, when the
+// request is refused before it is queued or the queue is full): it must be
+// quick — finishing an RPC is. The request and response must stay alive
+// until `done` is called (a gRPC call's do).
+//
+// Thread-safe.
+//
+// Example:
+//   writer->RecordActual(*request, response, [reactor](absl::Status status) {
+//     reactor->Finish(ToGrpcStatus(status));
+//   });
+#ifndef SUISHIN_SERVICES_KPI_KPI_WRITER_H_
+#define SUISHIN_SERVICES_KPI_KPI_WRITER_H_
+
+#include <functional>
+#include <memory>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/batch_writer.h"
+#include "common/sequence_feed.h"
+#include "services/kpi/figure_cache.h"
+#include "services/kpi/import_batch.h"
+#include "services/kpi/kpi_store.h"
+#include "suishin/kpi/v1/kpi.pb.h"
+
+namespace suishin::kpi {
+
+class ChangeSink;
+
+class KpiWriter {
+ public:
+  using Done = std::function<void(absl::Status)>;
+
+  struct Options {
+    // Writes that may wait (--max_queued_writes); writes committed together.
+    size_t max_queued = 10000;
+    size_t max_group = 256;
+  };
+
+  // Reads the change log's last sequences into `cache` (the generations) and
+  // `feed`, and starts the writer thread. `store`, `cache` and `feed` must
+  // outlive the writer. `now` stamps writes.
+  static absl::StatusOr<std::unique_ptr<KpiWriter>> Create(
+      KpiStore* store, FigureCache* cache, SequenceFeed* feed, Options options,
+      std::function<absl::Time()> now = absl::Now);
+
+  KpiWriter(const KpiWriter&) = delete;
+  KpiWriter& operator=(const KpiWriter&) = delete;
+  // Commits what is queued, then stops.
+  ~KpiWriter();
+
+  // Stores `kpi` (from PrepareKpi and ScopeKpi) unless its id is taken
+  // (ALREADY_EXISTS), with its KPI_CREATED change.
+  void CreateKpi(v1::Kpi kpi, v1::CreateKpiResponse* response, Done done);
+  void SetBaseline(const v1::SetBaselineRequest& request, v1::SetBaselineResponse* response,
+                   Done done);
+  void ReviseTarget(const v1::ReviseTargetRequest& request, v1::ReviseTargetResponse* response,
+                    Done done);
+  void RecordActual(const v1::RecordActualRequest& request, v1::RecordActualResponse* response,
+                    Done done);
+  // Applies an import's rows (ImportBatch::Apply) as one write.
+  // INVALID_ARGUMENT, storing nothing, with the bad rows in `response` when
+  // any row was bad; CANCELLED, storing nothing, when `cancelled()` is true
+  // as the write begins. `batch` must stay alive until `done`.
+  void Import(ImportBatch* batch, std::function<bool()> cancelled,
+              v1::ImportActualsResponse* response, Done done);
+
+  BatchWriter<KpiTransaction>::Stats stats() const { return writer_->stats(); }
+
+ private:
+  KpiWriter(KpiStore* store, FigureCache* cache, SequenceFeed* feed, Options options,
+            std::function<absl::Time()> now);
+
+  // Queues `body`; after its commit publishes what `sink` collected, then
+  // calls `done`.
+  void Submit(std::function<absl::Status(KpiTransaction&, ChangeSink&)> body, Done done);
+  // After a commit: cache generations, then the feed.
+  void Publish(const ChangeSink& sink);
+
+  KpiStore* store_;
+  FigureCache* cache_;
+  SequenceFeed* feed_;
+  std::function<absl::Time()> now_;
+  std::unique_ptr<BatchWriter<KpiTransaction>> writer_;  // last: stops first
+};
+
+}  // namespace suishin::kpi
+
+#endif  // SUISHIN_SERVICES_KPI_KPI_WRITER_H_
