@@ -289,19 +289,23 @@ absl::StatusOr<PairCensus> FindPairs(kv1::KpiService::Stub& stub, const std::str
         history_request.set_kpi_id(kpi.id());
         history_request.set_region_id(region);
         history_request.mutable_fiscal_year()->set_year(pair.year);
-        kv1::GetHistoryResponse history;
-        context = NewClientContext(timeout);
-        status = stub.GetHistory(context.get(), history_request, &history);
-        if (!status.ok()) return RpcError("GetHistory", status);
-        const kv1::Change* last = nullptr;
-        for (const kv1::Change& change : history.changes()) {
-          if ((change.kind() == kv1::CHANGE_KIND_ACTUAL_RECORDED ||
-               change.kind() == kv1::CHANGE_KIND_ACTUAL_CORRECTED) &&
-              change.has_new_value()) {
-            last = &change;
+        history_request.set_page_size(1000);
+        std::optional<kv1::Change> last;
+        do {  // every page: the last figure is on the last one
+          kv1::GetHistoryResponse history;
+          context = NewClientContext(timeout);
+          status = stub.GetHistory(context.get(), history_request, &history);
+          if (!status.ok()) return RpcError("GetHistory", status);
+          for (const kv1::Change& change : history.changes()) {
+            if ((change.kind() == kv1::CHANGE_KIND_ACTUAL_RECORDED ||
+                 change.kind() == kv1::CHANGE_KIND_ACTUAL_CORRECTED) &&
+                change.has_new_value()) {
+              last = change;
+            }
           }
-        }
-        if (last == nullptr || !SameDecimal(last->new_value(), latest_value)) {
+          history_request.set_page_token(history.next_page_token());
+        } while (!history_request.page_token().empty());
+        if (!last || !SameDecimal(last->new_value(), latest_value)) {
           ++census.skipped_pairs;
           continue;
         }

@@ -61,6 +61,9 @@ absl::StatusOr<std::vector<Item>> ListAll(
   return all;
 }
 
+// Changes per GetHistory page: the most kpi-service sends in one.
+inline constexpr int kHistoryPageSize = 1000;
+
 // How a command flag is written on the command line: "as_of" → "--as-of".
 // Writes `bytes` to `path` through a temporary file renamed into place, so a
 // failed write never leaves half a file. The error names the path and the

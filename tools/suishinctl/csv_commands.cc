@@ -283,11 +283,10 @@ absl::StatusOr<std::vector<std::vector<std::string>>> KpiRecordsOf(
       env, [&](grpc::ClientContext* context) { return env.kpi->GetKpi(context, get, &kpi); }));
   kpi::v1::GetHistoryRequest history_request;
   history_request.set_kpi_id(kpi_id);
-  kpi::v1::GetHistoryResponse history;
-  RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
-    return env.kpi->GetHistory(context, history_request, &history);
-  }));
-  const std::vector<kpi::v1::Change> changes(history.changes().begin(), history.changes().end());
+  ASSIGN_OR_RETURN(const std::vector<kpi::v1::Change> changes,
+                   ListAll(env, env.kpi, history_request, kHistoryPageSize,
+                           &kpi::v1::KpiService::StubInterface::GetHistory,
+                           &kpi::v1::GetHistoryResponse::mutable_changes));
   return KpiDataRecords(kpi, changes, regions);
 }
 

@@ -308,9 +308,11 @@ absl::StatusOr<dataset::v1::Dataset> ExportDataset(const Environment& env) {
     kpi::v1::GetHistoryRequest history_request;
     history_request.set_kpi_id(listed.id());
     kpi::v1::GetHistoryResponse history;
-    RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
-      return env.kpi->GetHistory(context, history_request, &history);
-    }));
+    ASSIGN_OR_RETURN(std::vector<kpi::v1::Change> changes,
+                     ListAll(env, env.kpi, history_request, kHistoryPageSize,
+                             &KpiService::StubInterface::GetHistory,
+                             &kpi::v1::GetHistoryResponse::mutable_changes));
+    for (kpi::v1::Change& change : changes) *history.add_changes() = std::move(change);
 
     kpi::v1::KpiRecord* record = dataset.mutable_kpi()->add_kpis();
     *record->mutable_kpi() = std::move(*stored.mutable_kpi());

@@ -386,15 +386,16 @@ absl::Status RunHistory(const Environment& env, const Arguments& args) {
   request.set_region_id(FlagValue(args, "region"));
   ASSIGN_OR_RETURN(std::optional<int> year, YearFlag(args, "year"));
   if (year) request.mutable_fiscal_year()->set_year(*year);
-  kpi::v1::GetHistoryResponse response;
-  RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
-    return env.kpi->GetHistory(context, request, &response);
-  }));
+  ASSIGN_OR_RETURN(std::vector<kpi::v1::Change> changes,
+                   ListAll(env, env.kpi, request, kHistoryPageSize,
+                           &kpi::v1::KpiService::StubInterface::GetHistory,
+                           &kpi::v1::GetHistoryResponse::mutable_changes));
   if (env.json) {
+    kpi::v1::GetHistoryResponse response;
+    for (kpi::v1::Change& change : changes) *response.add_changes() = std::move(change);
     PrintJson(env, response);
     return absl::OkStatus();
   }
-  const std::vector<kpi::v1::Change> changes(response.changes().begin(), response.changes().end());
   *env.out << FormatHistory(changes, LookupKpi(env, request.kpi_id()), env.time_zone);
   return absl::OkStatus();
 }
