@@ -165,6 +165,9 @@ class ImportReactor : public grpc::ServerReadReactor<v1::ImportActualsRequest> {
     if (finished_) return;
     finished_ = true;
     if (alarm_) alarm_->Cancel();
+    // The slot is free once the answer is decided, so a client that starts
+    // its next import as soon as it has this answer finds it free.
+    release_();
     if (status.code() == absl::StatusCode::kInvalidArgument && response_->error_count() > 0) {
       Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(status.message()),
                           response_->SerializeAsString()));

@@ -70,10 +70,11 @@ void KpiTest::SetUp() {
   StartKpiService();
 }
 
-void KpiTest::StartKpiService(bool cache) {
+void KpiTest::StartKpiService(bool cache, KpiServiceImpl::Options options) {
   stub_.reset();
   kpi_.reset();
-  auto kpi = KpiServer::Start(dir_->File("kpi.db"), plan_->address(), redis_->url(), cache);
+  auto kpi =
+      KpiServer::Start(dir_->File("kpi.db"), plan_->address(), redis_->url(), cache, options);
   ASSERT_TRUE(kpi.ok()) << kpi.status();
   kpi_ = *std::move(kpi);
   stub_ = kpi_->NewStub();

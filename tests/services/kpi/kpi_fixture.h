@@ -63,7 +63,8 @@ class KpiTest : public ::testing::Test {
   void SetUp() override;
 
   // Starts (or restarts) kpi-service on the same SQLite file.
-  void StartKpiService(bool cache = true);
+  void StartKpiService(bool cache = true,
+                       KpiServiceImpl::Options options = KpiServiceImpl::Options());
   // CreateKpi and ImportActuals for every KPI of the seed dataset.
   void LoadSeedKpis();
 
