@@ -16,14 +16,17 @@
 //   - ComputePoint's rate and expected rate are ComputeRate's and
 //     ComputeExpectedRate's;
 //   - for decimals a double carries exactly to four fractional digits (within
-//     ±9e11), each display is the number rounded to 0.1 (within 0.05 and the
-//     double's error), and FormatValue reads back within 0.00005.
+//     ±9e11), each display is the number rounded to 0.1, within 0.05 and the
+//     double's own error (bounded from the figures: a GAP_CLOSURE rate with
+//     target close to baseline loses digits to cancellation, the display does
+//     not), and FormatValue reads back within 0.00005.
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <optional>
 #include <string>
 
@@ -52,13 +55,52 @@ double DisplayNumber(absl::string_view display) {
   return x;
 }
 
-// `display` is `x` rounded to 0.1, up to the double's own error, relative to
-// `scale` (the magnitude of what `x` was computed from).
-void CheckRounding(absl::string_view what, absl::string_view display, double x, double scale,
+// How far a double computed from the figures can be from the exact rational
+// of the typed decimals, in percent or points: the displays are the exact
+// rationals rounded, the numbers are doubles, and a rate whose span is small
+// next to the figures (GAP_CLOSURE with target close to baseline) loses digits
+// to cancellation. A first-order bound with a safety factor.
+constexpr double kEpsilon = std::numeric_limits<double>::epsilon();
+
+// The error bound of (num / den) × 100 given the absolute errors of num and den.
+double RatioError(double num, double num_error, double den, double den_error) {
+  const double d = std::fabs(den);
+  return 100 * (num_error / d + std::fabs(num) * den_error / (d * d)) +
+         4 * kEpsilon * std::fabs(num / den * 100);
+}
+
+struct Errors {
+  double rate = 0;
+  double expected_rate = 0;
+};
+
+Errors ErrorBounds(const suishin::kpi::ProgressInputs& in, std::optional<double> value) {
+  const bool gap_closure = in.method == v1::PROGRESS_METHOD_GAP_CLOSURE;
+  const double origin = gap_closure ? in.baseline : 0;
+  const double den = in.target - origin;
+  // Each typed figure is within half an ulp of its decimal; each operation
+  // adds half an ulp of its result.
+  const double den_error = kEpsilon * (std::fabs(in.target) + std::fabs(origin) + std::fabs(den));
+  Errors errors;
+  if (value) {
+    const double num = *value - origin;
+    errors.rate = RatioError(
+        num, kEpsilon * (std::fabs(*value) + std::fabs(origin) + std::fabs(num)), den, den_error);
+  }
+  // The expected value b + (t − b) × k / n: four operations on figures no
+  // larger than |b| + |t|.
+  const double scale = std::fabs(in.baseline) + std::fabs(in.target);
+  errors.expected_rate = RatioError(scale, 8 * kEpsilon * scale, den, den_error);
+  return errors;
+}
+
+// `display` is `x` rounded to 0.1, up to `error`, x's own distance from the
+// exact rational (ErrorBounds), doubled for safety.
+void CheckRounding(absl::string_view what, absl::string_view display, double x, double error,
                    const std::string& inputs) {
   const double shown = DisplayNumber(display);
-  FUZZ_CHECK(std::fabs(shown - x) <= 0.05 + 1e-9 * scale + 1e-9, what, " ", Num(x),
-             " is displayed as \"", display, "\": ", inputs);
+  FUZZ_CHECK(std::fabs(shown - x) <= 0.05 + 2 * error + 1e-9, what, " ", Num(x),
+             " is displayed as \"", display, "\" (error bound ", Num(error), "): ", inputs);
 }
 
 std::string Describe(const suishin::kpi::ProgressInputs& in, int year,
@@ -133,8 +175,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(rate.rate.has_value() == point.has_rate(), inputs, " -> ", got);
     if (rate.rate) {
       FUZZ_CHECK(rate.rate->Display() == point.rate_display(), inputs, " -> ", got);
-      if (drawn.typed)
-        CheckRounding("rate", point.rate_display(), point.rate(), std::fabs(point.rate()), inputs);
+      if (drawn.typed) {
+        CheckRounding("rate", point.rate_display(), point.rate(), ErrorBounds(in, value).rate,
+                      inputs);
+      }
     }
   }
   const suishin::kpi::RateResult expected = suishin::kpi::ComputeExpectedRate(in, year);
@@ -144,13 +188,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(expected.rate->Display() == point.expected_rate_display(), inputs, " -> ", got);
     if (drawn.typed) {
       CheckRounding("expected rate", point.expected_rate_display(), point.expected_rate(),
-                    std::fabs(point.expected_rate()), inputs);
+                    ErrorBounds(in, value).expected_rate, inputs);
     }
   }
   if (point.has_pace_gap() && drawn.typed) {
     // The gap is the difference of two doubles: its error is theirs.
+    const Errors errors = ErrorBounds(in, value);
     CheckRounding("pace gap", point.pace_gap_display(), point.pace_gap(),
-                  std::fabs(point.rate()) + std::fabs(point.expected_rate()), inputs);
+                  errors.rate + errors.expected_rate +
+                      kEpsilon * (std::fabs(point.rate()) + std::fabs(point.expected_rate())),
+                  inputs);
     const bool zero = point.pace_gap_display() == "0.0";
     FUZZ_CHECK(zero || point.pace_gap_display()[0] == '+' || point.pace_gap_display()[0] == '-',
                inputs, " -> ", got);
