@@ -10,6 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/limits.h"
 
 namespace suishin {
@@ -45,6 +46,9 @@ std::vector<char*> InitFlags(int argc, char** argv, absl::string_view usage) {
     std::exit(2);
   }
   SetProcessLimits(limits);
+  // absl::Mutex's deadlock detection (on in this Abseil build) costs a graph
+  // update on every lock; tests keep it, running services do not need it.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   return positional;
 }
 

@@ -64,6 +64,16 @@ Statement& Statement::BindBlob(int index, absl::string_view bytes) {
                              SQLITE_TRANSIENT));
   return *this;
 }
+Statement& Statement::BindTextUnowned(int index, absl::string_view value) {
+  NoteBind(
+      sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_STATIC));
+  return *this;
+}
+Statement& Statement::BindBlobUnowned(int index, absl::string_view bytes) {
+  NoteBind(
+      sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_STATIC));
+  return *this;
+}
 Statement& Statement::BindNull(int index) {
   NoteBind(sqlite3_bind_null(stmt_, index));
   return *this;

@@ -49,6 +49,10 @@ class Statement {
   Statement& BindDouble(int index, double value);
   Statement& BindText(int index, absl::string_view value);
   Statement& BindBlob(int index, absl::string_view bytes);
+  // Without a copy: the bytes must stay unchanged until the statement has
+  // been stepped to its end or reset. For hot paths.
+  Statement& BindTextUnowned(int index, absl::string_view value);
+  Statement& BindBlobUnowned(int index, absl::string_view bytes);
   Statement& BindNull(int index);
 
   // Advances to the next row: true when there is one, false when done.

@@ -4,6 +4,7 @@
 #include <numeric>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
 #include "common/status_macros.h"
@@ -20,10 +21,9 @@ std::string FieldOf(absl::string_view message) {
   return std::string(colon == absl::string_view::npos ? "" : message.substr(0, colon));
 }
 
-// A row's (kind, KPI, region, year) as one number, to find repeats.
-uint64_t RepeatKey(uint8_t kind, uint32_t kpi, uint32_t region, int year) {
-  return (static_cast<uint64_t>(kind) << 60) | (static_cast<uint64_t>(kpi & 0xfffffff) << 32) |
-         (static_cast<uint64_t>(region & 0xffffff) << 8) | static_cast<uint64_t>(year & 0xff);
+// A baseline's (KPI, region) as one number, to find repeats.
+uint64_t RepeatKey(uint32_t kpi, uint32_t region) {
+  return (static_cast<uint64_t>(kpi) << 32) | region;
 }
 
 }  // namespace
@@ -40,6 +40,16 @@ void ImportBatch::Refuse(int64_t line, const absl::Status& status) {
   // A message names a value, which may be long: keep the answer small.
   absl::string_view message = status.message();
   error.set_message(std::string(message.substr(0, 300)));
+}
+
+int64_t ImportBatch::FirstLineOf(const Row& repeat) const {
+  for (const Row& row : rows_) {
+    if (row.kind == repeat.kind && row.kpi == repeat.kpi && row.region == repeat.region &&
+        row.year == repeat.year) {
+      return row.line;
+    }
+  }
+  return repeat.line;
 }
 
 uint32_t ImportBatch::Intern(const std::string& text) {
@@ -114,21 +124,15 @@ absl::Status ImportBatch::Add(const google::protobuf::RepeatedPtrField<v1::Impor
     kept.denominator = kept.has_ratio ? row.denominator() : 0;
     kept.author = Intern(row.reported_by());
     kept.reason = Intern(row.reason());
-    // An actual or a baseline twice in one import is a mistake in the file;
-    // a target may come several times (its revisions, oldest first).
-    if (kind != v1::ROW_KIND_TARGET) {
-      const uint64_t key = RepeatKey(kept.kind, kept.kpi, kept.region,
-                                     kind == v1::ROW_KIND_ACTUAL ? kept.year - 1900 : 0);
-      auto [it, inserted] = seen_.emplace(key, row.line());
+    // A baseline twice in one import is a mistake in the file (an actual
+    // twice is found as it is applied; a target may come several times: its
+    // revisions, oldest first).
+    if (kind == v1::ROW_KIND_BASELINE) {
+      auto [it, inserted] = baselines_.emplace(RepeatKey(kept.kpi, kept.region), row.line());
       if (!inserted) {
-        Refuse(row.line(),
-               kind == v1::ROW_KIND_ACTUAL
-                   ? FieldError("fiscal_year.year", absl::StrCat(kept.year),
-                                absl::StrCat("repeats the KPI, region and year of line ",
-                                             it->second, " of this import"))
-                   : FieldError("region_id", row.region_id(),
-                                absl::StrCat("has a second baseline for KPI \"", row.kpi_id(),
-                                             "\"; the first is on line ", it->second)));
+        Refuse(row.line(), FieldError("region_id", row.region_id(),
+                                      absl::StrCat("has a second baseline for KPI \"", row.kpi_id(),
+                                                   "\"; the first is on line ", it->second)));
         continue;
       }
     }
@@ -164,8 +168,10 @@ absl::Status ImportBatch::Apply(KpiTransaction& tx, absl::Time now, ChangeSink& 
   // log per KPI, and each KPI's definition and baselines read once.
   std::vector<uint32_t> order(rows_.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(),
-                   [this](uint32_t a, uint32_t b) { return rows_[a].kpi < rows_[b].kpi; });
+  auto by_kpi = [this](uint32_t a, uint32_t b) { return rows_[a].kpi < rows_[b].kpi; };
+  if (!std::is_sorted(order.begin(), order.end(), by_kpi)) {  // files usually come grouped
+    std::stable_sort(order.begin(), order.end(), by_kpi);
+  }
   // At the store's precision (microseconds), like every report time.
   now = absl::FromUnixMicros(absl::ToUnixMicros(now));
   int64_t applied = 0;
@@ -210,9 +216,15 @@ absl::Status ImportBatch::Apply(KpiTransaction& tx, absl::Time now, ChangeSink& 
         how.kpi = &*kpi;
         how.baselines = &*baselines;
         how.checked = true;
+        how.refuse_repeats = true;
         absl::StatusOr<ActualOutcome> outcome =
             ApplyActual(tx, how, actual, names_[row.reason], now, change, sink);
         status = outcome.status();
+        if (!status.ok() && static_cast<int>(errors_.size()) < options_.max_row_errors &&
+            absl::StrContains(status.message(), "earlier row of this import")) {
+          status = absl::Status(status.code(),
+                                absl::StrCat(status.message(), " (line ", FirstLineOf(row), ")"));
+        }
         if (outcome.ok() && outcome->sequence > 0) response->set_last_sequence(outcome->sequence);
         break;
       }

@@ -6,7 +6,9 @@
 // their message arrives, on the gRPC thread, outside any transaction: a bad
 // row is recorded (its line, field and message) and the import goes on
 // reading, so the client learns about every bad row in one go. An actual or
-// baseline repeated within the import is refused naming the first line.
+// baseline repeated within the import is refused naming the first line (an
+// actual repeated is found when it is applied: it was recorded at this very
+// import's time).
 // What only the store can tell (a baseline year after a stored target's, an
 // actual before the stored baseline year) is checked when the batch is
 // applied, inside the write; a row refused there fails the whole import
@@ -115,6 +117,8 @@ class ImportBatch {
 
   void Refuse(int64_t line, const absl::Status& status);
   uint32_t Intern(const std::string& text);
+  // The line of the first row with `repeat`'s kind, KPI, region and year.
+  int64_t FirstLineOf(const Row& repeat) const;
   absl::StatusOr<uint32_t> KpiIndex(const std::string& id);
 
   Options options_;
@@ -124,9 +128,8 @@ class ImportBatch {
   absl::flat_hash_map<std::string, uint32_t> kpi_index_;
   std::vector<std::string> names_;
   absl::flat_hash_map<std::string, uint32_t> name_index_;
-  // (kind, KPI, region, year) of actuals and (kind, KPI, region) of
-  // baselines already in the import → the row's line.
-  absl::flat_hash_map<uint64_t, int64_t> seen_;
+  // (KPI, region) of the baselines in the import → the row's line.
+  absl::flat_hash_map<uint64_t, int64_t> baselines_;
   int64_t received_ = 0;
   int64_t error_count_ = 0;
   std::vector<v1::RowError> errors_;

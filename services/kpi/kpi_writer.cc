@@ -45,7 +45,7 @@ KpiWriter::~KpiWriter() { writer_.reset(); }
 
 void KpiWriter::Publish(const ChangeSink& sink) {
   if (sink.empty()) return;
-  for (const auto& [kpi_id, sequence] : sink.last_by_kpi()) cache_->Bump(kpi_id, sequence);
+  for (const auto& [kpi_id, sequence] : sink.LastByKpi()) cache_->Bump(kpi_id, sequence);
   feed_->Published(sink.last(), sink.entries());
 }
 

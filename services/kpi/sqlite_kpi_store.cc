@@ -335,10 +335,12 @@ class SqliteTransaction : public KpiTransaction {
                      CachedHere(append_run_, "INSERT INTO change_runs VALUES (?1, ?2, ?3, ?4)"));
     statement->BindInt(1, run_first_)
         .BindInt(2, run_last_)
-        .BindText(3, run_kpi_)
-        .BindBlob(4, run_data_);
+        .BindTextUnowned(3, run_kpi_)
+        .BindBlobUnowned(4, run_data_);
     run_count_ = 0;
-    return statement->Run();
+    absl::Status status = statement->Run();
+    statement->Reset();  // lets go of run_data_ before it is reused
+    return status;
   }
 
   // Forgets the run being built (its body failed).
@@ -428,13 +430,14 @@ class SqliteTransaction : public KpiTransaction {
 
  private:
   static void BindActual(Statement& statement, const v1::Actual& actual) {
-    statement.BindText(1, actual.kpi_id())
-        .BindText(2, actual.region_id())
+    // `actual` outlives the statement's one run.
+    statement.BindTextUnowned(1, actual.kpi_id())
+        .BindTextUnowned(2, actual.region_id())
         .BindInt(3, actual.fiscal_year().year())
         .BindDouble(4, actual.value());
     BindOptional(statement, 5, actual.has_numerator(), actual.numerator());
     BindOptional(statement, 6, actual.has_denominator(), actual.denominator());
-    statement.BindText(7, actual.reported_by())
+    statement.BindTextUnowned(7, actual.reported_by())
         .BindInt(8, absl::ToUnixMicros(FromProtoTimestamp(actual.report_time())));
   }
 

@@ -47,14 +47,23 @@ absl::StatusOr<int64_t> Append(KpiTransaction& tx, v1::Change& change, ChangeSin
 }  // namespace
 
 void ChangeSink::Added(const std::string& kpi_id, int64_t sequence) {
+  // Consecutive changes of one KPI (an import's run) cost a comparison each.
   if (entries_.empty() || entries_.back().kpi_id != kpi_id) {
     FeedEntry entry;
     entry.sequence = sequence;
     entry.kpi_id = kpi_id;
     entries_.push_back(std::move(entry));
+    run_lasts_.push_back(sequence);
+  } else {
+    run_lasts_.back() = sequence;
   }
-  last_by_kpi_[kpi_id] = sequence;
   last_ = sequence;
+}
+
+absl::flat_hash_map<std::string, int64_t> ChangeSink::LastByKpi() const {
+  absl::flat_hash_map<std::string, int64_t> last;
+  for (size_t i = 0; i < entries_.size(); ++i) last[entries_[i].kpi_id] = run_lasts_[i];
+  return last;
 }
 
 absl::StatusOr<v1::Kpi> RequireKpi(KpiTransaction& tx, absl::string_view field,
@@ -180,6 +189,10 @@ absl::StatusOr<ActualOutcome> ApplyActual(KpiTransaction& tx, const ActualWrite&
   std::optional<v1::Actual> old;
   if (!added) {
     ASSIGN_OR_RETURN(old, tx.FindActual(kpi.id(), actual.region_id(), year));
+    if (how.refuse_repeats && old && FromProtoTimestamp(old->report_time()) == now) {
+      return FieldError(Field(how.prefix, "fiscal_year.year"), absl::StrCat(year),
+                        "repeats the KPI, region and year of an earlier row of this import");
+    }
     if (old && old->value() == actual.value() && old->has_numerator() == actual.has_numerator() &&
         old->numerator() == actual.numerator() && old->denominator() == actual.denominator()) {
       return ActualOutcome{0, false};

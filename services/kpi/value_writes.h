@@ -33,13 +33,14 @@ class ChangeSink {
   void Added(const std::string& kpi_id, int64_t sequence);
 
   const std::vector<FeedEntry>& entries() const { return entries_; }
-  const absl::flat_hash_map<std::string, int64_t>& last_by_kpi() const { return last_by_kpi_; }
+  // Each KPI's last sequence.
+  absl::flat_hash_map<std::string, int64_t> LastByKpi() const;
   int64_t last() const { return last_; }
   bool empty() const { return last_ == 0; }
 
  private:
   std::vector<FeedEntry> entries_;
-  absl::flat_hash_map<std::string, int64_t> last_by_kpi_;
+  std::vector<int64_t> run_lasts_;  // the last sequence of each entry's run
   int64_t last_ = 0;
 };
 
@@ -75,6 +76,9 @@ struct ActualWrite {
   // True when the fields were checked already (an import row): skips the
   // checks kpi_rules.h makes.
   bool checked = false;
+  // An import: a figure already recorded at `now` came from an earlier row
+  // of the same import, and is refused rather than corrected.
+  bool refuse_repeats = false;
 };
 
 struct ActualOutcome {

@@ -18,6 +18,8 @@
 #   CHANGES=2000       alert pipeline: changes measured one at a time
 #   BURST=5000         alert pipeline: changes of the burst and of the flood
 #   BURST_INFLIGHT=8   alert pipeline: RecordActual calls in flight in them
+#   WRITERS=8          RecordActual calls in flight in the write-path runs
+#   IDLE_STREAMS=1000  filtered WatchChanges streams open in the second of them
 #   KEEP_TMP=1         keep the temporary directory (databases, logs)
 #   LOADGEN, PLAN_SERVICE, KPI_SERVICE, NOTIFICATION_SERVICE
 #                      binaries other than BUILD_DIR's (without a
@@ -41,6 +43,10 @@
 #                                      KPIS×YEARS requests run out
 #        GetAggregate / GetProgress cold    kpi-service restarted with --cache=false:
 #                                      every call computed from SQLite
+#        RecordActual                  WRITERS calls in flight, each a new figure:
+#                                      the write path (group commit, fsync per group);
+#                                      then again with IDLE_STREAMS filtered
+#                                      WatchChanges streams open (their p99 ratio)
 #   5. the bulk load: loadgen import (ROWS actual rows through one ImportActuals
 #      stream into a fresh kpi-service database) and loadgen sqlite-baseline
 #      (the same rows, a plain SQLite loop);
@@ -73,6 +79,8 @@ BATCH=${BATCH:-1000}
 CHANGES=${CHANGES:-2000}
 BURST=${BURST:-5000}
 BURST_INFLIGHT=${BURST_INFLIGHT:-8}
+WRITERS=${WRITERS:-8}
+IDLE_STREAMS=${IDLE_STREAMS:-1000}
 
 tmp=$(mktemp -d -t suishin-bench.XXXXXX)
 pids=()
@@ -155,9 +163,11 @@ start_service() {
 start_kpi() {
   local cache=(--cache="$3")
   [[ $cache_flag == yes ]] || cache=()
+  local streams=(--max_streams_per_client=$((IDLE_STREAMS + 100)) --max_streams=$((IDLE_STREAMS + 200)))
+  grep -q -- '--max_streams_per_client' <<<"$kpi_help" || streams=()
   start_service "$1" "$tmp/$1.port" "$kpi_bin" --kpi_listen 127.0.0.1:0 --kpi_db "$2" \
     --plan_address "$plan" --redis_url "redis://127.0.0.1:$redis_port/0" "${cache[@]}" \
-    --port_file "$tmp/$1.port"
+    "${streams[@]}" --port_file "$tmp/$1.port"
   kpi_pid=$service_pid
   kpi=127.0.0.1:$service_port
 }
@@ -240,6 +250,14 @@ run health "${rpc[@]}" --method health --label health
 run aggregate-warm "${rpc[@]}" --method aggregate --warmup_pass --label aggregate-warm
 run progress-warm "${rpc[@]}" --method progress --warmup_pass --label progress-warm
 
+# The write path: RecordActual with WRITERS calls in flight (synchronous=FULL,
+# one fsync per group commit), then the same with IDLE_STREAMS filtered
+# WatchChanges streams held open beside it.
+write=(rpc --target "$kpi" --channels "$WRITERS" --inflight "$WRITERS" --seconds "$BENCH_SECONDS"
+  --warmup "$WARMUP" --years "$YEARS" --method record)
+run record "${write[@]}" --label record
+run record-streams "${write[@]}" --idle_streams "$IDLE_STREAMS" --label record-streams
+
 # An empty cache: a new process (no in-process cache) and an empty Redis.
 stop_kpi
 redis-cli -p "$redis_port" flushall >/dev/null
@@ -275,6 +293,9 @@ row "GetAggregate cold (--cache=false)" aggregate-cold
 row "GetAggregate misses (--distinct, $((KPIS * YEARS)) calls)" aggregate-distinct
 row "GetProgress warm (cache on, after a pass)" progress-warm
 row "GetProgress cold (--cache=false)" progress-cold
+row "RecordActual, $WRITERS writers (synchronous=FULL)" record
+row "RecordActual, $WRITERS writers + $IDLE_STREAMS idle streams" record-streams
+echo "RecordActual p99 with $IDLE_STREAMS idle filtered streams / without: $(ratio "$(result record-streams p99_ms)" "$(result record p99_ms)")"
 echo
 printf '%-44s %10s %9s %9s %9s %8s\n' "alert pipeline: RecordActual → Subscribe" "changes/s" \
   "p50 ms" "p99 ms" "max ms" missing
@@ -283,6 +304,7 @@ printf '%-44s %10s %9s %9s %9s %8s\n' "one change at a time ($CHANGES changes)" 
 printf '%-44s %10s %9s %9s %9s %8s\n' "burst, every event awaited ($BURST_INFLIGHT senders)" \
   "$(result alerts burst_per_s)" "$(result alerts burst_p50_ms)" "$(result alerts burst_p99_ms)" - \
   "$(result alerts burst_missing)"
+echo "alert burst changes/s / health floor: $(ratio "$(result alerts burst_per_s)" "$health_qps")"
 printf '%-44s %10s %9s %9s %9s %8s\n' "flood, none awaited (pairs' events coalesce)" \
   "$(result alerts flood_per_s)" - - - -
 printf '%-44s %10s %9s %9s %9s %8s\n' "RecordActual alone (the flood's calls)" \

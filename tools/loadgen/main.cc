@@ -1,8 +1,9 @@
 // loadgen: a benchmark program for the Suishin services (not a test).
 //
 //   loadgen seed --plan ADDR --kpi ADDR [--kpis 200] [--years 20]
-//   loadgen rpc --target ADDR --method health|aggregate|progress [--channels 4]
+//   loadgen rpc --target ADDR --method health|aggregate|progress|record [--channels 4]
 //               [--inflight 64] [--seconds 10] [--warmup 2] [--distinct] [--warmup_pass]
+//               [--idle_streams N]
 //   loadgen import --plan ADDR --kpi ADDR [--rows 1000000] [--batch 1000]
 //   loadgen sqlite-baseline --db PATH [--rows 1000000]
 //   loadgen alerts --kpi ADDR --notification ADDR [--changes 2000] [--burst 5000]
@@ -29,6 +30,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/channel.h"
 #include "common/config.h"
@@ -43,7 +45,7 @@ ABSL_FLAG(std::string, kpi, "", "seed, import, alerts: kpi-service host:port");
 ABSL_FLAG(std::string, notification, "",
           "alerts: notification-service host:port (following the --kpi kpi-service)");
 ABSL_FLAG(std::string, target, "", "rpc: the server to load, host:port");
-ABSL_FLAG(std::string, method, "health", "rpc: health, aggregate or progress");
+ABSL_FLAG(std::string, method, "health", "rpc: health, aggregate, progress or record");
 ABSL_FLAG(int, channels, 4, "rpc: channels (TCP connections) to spread the calls over");
 ABSL_FLAG(int, inflight, 64, "rpc: calls in flight at any time, over all channels");
 ABSL_FLAG(double, seconds, 10, "rpc: length of the measured window");
@@ -51,6 +53,9 @@ ABSL_FLAG(double, warmup, 2, "rpc: seconds of calls before the window, not count
 ABSL_FLAG(bool, distinct, false,
           "rpc: every call a request never sent before in this run (cache misses); the run "
           "ends early when they run out");
+ABSL_FLAG(int, idle_streams, 0,
+          "rpc: WatchChanges streams (each filtered on a KPI nothing writes) held open during "
+          "the run");
 ABSL_FLAG(bool, warmup_pass, false,
           "rpc: before the warm-up, send every distinct request once (fills a cache)");
 ABSL_FLAG(std::string, label, "",
@@ -262,9 +267,23 @@ int Rpc() {
     source = loadgen::MakeProgressSource(*channels, absl::GetFlag(FLAGS_kpi_prefix),
                                          options.call_timeout);
     what = "GetProgress over (KPI, region)";
+  } else if (method == "record") {
+    source = loadgen::MakeRecordSource(*channels, absl::GetFlag(FLAGS_kpi_prefix), first_year,
+                                       last_year, options.call_timeout);
+    what = "RecordActual over (KPI, subprefecture, fiscal year), each call a new figure";
   } else {
-    UsageExit(
-        absl::StrCat("--method: must be health, aggregate or progress (got \"", method, "\")"));
+    UsageExit(absl::StrCat("--method: must be health, aggregate, progress or record (got \"",
+                           method, "\")"));
+  }
+  std::unique_ptr<loadgen::IdleStreams> idle;
+  if (const int streams = absl::GetFlag(FLAGS_idle_streams); streams > 0) {
+    // A connection of their own, as other clients' would be.
+    absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> own =
+        loadgen::ConnectChannels(target, 1, absl::Seconds(5));
+    if (!own.ok()) return Fail(own.status());
+    idle = std::make_unique<loadgen::IdleStreams>((*own)[0], streams);
+    absl::SleepFor(absl::Seconds(1));  // let them open and settle before the warm-up
+    std::cout << "rpc: with " << idle->Summary() << " open" << std::endl;
   }
   if (!source.ok()) return Fail(source.status());
   std::cout << "rpc: " << what << ": " << (*source)->size() << " distinct requests, "
@@ -287,6 +306,7 @@ int Rpc() {
   }
   const loadgen::LoadResult result = loadgen::RunLoad(**source, options);
   loadgen::PrintLoadResult(label, result, std::cout);
+  if (idle) std::cout << "rpc: afterwards, " << idle->Summary() << std::endl;
   return result.ok > 0 ? 0 : 1;
 }
 

@@ -377,4 +377,124 @@ absl::StatusOr<std::unique_ptr<CallSource>> MakeProgressSource(
       });
 }
 
+absl::StatusOr<std::unique_ptr<CallSource>> MakeRecordSource(
+    std::vector<std::shared_ptr<grpc::Channel>> channels, const std::string& kpi_prefix,
+    int first_year, int last_year, absl::Duration timeout) {
+  using kpi::v1::KpiService;
+  using kpi::v1::RecordActualRequest;
+  using kpi::v1::RecordActualResponse;
+  auto stubs = StubsFor<KpiService>(channels);
+  absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis = ListKpis(*(*stubs)[0], kpi_prefix, timeout);
+  if (!kpis.ok()) return kpis.status();
+  // Two requests per cell, a value and another: cycling over them, every
+  // write changes the figure (a real write with its change, never "the
+  // same figure was already there").
+  auto requests = std::make_shared<std::vector<RecordActualRequest>>();
+  std::vector<RecordActualRequest> cells;
+  for (const kpi::v1::Kpi& kpi : *kpis) {
+    for (const std::string& region : kpi.region_ids()) {
+      if (region == kpi.area_id()) continue;  // the subprefectures report
+      for (int year = first_year + 1; year <= last_year; ++year) {
+        RecordActualRequest& request = cells.emplace_back();
+        kpi::v1::Actual* actual = request.mutable_actual();
+        actual->set_kpi_id(kpi.id());
+        actual->set_region_id(region);
+        actual->mutable_fiscal_year()->set_year(year);
+        actual->set_reported_by("loadgen");
+      }
+    }
+  }
+  Shuffle(cells);
+  for (int round = 0; round < 2; ++round) {
+    for (const RecordActualRequest& cell : cells) {
+      RecordActualRequest& request = requests->emplace_back(cell);
+      request.mutable_actual()->set_value(round == 0 ? 41 : 42);  // a count or a percentage
+    }
+  }
+  return std::make_unique<FunctionSource>(
+      requests->size(), [stubs, requests](int slot) -> std::unique_ptr<Caller> {
+        const size_t channel = slot % stubs->size();
+        return std::make_unique<UnaryCaller<RecordActualRequest, RecordActualResponse>>(
+            [requests](size_t index, RecordActualRequest& request) {
+              request = (*requests)[index];
+            },
+            [stubs, channel](grpc::ClientContext* context, const RecordActualRequest* request,
+                             RecordActualResponse* response,
+                             std::function<void(grpc::Status)> done) {
+              (*stubs)[channel]->async()->RecordActual(context, request, response, std::move(done));
+            });
+      });
+}
+
+namespace {
+
+// One WatchChanges stream that reads until it is cancelled.
+class IdleStream : public grpc::ClientReadReactor<kpi::v1::WatchChangesResponse> {
+ public:
+  IdleStream(kpi::v1::KpiService::Stub& stub, const std::string& kpi_id) {
+    request_.set_kpi_id(kpi_id);
+    request_.set_from_sequence(0);
+    stub.async()->WatchChanges(&context_, &request_, this);
+    StartRead(&response_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (ok) {
+      ++received_;
+      StartRead(&response_);
+    }
+  }
+  void OnDone(const grpc::Status& status) override {
+    absl::MutexLock lock(&mu_);
+    status_ = status;
+    done_ = true;
+  }
+  void Cancel() { context_.TryCancel(); }
+  // Waits for the end; the stream's status.
+  grpc::Status Wait() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(&done_));
+    return status_;
+  }
+  int64_t received() const { return received_.load(); }
+
+ private:
+  grpc::ClientContext context_;
+  kpi::v1::WatchChangesRequest request_;
+  kpi::v1::WatchChangesResponse response_;
+  std::atomic<int64_t> received_{0};
+  absl::Mutex mu_;
+  bool done_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status status_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace
+
+struct IdleStreams::Streams {
+  std::unique_ptr<kpi::v1::KpiService::Stub> stub;
+  std::vector<std::unique_ptr<IdleStream>> streams;
+};
+
+IdleStreams::IdleStreams(std::shared_ptr<grpc::Channel> channel, int count)
+    : streams_(std::make_unique<Streams>()) {
+  streams_->stub = kpi::v1::KpiService::NewStub(std::move(channel));
+  for (int i = 0; i < count; ++i) {
+    streams_->streams.push_back(
+        std::make_unique<IdleStream>(*streams_->stub, absl::StrFormat("idle-%04d", i + 1)));
+  }
+}
+
+IdleStreams::~IdleStreams() {
+  for (auto& stream : streams_->streams) stream->Cancel();
+  for (auto& stream : streams_->streams) stream->Wait();
+}
+
+std::string IdleStreams::Summary() const {
+  int64_t received = 0;
+  for (const auto& stream : streams_->streams) received += stream->received();
+  return absl::StrCat(streams_->streams.size(),
+                      " WatchChanges streams, each of a KPI nothing writes (", received,
+                      " changes received by them)");
+}
+
 }  // namespace suishin::loadgen

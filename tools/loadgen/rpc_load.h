@@ -120,6 +120,30 @@ absl::StatusOr<std::unique_ptr<CallSource>> MakeProgressSource(
     std::vector<std::shared_ptr<grpc::Channel>> channels, const std::string& kpi_prefix,
     absl::Duration timeout);
 
+// RecordActual over every (KPI, subprefecture, fiscal year after the first)
+// of those KPIs, shuffled, each cell twice with two values, so that cycling
+// through them every call really changes a figure (one write, one change,
+// one fsync shared with whatever commits with it).
+absl::StatusOr<std::unique_ptr<CallSource>> MakeRecordSource(
+    std::vector<std::shared_ptr<grpc::Channel>> channels, const std::string& kpi_prefix,
+    int first_year, int last_year, absl::Duration timeout);
+
+// `count` WatchChanges streams open on `channel`, each filtered on a KPI id
+// nothing writes ("idle-0001", …): open for as long as the object lives,
+// then cancelled. What a server pays for subscribers that wait.
+class IdleStreams {
+ public:
+  IdleStreams(std::shared_ptr<grpc::Channel> channel, int count);
+  ~IdleStreams();
+  IdleStreams(const IdleStreams&) = delete;
+  IdleStreams& operator=(const IdleStreams&) = delete;
+  std::string Summary() const;
+
+ private:
+  struct Streams;
+  std::unique_ptr<Streams> streams_;
+};
+
 }  // namespace suishin::loadgen
 
 #endif  // SUISHIN_TOOLS_LOADGEN_RPC_LOAD_H_
