@@ -196,19 +196,26 @@ absl::Status Database::InReadTransaction(const std::function<absl::Status()>& bo
 absl::Status Database::InGroupTransaction(const std::vector<std::function<absl::Status()>>& bodies,
                                           std::vector<absl::Status>* outcomes) {
   outcomes->assign(bodies.size(), absl::OkStatus());
-  absl::Status begun = Exec("BEGIN IMMEDIATE");
+  // Prepared once per connection: a group runs them for every body.
+  auto run = [this](absl::string_view sql) -> absl::Status {
+    ASSIGN_OR_RETURN(Statement * statement, Cached(sql));
+    absl::Status status = statement->Run();
+    statement->Reset();
+    return status;
+  };
+  absl::Status begun = run("BEGIN IMMEDIATE");
   if (!begun.ok()) {
     outcomes->assign(bodies.size(), begun);
     return begun;
   }
   for (size_t i = 0; i < bodies.size(); ++i) {
-    absl::Status status = Exec("SAVEPOINT body");
+    absl::Status status = run("SAVEPOINT body");
     if (status.ok()) status = bodies[i]();
-    if (status.ok()) status = Exec("RELEASE body");
+    if (status.ok()) status = run("RELEASE body");
     if (!status.ok()) {
       // Undo this body alone; the transaction stays open for the others.
-      absl::Status undone = Exec("ROLLBACK TO body");
-      if (undone.ok()) undone = Exec("RELEASE body");
+      absl::Status undone = run("ROLLBACK TO body");
+      if (undone.ok()) undone = run("RELEASE body");
       if (!undone.ok()) {
         Exec("ROLLBACK").IgnoreError();
         outcomes->assign(bodies.size(), undone);
@@ -217,7 +224,7 @@ absl::Status Database::InGroupTransaction(const std::vector<std::function<absl::
     }
     (*outcomes)[i] = std::move(status);
   }
-  absl::Status committed = Exec("COMMIT");
+  absl::Status committed = run("COMMIT");
   if (!committed.ok()) {
     Exec("ROLLBACK").IgnoreError();
     for (absl::Status& outcome : *outcomes) {

@@ -140,14 +140,13 @@ void KpiWriter::RecordActual(const v1::RecordActualRequest& request,
         how.kpi = &kpi;
         how.baselines = &baselines;
         how.prefix = "actual";
+        // At the store's precision, so the answer is what a read gives back.
+        const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(now_()));
         ASSIGN_OR_RETURN(ActualOutcome outcome,
-                         ApplyActual(tx, how, actual, request.reason(), now_(), change, sink));
-        ASSIGN_OR_RETURN(std::optional<v1::Actual> stored,
-                         tx.FindActual(kpi.id(), actual.region_id(), actual.fiscal_year().year()));
-        if (stored) {
-          *stored->mutable_fiscal_year() = Year(stored->fiscal_year().year());
-          *response->mutable_actual() = *std::move(stored);
-        }
+                         ApplyActual(tx, how, actual, request.reason(), now, change, sink));
+        // What is stored now: this figure, whether new, corrected or the same.
+        *actual.mutable_fiscal_year() = Year(actual.fiscal_year().year());
+        *response->mutable_actual() = std::move(actual);
         response->set_corrected(outcome.corrected);
         response->set_sequence(outcome.sequence);
         return absl::OkStatus();

@@ -195,6 +195,7 @@ absl::StatusOr<ActualOutcome> ApplyActual(KpiTransaction& tx, const ActualWrite&
     }
     if (old && old->value() == actual.value() && old->has_numerator() == actual.has_numerator() &&
         old->numerator() == actual.numerator() && old->denominator() == actual.denominator()) {
+      actual = *std::move(old);  // unchanged: what is stored stays, with its reporter and time
       return ActualOutcome{0, false};
     }
   }

@@ -89,7 +89,9 @@ struct ActualOutcome {
 };
 
 // Records `actual` (kpi_id, report time and labels are set here) and its
-// change. `change` is scratch space a caller may reuse across rows.
+// change. Afterwards `actual` is the record as stored (when the same figure
+// was there already, the stored one, with its reporter and time). `change`
+// is scratch space a caller may reuse across rows.
 absl::StatusOr<ActualOutcome> ApplyActual(KpiTransaction& tx, const ActualWrite& how,
                                           v1::Actual& actual, absl::string_view reason,
                                           absl::Time now, v1::Change& change, ChangeSink& sink);
