@@ -18,14 +18,18 @@
 // with exponential backoff, all its regions at once, while the cursor moves
 // on past its changes and every other KPI goes on being evaluated.
 //
-// The WatchChanges stream runs on a channel with keepalive (common/channel.h):
-// a stream whose peer vanished ends with UNAVAILABLE and is resumed from
-// the last change received, like any other end.
+// Given a channel made by MakeChannel (common/channel.h), as main.cc gives
+// it, the WatchChanges stream has keepalive: a stream whose peer vanished
+// ends with UNAVAILABLE and is resumed from the last change received, like
+// any other end.
 //
 // Besides changes, the evaluator evaluates every KPI in every region at
 // start, every `full_evaluation_interval` (reporting deadlines pass without
 // any change), and when rules change; and it releases alerts whose silences
 // ended.
+//
+// Thread-safe: Start, Stop, RequestEvaluation, evaluated_through and
+// set_aside may be called from any thread.
 #ifndef SUISHIN_SERVICES_NOTIFICATION_KPI_FOLLOWER_H_
 #define SUISHIN_SERVICES_NOTIFICATION_KPI_FOLLOWER_H_
 
