@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -120,7 +121,13 @@ TEST_F(FilteredSubscribeTest,
   const int64_t reads_before = counts_.reads;
   const int64_t examined_before = counts_.examined;
 
+  const AlertBook::WriteStats before = server_->book().write_stats();
+  const absl::Time start = absl::Now();
   AcknowledgeTimes(rumoi, 1000);  // events 3 to 1002, all in rumoi
+  const AlertBook::WriteStats after = server_->book().write_stats();
+  std::cout << "1000 acknowledgements at once: " << after.writes - before.writes << " writes in "
+            << after.groups - before.groups << " groups, "
+            << absl::FormatDuration(absl::Now() - start) << std::endl;
   EXPECT_EQ(server_->book().events().last(), 1002);
   // Published, and the stream was not woken: still parked, no read at all.
   EXPECT_EQ(server_->book().events().waiters(), 1u);
