@@ -5,16 +5,33 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "common/channel.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/proto_util.h"
 
 namespace suishin::notification {
 
+namespace {
+
+// kpi-service as a whole is not answering: retry the batch, set nothing aside.
+bool ServiceDown(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable;
+}
+
+// "GetProgress soya: RESOURCE_EXHAUSTED: Received message larger than max ..."
+std::string Reason(absl::string_view what, const absl::Status& status) {
+  return absl::StrCat(what, ": ", absl::StatusCodeToString(status.code()), ": ",
+                      status.message().substr(0, 300));
+}
+
+}  // namespace
+
 KpiFollower::KpiFollower(kpi::v1::KpiService::StubInterface* kpi, AlertBook* book, Options options)
-    : kpi_(kpi), book_(book), options_(options) {}
+    : kpi_(kpi), book_(book), options_(options), set_aside_(options.set_aside) {}
 
 KpiFollower::~KpiFollower() { Stop(); }
 
@@ -92,17 +109,23 @@ void KpiFollower::ReadLoop() {
 void KpiFollower::EvaluateLoop() {
   absl::Time next_full = absl::Now() + options_.full_evaluation_interval;
   absl::Duration retry = absl::Milliseconds(100);
+  absl::Duration listing_retry = absl::Seconds(1);
   std::vector<kpi::v1::Change> pending;  // taken from the queue, not yet recorded
   while (true) {
     bool everything = false;
     std::set<std::string> kpis;
+    std::set<std::string> retries;
     {
       absl::MutexLock lock(&mu_);
       auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
         return stopping_ || !queue_.empty() || evaluate_all_ || !evaluate_kpis_.empty();
       };
       if (pending.empty()) {
-        mu_.AwaitWithDeadline(absl::Condition(&ready), next_full);
+        absl::Time deadline = next_full;
+        if (std::optional<absl::Time> due = set_aside_.NextAttempt()) {
+          deadline = std::min(deadline, *due);
+        }
+        mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
       }
       if (stopping_) return;
       while (!queue_.empty()) {
@@ -113,10 +136,21 @@ void KpiFollower::EvaluateLoop() {
       kpis.swap(evaluate_kpis_);
       evaluate_all_ = false;
     }
+    for (const std::string& kpi_id : set_aside_.Due(absl::Now())) {
+      kpis.insert(kpi_id);
+      retries.insert(kpi_id);
+    }
     if (everything) next_full = absl::Now() + options_.full_evaluation_interval;
-    if (EvaluateBatch(pending, everything, kpis)) {
+    const BatchResult result = EvaluateBatch(pending, everything, kpis, retries);
+    if (result.done) {
       pending.clear();
       retry = absl::Milliseconds(100);
+      if (result.listing_failed) {
+        next_full = absl::Now() + listing_retry;
+        listing_retry = std::min(listing_retry * 2, options_.set_aside.max_delay);
+      } else if (everything) {
+        listing_retry = absl::Seconds(1);
+      }
       if (absl::Status status = book_->ReleaseEndedSilences(); !status.ok()) {
         LogWarning("silences_failed", {{"error", std::string(status.message())}});
       }
@@ -124,7 +158,9 @@ void KpiFollower::EvaluateLoop() {
     }
     // kpi-service (or the store) failed: keep what was taken and try again.
     if (everything) RequestEvaluation();
-    for (const std::string& kpi : kpis) RequestEvaluation(kpi);
+    for (const std::string& kpi : kpis) {
+      if (!retries.count(kpi)) RequestEvaluation(kpi);
+    }
     absl::MutexLock lock(&mu_);
     mu_.AwaitWithTimeout(absl::Condition(&stopping_), retry);
     retry = std::min(retry * 2, options_.max_reconnect_delay);
@@ -140,11 +176,47 @@ absl::StatusOr<kpi::v1::Kpi> KpiFollower::FetchKpi(const std::string& kpi_id) {
   auto context = NewClientContext(options_.rpc_timeout);
   grpc::Status status = kpi_->GetKpi(context.get(), request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
+  answered_ = true;
   return kpis_[kpi_id] = response.kpi();
 }
 
-bool KpiFollower::EvaluateBatch(const std::vector<kpi::v1::Change>& changes, bool everything,
-                                const std::set<std::string>& kpis_to_refresh) {
+absl::Status KpiFollower::ListAllKpis() {
+  kpis_.clear();
+  kpi::v1::ListKpisRequest request;
+  request.set_page_size(1000);
+  while (true) {
+    kpi::v1::ListKpisResponse response;
+    auto context = NewClientContext(options_.rpc_timeout);
+    grpc::Status status = kpi_->ListKpis(context.get(), request, &response);
+    if (status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && request.page_size() > 1) {
+      // A page too large to receive: ask for smaller ones.
+      request.set_page_size(std::max(1, request.page_size() / 8));
+      continue;
+    }
+    if (!status.ok()) return FromGrpcStatus(status);
+    answered_ = true;
+    for (const kpi::v1::Kpi& kpi : response.kpis()) kpis_[kpi.id()] = kpi;
+    if (response.next_page_token().empty()) return absl::OkStatus();
+    request.set_page_token(response.next_page_token());
+  }
+}
+
+bool KpiFollower::ServiceAnswers() {
+  kpi::v1::ListKpisRequest request;
+  request.set_page_size(1);
+  kpi::v1::ListKpisResponse response;
+  auto context = NewClientContext(options_.rpc_timeout);
+  const grpc::Status status = kpi_->ListKpis(context.get(), request, &response);
+  return status.error_code() != grpc::StatusCode::UNAVAILABLE &&
+         status.error_code() != grpc::StatusCode::DEADLINE_EXCEEDED;
+}
+
+KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::Change>& changes,
+                                                    bool everything,
+                                                    const std::set<std::string>& kpis_to_refresh,
+                                                    const std::set<std::string>& retries) {
+  BatchResult result;
+  answered_ = false;
   // (KPI, region) pairs to evaluate.
   std::set<std::pair<std::string, std::string>> pairs;
   auto add_kpi = [&](const kpi::v1::Kpi& kpi) {
@@ -153,38 +225,64 @@ bool KpiFollower::EvaluateBatch(const std::vector<kpi::v1::Change>& changes, boo
   auto fail = [](absl::string_view what, const absl::Status& status) {
     LogWarning("evaluation_failed",
                {{"while", std::string(what)}, {"error", std::string(status.message())}});
-    return false;
+    return BatchResult();
+  };
+  // The first error of each KPI whose evaluation failed on its own.
+  std::map<std::string, std::string> failed;
+  bool down = false;
+  absl::Status down_status;
+  auto note = [&](const std::string& kpi_id, absl::string_view what, const absl::Status& status) {
+    if (ServiceDown(status)) {
+      if (!down) down_status = absl::Status(status.code(), Reason(what, status));
+      down = true;
+      return;
+    }
+    failed.emplace(kpi_id, Reason(what, status));
+  };
+  // Set aside and not due: its retry evaluates all its regions.
+  auto waiting = [&](const std::string& kpi_id) {
+    return set_aside_.Contains(kpi_id) && !kpis_to_refresh.count(kpi_id);
   };
   if (everything) {
-    kpis_.clear();
-    kpi::v1::ListKpisRequest request;
-    request.set_page_size(1000);
-    while (true) {
-      kpi::v1::ListKpisResponse response;
-      auto context = NewClientContext(options_.rpc_timeout);
-      grpc::Status status = kpi_->ListKpis(context.get(), request, &response);
-      if (!status.ok()) return fail("ListKpis", FromGrpcStatus(status));
-      for (const kpi::v1::Kpi& kpi : response.kpis()) {
-        kpis_[kpi.id()] = kpi;
-        add_kpi(kpi);
+    absl::Status listed = ListAllKpis();
+    if (!listed.ok()) {
+      if (ServiceDown(listed) || listed.code() == absl::StatusCode::kDeadlineExceeded) {
+        return fail("ListKpis", listed);
       }
-      if (response.next_page_token().empty()) break;
-      request.set_page_token(response.next_page_token());
+      // kpi-service answered, but the listing cannot be had: evaluate the
+      // rest, and list again later.
+      LogWarning("full_evaluation_failed",
+                 {{"error", Reason("ListKpis", listed)}, {"action", "retrying later"}});
+      result.listing_failed = true;
+    }
+    for (const auto& [kpi_id, kpi] : kpis_) {
+      if (!waiting(kpi_id)) add_kpi(kpi);
     }
   }
   for (const std::string& kpi_id : kpis_to_refresh) {
+    if (retries.count(kpi_id)) kpis_.erase(kpi_id);  // afresh: it may have been fixed
     absl::StatusOr<kpi::v1::Kpi> kpi = FetchKpi(kpi_id);
-    if (kpi.ok()) add_kpi(*kpi);
-    // A KPI that does not exist (an override for a KPI yet to come) is skipped.
+    if (kpi.ok()) {
+      add_kpi(*kpi);
+    } else if (kpi.status().code() == absl::StatusCode::kNotFound) {
+      // A KPI that does not exist (an override for a KPI yet to come, or a
+      // set-aside KPI since deleted) is skipped.
+      set_aside_.Cleared(kpi_id);
+    } else {
+      note(kpi_id, "GetKpi", kpi.status());
+    }
   }
   int64_t last_sequence = 0;
   for (const kpi::v1::Change& change : changes) {
     last_sequence = std::max(last_sequence, change.sequence());
+    if (waiting(change.kpi_id()) || failed.count(change.kpi_id())) continue;
     if (change.kind() == kpi::v1::CHANGE_KIND_KPI_CREATED) kpis_.erase(change.kpi_id());
     absl::StatusOr<kpi::v1::Kpi> kpi = FetchKpi(change.kpi_id());
     if (!kpi.ok()) {
-      if (kpi.status().code() == absl::StatusCode::kNotFound) continue;
-      return fail("GetKpi", kpi.status());
+      if (kpi.status().code() != absl::StatusCode::kNotFound) {
+        note(change.kpi_id(), "GetKpi", kpi.status());
+      }
+      continue;
     }
     if (change.kind() == kpi::v1::CHANGE_KIND_KPI_CREATED) {
       add_kpi(*kpi);
@@ -196,18 +294,21 @@ bool KpiFollower::EvaluateBatch(const std::vector<kpi::v1::Change>& changes, boo
       pairs.emplace(kpi->id(), kpi->area_id());
     }
   }
+  if (down) return fail("GetKpi", down_status);
   std::vector<Subject> subjects;
   subjects.reserve(pairs.size());
   for (const auto& [kpi_id, region_id] : pairs) {
-    absl::StatusOr<kpi::v1::Kpi> kpi = FetchKpi(kpi_id);
-    if (!kpi.ok()) return fail("GetKpi", kpi.status());
+    if (failed.count(kpi_id)) continue;
+    auto kpi = kpis_.find(kpi_id);
+    if (kpi == kpis_.end()) continue;  // not fetched: noted above
     Subject& subject = subjects.emplace_back();
-    subject.kpi = *kpi;
+    subject.kpi = kpi->second;
     subject.region_id = region_id;
   }
   // Every subject's progress at once (async calls), at most kInFlight at a
   // time: one call after another would leave the evaluator mostly waiting.
   constexpr size_t kInFlight = 32;
+  std::vector<bool> fetched(subjects.size(), false);
   for (size_t begin = 0; begin < subjects.size(); begin += kInFlight) {
     const size_t end = std::min(subjects.size(), begin + kInFlight);
     std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
@@ -225,19 +326,61 @@ bool KpiFollower::EvaluateBatch(const std::vector<kpi::v1::Change>& changes, boo
                                  });
     }
     done.Wait();
-    for (const grpc::Status& status : statuses) {
-      if (!status.ok()) return fail("GetProgress", FromGrpcStatus(status));
+    for (size_t i = begin; i < end; ++i) {
+      const grpc::Status& status = statuses[i - begin];
+      if (status.ok()) {
+        answered_ = true;
+        fetched[i] = true;
+        continue;
+      }
+      note(subjects[i].kpi.id(), absl::StrCat("GetProgress ", subjects[i].region_id),
+           FromGrpcStatus(status));
     }
   }
+  if (down) return fail("GetProgress", down_status);
+  // Deadlines missed and nothing answered: kpi-service may be down rather
+  // than slow for these KPIs. A cheap call tells which.
+  if (!failed.empty() && !answered_) {
+    bool only_deadlines = true;
+    for (const auto& [kpi_id, reason] : failed) {
+      only_deadlines = only_deadlines && absl::StrContains(reason, "DEADLINE_EXCEEDED");
+    }
+    if (only_deadlines && !ServiceAnswers()) {
+      return fail("GetProgress", absl::DeadlineExceededError(failed.begin()->second));
+    }
+  }
+  std::vector<Subject> evaluated;
+  std::set<std::string> evaluated_kpis;
+  evaluated.reserve(subjects.size());
+  for (size_t i = 0; i < subjects.size(); ++i) {
+    if (!fetched[i] || failed.count(subjects[i].kpi.id())) continue;
+    evaluated_kpis.insert(subjects[i].kpi.id());
+    evaluated.push_back(std::move(subjects[i]));
+  }
   const int64_t next = last_sequence > 0 ? last_sequence + 1 : 0;
-  if (absl::Status status = book_->Evaluate(subjects, next); !status.ok()) {
+  if (absl::Status status = book_->Evaluate(std::move(evaluated), next); !status.ok()) {
     return fail("Evaluate", status);
+  }
+  const absl::Time now = absl::Now();
+  for (const auto& [kpi_id, reason] : failed) {
+    const v1::SetAsideKpi entry = set_aside_.Failed(kpi_id, reason, now);
+    kpis_.erase(kpi_id);  // fetched afresh when it is tried again
+    LogWarning(
+        "kpi_set_aside",
+        {{"kpi", kpi_id},
+         {"reason", reason},
+         {"failures", absl::StrCat(entry.failures())},
+         {"retry_in", absl::FormatDuration(FromProtoTimestamp(entry.next_attempt_time()) - now)}});
+  }
+  for (const std::string& kpi_id : evaluated_kpis) {
+    if (set_aside_.Cleared(kpi_id)) LogInfo("kpi_restored", {{"kpi", kpi_id}});
   }
   if (next > 0) {
     absl::MutexLock lock(&mu_);
     evaluated_through_ = next;
   }
-  return true;
+  result.done = true;
+  return result;
 }
 
 }  // namespace suishin::notification

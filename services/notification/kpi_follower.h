@@ -7,13 +7,29 @@
 // which KPIs and regions it touches (a subprefecture's change also touches a
 // computed area), asks kpi-service for their progress (each call with a
 // deadline) and hands them to AlertBook::Evaluate together with the new
-// cursor. A failed fetch leaves the cursor where it was and retries, so no
-// change is missed; evaluation is idempotent, so none is counted twice.
+// cursor. Evaluation is idempotent, so no change is counted twice.
+//
+// When kpi-service as a whole does not answer (UNAVAILABLE, or deadlines
+// missed with no call answered and a probe unanswered), the batch leaves
+// the cursor where it was and is retried with growing delays, so no change
+// is missed. When it answers but fails for one KPI (its reply is too large,
+// INVALID_ARGUMENT, INTERNAL, a deadline that only it misses), that KPI is
+// set aside (set_aside_kpis.h): logged, listed in GetStatus, and tried again
+// with exponential backoff, all its regions at once, while the cursor moves
+// on past its changes and every other KPI goes on being evaluated.
+//
+// Given a channel made by MakeChannel (common/channel.h), as main.cc gives
+// it, the WatchChanges stream has keepalive: a stream whose peer vanished
+// ends with UNAVAILABLE and is resumed from the last change received, like
+// any other end.
 //
 // Besides changes, the evaluator evaluates every KPI in every region at
 // start, every `full_evaluation_interval` (reporting deadlines pass without
 // any change), and when rules change; and it releases alerts whose silences
 // ended.
+//
+// Thread-safe: Start, Stop, RequestEvaluation, evaluated_through and
+// set_aside may be called from any thread.
 #ifndef SUISHIN_SERVICES_NOTIFICATION_KPI_FOLLOWER_H_
 #define SUISHIN_SERVICES_NOTIFICATION_KPI_FOLLOWER_H_
 
@@ -29,6 +45,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/notification/alert_book.h"
+#include "services/notification/set_aside_kpis.h"
 #include "suishin/kpi/v1/kpi.grpc.pb.h"
 
 namespace suishin::notification {
@@ -39,6 +56,7 @@ class KpiFollower {
     absl::Duration rpc_timeout = absl::Seconds(5);
     absl::Duration full_evaluation_interval = absl::Hours(1);
     absl::Duration max_reconnect_delay = absl::Seconds(2);
+    SetAsideKpis::Options set_aside;
   };
 
   // `kpi` and `book` must outlive the follower.
@@ -59,13 +77,33 @@ class KpiFollower {
   // The next change sequence evaluated and recorded (for tests and logs).
   int64_t evaluated_through() const;
 
+  // The KPIs set aside (for GetStatus).
+  const SetAsideKpis& set_aside() const { return set_aside_; }
+
  private:
   void ReadLoop();
   void EvaluateLoop();
-  // Fetches and evaluates; false (after logging) when kpi-service failed.
-  bool EvaluateBatch(const std::vector<kpi::v1::Change>& changes, bool everything,
-                     const std::set<std::string>& kpis_to_refresh);
+  // What one batch came to.
+  struct BatchResult {
+    // False (after logging) when kpi-service as a whole or the store failed:
+    // the batch is to be retried, nothing of it was recorded.
+    bool done = false;
+    // The full listing failed although kpi-service answered: retry it later.
+    bool listing_failed = false;
+  };
+
+  // Fetches and evaluates `changes`, every KPI when `everything`, and every
+  // region of `kpis_to_refresh` (of which `retries` are set-aside KPIs due
+  // again: fetched afresh).
+  BatchResult EvaluateBatch(const std::vector<kpi::v1::Change>& changes, bool everything,
+                            const std::set<std::string>& kpis_to_refresh,
+                            const std::set<std::string>& retries);
+  // Every KPI, in pages that shrink when a page is too large to receive.
+  absl::Status ListAllKpis();
   absl::StatusOr<kpi::v1::Kpi> FetchKpi(const std::string& kpi_id);
+  // True when kpi-service answers a cheap call (any answer but UNAVAILABLE
+  // and DEADLINE_EXCEEDED).
+  bool ServiceAnswers();
 
   kpi::v1::KpiService::StubInterface* kpi_;
   AlertBook* book_;
@@ -79,8 +117,12 @@ class KpiFollower {
   int64_t evaluated_through_ ABSL_GUARDED_BY(mu_) = 0;
   std::unique_ptr<grpc::ClientContext> stream_context_ ABSL_GUARDED_BY(mu_);
 
+  SetAsideKpis set_aside_;
+
   // Evaluator thread only.
   std::map<std::string, kpi::v1::Kpi> kpis_;
+  // Whether a kpi-service call of the current batch answered.
+  bool answered_ = false;
 
   std::thread reader_;
   std::thread evaluator_;

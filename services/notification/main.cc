@@ -1,5 +1,6 @@
 // notification-service: follows kpi-service's changes, keeps lagging-KPI
 // alerts, and delivers them to gRPC subscribers and signed webhooks.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -17,7 +18,9 @@
 #include "services/notification/http_client.h"
 #include "services/notification/kpi_follower.h"
 #include "services/notification/notification_service.h"
+#include "services/notification/set_aside_kpis.h"
 #include "services/notification/sqlite_notification_store.h"
+#include "services/notification/webhook_circuits.h"
 #include "services/notification/webhook_dispatcher.h"
 
 ABSL_FLAG(std::string, notification_listen, "127.0.0.1:50063",
@@ -36,6 +39,42 @@ ABSL_FLAG(std::string, evaluation_interval, "1h",
 ABSL_FLAG(std::string, webhook_retry_delays, "5s,5m,30m,2h,5h,10h,10h",
           "delays before each retry of a failed webhook delivery");
 ABSL_FLAG(int, webhook_timeout_ms, 5000, "how long a webhook endpoint may take to answer");
+ABSL_FLAG(int, webhook_workers, 4,
+          "webhook deliveries in flight at once (to different endpoints; one per endpoint)");
+ABSL_FLAG(int, webhook_circuit_failures, 5,
+          "failed deliveries in a row after which an endpoint's circuit opens");
+ABSL_FLAG(std::string, webhook_circuit_delay, "1s",
+          "how long an endpoint's circuit first stays open before one probe; doubles each time");
+ABSL_FLAG(std::string, webhook_circuit_max_delay, "5m",
+          "the longest an endpoint's circuit stays open before the next probe");
+ABSL_FLAG(std::string, set_aside_delay, "1s",
+          "how long a KPI whose evaluation failed is set aside before it is tried again; doubles "
+          "with each failure in a row");
+ABSL_FLAG(std::string, set_aside_max_delay, "10m",
+          "the longest a KPI whose evaluation keeps failing waits before it is tried again");
+ABSL_FLAG(int, notification_db_readers, 4,
+          "read-only SQLite connections serving reads and streams beside the writer");
+ABSL_FLAG(int, max_rule_overrides, 1000, "per-KPI rule overrides that may be stored");
+ABSL_FLAG(int, max_silences, 1000, "silences that may be live (not expired, not ended) at once");
+ABSL_FLAG(int, max_webhooks, 100, "webhooks that may be registered");
+ABSL_FLAG(int, max_webhook_url_chars, 2000, "characters of a webhook URL");
+
+namespace {
+
+// A flag that must be at least 1.
+absl::Status ValidatePositive(const char* flag, int value) {
+  if (value >= 1) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("--", flag, "=", value, " must be at least 1"));
+}
+
+// A flag holding a positive duration ("1s", "10m").
+absl::Status ParsePositiveDuration(const char* flag, const std::string& text, absl::Duration* out) {
+  if (absl::ParseDuration(text, out) && *out > absl::ZeroDuration()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", flag, "=\"", text, "\" is not a positive duration such as 1s or 10m"));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   suishin::BlockTerminationSignals();
@@ -62,6 +101,15 @@ int main(int argc, char** argv) {
       interval > absl::ZeroDuration();
   auto delays = suishin::notification::ParseRetryDelays("--webhook_retry_delays",
                                                         absl::GetFlag(FLAGS_webhook_retry_delays));
+  suishin::notification::WebhookCircuits::Options circuits;
+  circuits.failures_to_open = absl::GetFlag(FLAGS_webhook_circuit_failures);
+  suishin::notification::SetAsideKpis::Options set_aside;
+  const int readers = absl::GetFlag(FLAGS_notification_db_readers);
+  suishin::notification::AlertBook::Options book_options;
+  book_options.max_rule_overrides = absl::GetFlag(FLAGS_max_rule_overrides);
+  book_options.max_silences = absl::GetFlag(FLAGS_max_silences);
+  book_options.max_webhooks = absl::GetFlag(FLAGS_max_webhooks);
+  book_options.max_url_chars = absl::GetFlag(FLAGS_max_webhook_url_chars);
   if (!suishin::ConfigurationIsValid(
           {suishin::ValidateAddress("--notification_listen", listen),
            suishin::ValidateAddress("--kpi_address", kpi_address),
@@ -75,11 +123,27 @@ int main(int argc, char** argv) {
            absl::GetFlag(FLAGS_kpi_timeout_ms) > 0 && absl::GetFlag(FLAGS_webhook_timeout_ms) > 0
                ? absl::OkStatus()
                : absl::InvalidArgumentError("--kpi_timeout_ms and --webhook_timeout_ms must be "
-                                            "positive")})) {
+                                            "positive"),
+           ValidatePositive("webhook_workers", absl::GetFlag(FLAGS_webhook_workers)),
+           ValidatePositive("webhook_circuit_failures", circuits.failures_to_open),
+           ParsePositiveDuration("webhook_circuit_delay",
+                                 absl::GetFlag(FLAGS_webhook_circuit_delay), &circuits.base_delay),
+           ParsePositiveDuration("webhook_circuit_max_delay",
+                                 absl::GetFlag(FLAGS_webhook_circuit_max_delay),
+                                 &circuits.max_delay),
+           ParsePositiveDuration("set_aside_delay", absl::GetFlag(FLAGS_set_aside_delay),
+                                 &set_aside.base_delay),
+           ParsePositiveDuration("set_aside_max_delay", absl::GetFlag(FLAGS_set_aside_max_delay),
+                                 &set_aside.max_delay),
+           ValidatePositive("notification_db_readers", readers),
+           ValidatePositive("max_rule_overrides", book_options.max_rule_overrides),
+           ValidatePositive("max_silences", book_options.max_silences),
+           ValidatePositive("max_webhooks", book_options.max_webhooks),
+           ValidatePositive("max_webhook_url_chars", book_options.max_url_chars)})) {
     return 2;
   }
-  auto store =
-      suishin::notification::SqliteNotificationStore::Open(absl::GetFlag(FLAGS_notification_db));
+  auto store = suishin::notification::SqliteNotificationStore::Open(
+      absl::GetFlag(FLAGS_notification_db), readers);
   if (!store.ok()) {
     suishin::LogError("store_open_failed", {{"path", absl::GetFlag(FLAGS_notification_db)},
                                             {"error", std::string(store.status().message())}});
@@ -96,33 +160,50 @@ int main(int argc, char** argv) {
     redis = std::make_unique<suishin::RedisClient>(*suishin::ParseRedisUrl(redis_url));
   }
   auto transport = suishin::notification::NewCurlTransport();
-  suishin::notification::WebhookDispatcher::Options dispatch;
-  dispatch.retry_delays = *delays;
-  dispatch.timeout = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_timeout_ms));
-  // Deliveries run on real time even when --now pins the evaluation clock:
-  // retries must come due.
-  suishin::RealClock delivery_clock;
-  suishin::notification::WebhookDispatcher dispatcher(store->get(), transport.get(),
-                                                      &delivery_clock, dispatch);
-  suishin::notification::KpiFollower* follower_ptr = nullptr;
+  // Made before the book, whose hooks wake them; started once the book is.
+  // The hooks run on the writer's thread.
+  std::atomic<suishin::notification::KpiFollower*> follower_ptr{nullptr};
+  std::atomic<suishin::notification::WebhookDispatcher*> dispatcher_ptr{nullptr};
   suishin::notification::AlertBook::Hooks hooks;
-  hooks.outbox_added = [&dispatcher] { dispatcher.Wake(); };
+  hooks.outbox_added = [&dispatcher_ptr] {
+    if (auto* dispatcher = dispatcher_ptr.load()) dispatcher->Wake();
+  };
   hooks.rules_changed = [&follower_ptr](const std::string& kpi_id) {
-    if (follower_ptr != nullptr) follower_ptr->RequestEvaluation(kpi_id);
+    if (auto* follower = follower_ptr.load()) follower->RequestEvaluation(kpi_id);
   };
   auto book = suishin::notification::AlertBook::Create(store->get(), clock.get(), redis.get(),
-                                                       std::move(hooks));
+                                                       std::move(hooks), book_options);
   if (!book.ok()) {
     suishin::LogError("store_read_failed", {{"error", std::string(book.status().message())}});
     return 1;
   }
+  suishin::notification::AlertBook* const book_ptr = book->get();
+  suishin::notification::WebhookDispatcher::Options dispatch;
+  dispatch.retry_delays = *delays;
+  dispatch.timeout = absl::Milliseconds(absl::GetFlag(FLAGS_webhook_timeout_ms));
+  dispatch.workers = absl::GetFlag(FLAGS_webhook_workers);
+  dispatch.circuits = circuits;
+  // Deliveries run on real time even when --now pins the evaluation clock:
+  // retries must come due.
+  suishin::RealClock delivery_clock;
+  suishin::notification::WebhookDispatcher dispatcher(
+      store->get(),
+      [book_ptr](suishin::notification::NotificationStore::Body body) {
+        return book_ptr->Write(std::move(body));
+      },
+      transport.get(), &delivery_clock, dispatch);
+  dispatcher_ptr = &dispatcher;
+  // The stream follows kpi-service on a channel with keepalive (MakeChannel):
+  // a half-open connection ends the stream, which resumes from the cursor.
   auto kpi_stub = suishin::kpi::v1::KpiService::NewStub(suishin::MakeChannel(kpi_address));
   suishin::notification::KpiFollower::Options follow;
   follow.rpc_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_kpi_timeout_ms));
   follow.full_evaluation_interval = interval;
-  suishin::notification::KpiFollower follower(kpi_stub.get(), book->get(), follow);
+  follow.set_aside = set_aside;
+  suishin::notification::KpiFollower follower(kpi_stub.get(), book_ptr, follow);
   follower_ptr = &follower;
-  suishin::notification::NotificationServiceImpl service(book->get());
+  suishin::notification::NotificationServiceImpl service(
+      book_ptr, {&follower.set_aside(), &dispatcher.circuits()});
   dispatcher.Start();
   follower.Start();
   const int exit_code = suishin::ServeUntilTerminated(
@@ -131,7 +212,10 @@ int main(int argc, char** argv) {
        {"kpi_address", kpi_address},
        {"redis_url", redis_url},
        {"clock", fixed ? absl::GetFlag(FLAGS_now) : "real"}});
+  // Both write through the book: stopped while it is still here.
   follower.Stop();
   dispatcher.Stop();
+  dispatcher_ptr = nullptr;
+  follower_ptr = nullptr;
   return exit_code;
 }

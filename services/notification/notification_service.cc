@@ -1,5 +1,6 @@
 #include "services/notification/notification_service.h"
 
+#include <functional>
 #include <utility>
 
 #include "common/grpc_status.h"
@@ -7,29 +8,17 @@
 #include "common/status_macros.h"
 
 namespace suishin::notification {
-
-#define SUISHIN_NOTIFICATION_UNARY(Method)                                                        \
-  grpc::ServerUnaryReactor* NotificationServiceImpl::Method(grpc::CallbackServerContext* context, \
-                                                            const v1::Method##Request* request,   \
-                                                            v1::Method##Response* response) {     \
-    return FinishUnary(context, book_->Method(*request, response));                               \
-  }
-SUISHIN_NOTIFICATION_UNARY(ListAlerts)
-SUISHIN_NOTIFICATION_UNARY(GetAlert)
-SUISHIN_NOTIFICATION_UNARY(AcknowledgeAlert)
-SUISHIN_NOTIFICATION_UNARY(CreateSilence)
-SUISHIN_NOTIFICATION_UNARY(ListSilences)
-SUISHIN_NOTIFICATION_UNARY(ExpireSilence)
-SUISHIN_NOTIFICATION_UNARY(SetRule)
-SUISHIN_NOTIFICATION_UNARY(ListRules)
-SUISHIN_NOTIFICATION_UNARY(CreateWebhook)
-SUISHIN_NOTIFICATION_UNARY(ListWebhooks)
-SUISHIN_NOTIFICATION_UNARY(DeleteWebhook)
-SUISHIN_NOTIFICATION_UNARY(ListDeadLetters)
-SUISHIN_NOTIFICATION_UNARY(ReplayDeadLetter)
-#undef SUISHIN_NOTIFICATION_UNARY
-
 namespace {
+
+// Starts a write through `start` and returns its reactor, which the write's
+// `done` finishes (perhaps before this returns, when the request is refused
+// at once).
+grpc::ServerUnaryReactor* StartWrite(grpc::CallbackServerContext* context,
+                                     const std::function<void(AlertBook::Done)>& start) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  start([reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
+  return reactor;
+}
 
 // A stream that only says why it could not start.
 class RefusedStream : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
@@ -38,30 +27,89 @@ class RefusedStream : public grpc::ServerWriteReactor<v1::SubscribeResponse> {
   void OnDone() override { delete this; }
 };
 
+// Events examined at most by one read of a Subscribe stream.
+constexpr int kMaxExaminedPerRead = 4096;
+
 }  // namespace
+
+NotificationServiceImpl::NotificationServiceImpl(AlertBook* book, StatusSources sources)
+    : book_(book),
+      sources_(sources),
+      slots_(ProcessLimits().max_streams_per_client, ProcessLimits().max_streams) {}
+
+#define SUISHIN_NOTIFICATION_READ(Method)                                                         \
+  grpc::ServerUnaryReactor* NotificationServiceImpl::Method(grpc::CallbackServerContext* context, \
+                                                            const v1::Method##Request* request,   \
+                                                            v1::Method##Response* response) {     \
+    return FinishUnary(context, book_->Method(*request, response));                               \
+  }
+SUISHIN_NOTIFICATION_READ(ListAlerts)
+SUISHIN_NOTIFICATION_READ(GetAlert)
+SUISHIN_NOTIFICATION_READ(ListSilences)
+SUISHIN_NOTIFICATION_READ(ListRules)
+SUISHIN_NOTIFICATION_READ(ListWebhooks)
+SUISHIN_NOTIFICATION_READ(ListDeadLetters)
+#undef SUISHIN_NOTIFICATION_READ
+
+#define SUISHIN_NOTIFICATION_WRITE(Method)                                                        \
+  grpc::ServerUnaryReactor* NotificationServiceImpl::Method(grpc::CallbackServerContext* context, \
+                                                            const v1::Method##Request* request,   \
+                                                            v1::Method##Response* response) {     \
+    return StartWrite(context, [&](AlertBook::Done done) {                                        \
+      book_->Method(*request, response, std::move(done));                                         \
+    });                                                                                           \
+  }
+SUISHIN_NOTIFICATION_WRITE(AcknowledgeAlert)
+SUISHIN_NOTIFICATION_WRITE(CreateSilence)
+SUISHIN_NOTIFICATION_WRITE(ExpireSilence)
+SUISHIN_NOTIFICATION_WRITE(SetRule)
+SUISHIN_NOTIFICATION_WRITE(CreateWebhook)
+SUISHIN_NOTIFICATION_WRITE(DeleteWebhook)
+SUISHIN_NOTIFICATION_WRITE(ReplayDeadLetter)
+#undef SUISHIN_NOTIFICATION_WRITE
+
+grpc::ServerUnaryReactor* NotificationServiceImpl::GetStatus(
+    grpc::CallbackServerContext* context, const v1::GetStatusRequest* /*request*/,
+    v1::GetStatusResponse* response) {
+  absl::StatusOr<int64_t> cursor = book_->Cursor();
+  if (!cursor.ok()) return FinishUnary(context, cursor.status());
+  response->set_cursor(*cursor);
+  if (sources_.set_aside != nullptr) {
+    for (v1::SetAsideKpi& kpi : sources_.set_aside->List()) {
+      *response->add_set_aside_kpis() = std::move(kpi);
+    }
+  }
+  if (sources_.circuits != nullptr) {
+    for (v1::WebhookCircuit& circuit : sources_.circuits->Open()) {
+      *response->add_open_circuits() = std::move(circuit);
+    }
+  }
+  return FinishUnary(context, absl::OkStatus());
+}
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* NotificationServiceImpl::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  if (absl::Status status = AlertBook::ValidateFilter(request->filter()); !status.ok()) {
+  if (absl::Status status = AlertBook::ValidateFilter("filter", request->filter()); !status.ok()) {
     return new RefusedStream(ToGrpcStatus(status));
   }
   if (request->after_event_id() < 0) {
     return new RefusedStream(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "after_event_id: must not be negative"));
   }
+  absl::StatusOr<StreamSlots::Release> slot = slots_.Acquire(context->peer(), "Subscribe");
+  if (!slot.ok()) return new RefusedStream(ToGrpcStatus(slot.status()));
+  v1::AlertFilter filter = request->filter();
+  filter.DiscardUnknownFields();
+  SequenceFeed::Wants wants = AlertBook::Wants(filter);
   return new LogStreamReactor<v1::AlertEvent, v1::SubscribeResponse>(
       &book_->events(), request->after_event_id(),
-      [book = book_, filter = request->filter()](
-          int64_t after, int limit) -> absl::StatusOr<LogBatch<v1::AlertEvent>> {
-        LogBatch<v1::AlertEvent> batch;
-        ASSIGN_OR_RETURN(batch.entries, book->ReadEvents(after, filter, limit));
-        batch.scanned_through = batch.entries.empty() ? after : batch.entries.back().id();
-        return batch;
+      [book = book_, filter = std::move(filter)](int64_t after, int limit) {
+        return book->ReadEvents(after, filter, limit, kMaxExaminedPerRead);
       },
       [](v1::AlertEvent event, v1::SubscribeResponse* response) {
         *response->mutable_event() = std::move(event);
       },
-      [](const v1::AlertEvent& event) { return event.id(); });
+      [](const v1::AlertEvent& event) { return event.id(); }, std::move(wants), *std::move(slot));
 }
 
 }  // namespace suishin::notification

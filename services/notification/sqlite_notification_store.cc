@@ -4,10 +4,28 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/proto_util.h"
 #include "common/status_macros.h"
 
 namespace suishin::notification {
 namespace {
+
+// Migration 2: fills the silences' new columns from their messages.
+absl::Status FillSilenceColumns(Database& db) {
+  ASSIGN_OR_RETURN(Statement select, db.Prepare("SELECT key, data FROM silences"));
+  ASSIGN_OR_RETURN(Statement update,
+                   db.Prepare("UPDATE silences SET live = ?2, end_us = ?3 WHERE key = ?1"));
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, select.Step());
+    if (!row) return absl::OkStatus();
+    ASSIGN_OR_RETURN(v1::Silence silence, ParseColumn<v1::Silence>(select, 1, "silences"));
+    update.Reset();
+    update.BindInt(1, select.ColumnInt(0))
+        .BindInt(2, silence.active() ? 1 : 0)
+        .BindInt(3, absl::ToUnixMicros(FromProtoTimestamp(silence.end_time())));
+    RETURN_IF_ERROR(update.Run());
+  }
+}
 
 const std::vector<Migration>& Schema() {
   static const auto* migrations = new std::vector<Migration>{
@@ -68,13 +86,37 @@ CREATE TABLE dead_letters (
   data BLOB NOT NULL
 );
 )sql"},
+      // Bounded lists: live silences found without reading every one ever
+      // made, each endpoint's outbox queue and dead letters by an index.
+      {2, R"sql(
+ALTER TABLE silences ADD COLUMN live INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE silences ADD COLUMN end_us INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX silences_live ON silences (live, end_us);
+DROP INDEX outbox_due;
+CREATE INDEX outbox_by_webhook ON outbox (webhook_id, next_attempt_us, id);
+CREATE INDEX dead_letters_by_webhook ON dead_letters (webhook_id, key);
+)sql",
+       FillSilenceColumns},
   };
   return *migrations;
 }
 
+// Rows of (key, data).
+template <typename T>
+absl::StatusOr<std::vector<Keyed<T>>> ReadKeyed(Statement& statement, absl::string_view table) {
+  std::vector<Keyed<T>> out;
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, statement.Step());
+    if (!row) return out;
+    ASSIGN_OR_RETURN(T message, ParseColumn<T>(statement, 1, table));
+    out.push_back({statement.ColumnInt(0), std::move(message)});
+  }
+}
+
 class SqliteTransaction : public NotificationTransaction {
  public:
-  explicit SqliteTransaction(Database& db) : db_(db) {}
+  // `writable` is false inside a Read: then every write fails.
+  SqliteTransaction(Database& db, bool writable) : db_(db), writable_(writable) {}
 
   absl::StatusOr<int64_t> Cursor() override {
     ASSIGN_OR_RETURN(Statement * statement,
@@ -84,6 +126,7 @@ class SqliteTransaction : public NotificationTransaction {
   }
 
   absl::Status SetCursor(int64_t next_sequence) override {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(Statement * statement,
                      db_.Cached("UPDATE cursor SET next_sequence = ?1 WHERE id = 1"));
     statement->BindInt(1, next_sequence);
@@ -95,6 +138,7 @@ class SqliteTransaction : public NotificationTransaction {
   }
 
   absl::Status PutRule(const v1::Rule& rule) override {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(Statement * statement,
                      db_.Cached("INSERT INTO rules VALUES (?1, ?2, ?3) ON CONFLICT (kind, kpi_id) "
                                 "DO UPDATE SET data = excluded.data"));
@@ -126,6 +170,7 @@ class SqliteTransaction : public NotificationTransaction {
   }
 
   absl::Status PutAlert(const v1::Alert& alert) override {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(
         Statement * statement,
         db_.Cached("INSERT INTO alerts VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (fingerprint) "
@@ -142,20 +187,25 @@ class SqliteTransaction : public NotificationTransaction {
 
   absl::Status AppendHistory(absl::string_view fingerprint,
                              const v1::AlertHistoryEntry& entry) override {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(Statement * statement,
                      db_.Cached("INSERT INTO alert_history (fingerprint, data) VALUES (?1, ?2)"));
     statement->BindText(1, fingerprint).BindBlob(2, entry.SerializeAsString());
     return statement->Run();
   }
 
-  absl::StatusOr<std::vector<v1::AlertHistoryEntry>> History(
-      absl::string_view fingerprint) override {
-    return ReadAll<v1::AlertHistoryEntry>(
-        "SELECT data FROM alert_history WHERE fingerprint = ? ORDER BY key", fingerprint,
-        "alert_history");
+  absl::StatusOr<std::vector<Keyed<v1::AlertHistoryEntry>>> History(absl::string_view fingerprint,
+                                                                    int64_t after_key,
+                                                                    int limit) override {
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached("SELECT key, data FROM alert_history WHERE fingerprint = ?1 "
+                                "AND key > ?2 ORDER BY key LIMIT ?3"));
+    statement->BindText(1, fingerprint).BindInt(2, after_key).BindInt(3, limit);
+    return ReadKeyed<v1::AlertHistoryEntry>(*statement, "alert_history");
   }
 
   absl::StatusOr<int64_t> AppendEvent(const v1::AlertEvent& event) override {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(Statement * statement, db_.Cached("INSERT INTO events (data) VALUES (?1)"));
     v1::AlertEvent stored = event;
     stored.clear_id();
@@ -184,8 +234,38 @@ class SqliteTransaction : public NotificationTransaction {
     return row ? statement->ColumnInt(0) : 0;
   }
 
-  absl::StatusOr<std::vector<v1::Silence>> Silences() override {
-    return ReadAll<v1::Silence>("SELECT data FROM silences ORDER BY key", "", "silences");
+  absl::StatusOr<std::vector<v1::Silence>> LiveSilences(absl::Time now) override {
+    ASSIGN_OR_RETURN(
+        Statement * statement,
+        db_.Cached("SELECT data FROM silences WHERE live AND end_us > ?1 ORDER BY key"));
+    statement->BindInt(1, absl::ToUnixMicros(now));
+    return ReadMessages<v1::Silence>(*statement, 0, "silences");
+  }
+
+  absl::StatusOr<int64_t> CountLiveSilences(absl::Time now) override {
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached("SELECT COUNT(*) FROM silences WHERE live AND end_us > ?1"));
+    statement->BindInt(1, absl::ToUnixMicros(now));
+    return Count(*statement);
+  }
+
+  absl::StatusOr<std::vector<Keyed<v1::Silence>>> ListSilences(bool include_ended, absl::Time now,
+                                                               int64_t after_key,
+                                                               int limit) override {
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached("SELECT key, data FROM silences WHERE key > ?1 "
+                                "AND (?2 OR (live AND end_us > ?3)) ORDER BY key LIMIT ?4"));
+    statement->BindInt(1, after_key)
+        .BindInt(2, include_ended ? 1 : 0)
+        .BindInt(3, absl::ToUnixMicros(now))
+        .BindInt(4, limit);
+    return ReadKeyed<v1::Silence>(*statement, "silences");
+  }
+
+  absl::StatusOr<bool> AnySilence() override {
+    ASSIGN_OR_RETURN(Statement * statement, db_.Cached("SELECT EXISTS (SELECT 1 FROM silences)"));
+    ASSIGN_OR_RETURN(int64_t any, Count(*statement));
+    return any != 0;
   }
 
   absl::StatusOr<std::optional<v1::Silence>> FindSilence(absl::string_view id) override {
@@ -193,14 +273,35 @@ class SqliteTransaction : public NotificationTransaction {
   }
 
   absl::Status PutSilence(const v1::Silence& silence) override {
-    return Put(
-        "INSERT INTO silences (id, data) VALUES (?1, ?2) ON CONFLICT (id) "
-        "DO UPDATE SET data = excluded.data",
-        silence.id(), silence.SerializeAsString());
+    RETURN_IF_ERROR(CheckWritable());
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached("INSERT INTO silences (id, data, live, end_us) "
+                                "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO UPDATE SET "
+                                "data = excluded.data, live = excluded.live, "
+                                "end_us = excluded.end_us"));
+    statement->BindText(1, silence.id())
+        .BindBlob(2, silence.SerializeAsString())
+        .BindInt(3, silence.active() ? 1 : 0)
+        .BindInt(4, absl::ToUnixMicros(FromProtoTimestamp(silence.end_time())));
+    return statement->Run();
   }
 
   absl::StatusOr<std::vector<v1::Webhook>> Webhooks() override {
     return ReadAll<v1::Webhook>("SELECT data FROM webhooks ORDER BY key", "", "webhooks");
+  }
+
+  absl::StatusOr<std::vector<Keyed<v1::Webhook>>> ListWebhooks(int64_t after_key,
+                                                               int limit) override {
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached("SELECT key, data FROM webhooks WHERE key > ?1 ORDER BY key "
+                                "LIMIT ?2"));
+    statement->BindInt(1, after_key).BindInt(2, limit);
+    return ReadKeyed<v1::Webhook>(*statement, "webhooks");
+  }
+
+  absl::StatusOr<int64_t> CountWebhooks() override {
+    ASSIGN_OR_RETURN(Statement * statement, db_.Cached("SELECT COUNT(*) FROM webhooks"));
+    return Count(*statement);
   }
 
   absl::StatusOr<std::optional<v1::Webhook>> FindWebhook(absl::string_view id) override {
@@ -215,6 +316,7 @@ class SqliteTransaction : public NotificationTransaction {
   }
 
   absl::Status DeleteWebhook(absl::string_view id) override {
+    RETURN_IF_ERROR(CheckWritable());
     for (absl::string_view sql :
          {"DELETE FROM webhooks WHERE id = ?", "DELETE FROM outbox WHERE webhook_id = ?"}) {
       ASSIGN_OR_RETURN(Statement * statement, db_.Cached(sql));
@@ -225,6 +327,7 @@ class SqliteTransaction : public NotificationTransaction {
   }
 
   absl::Status AddDelivery(const Delivery& delivery) override {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(Statement * statement,
                      db_.Cached("INSERT INTO outbox (webhook_id, event_id, payload, attempts, "
                                 "next_attempt_us, last_error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
@@ -237,37 +340,39 @@ class SqliteTransaction : public NotificationTransaction {
     return statement->Run();
   }
 
-  absl::StatusOr<std::vector<Delivery>> DueDeliveries(absl::Time now, int limit) override {
+  absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> SoonestByWebhook() override {
     ASSIGN_OR_RETURN(Statement * statement,
-                     db_.Cached("SELECT id, webhook_id, event_id, payload, attempts, "
-                                "next_attempt_us, last_error FROM outbox "
-                                "WHERE next_attempt_us <= ?1 ORDER BY next_attempt_us, id "
-                                "LIMIT ?2"));
-    statement->BindInt(1, absl::ToUnixMicros(now)).BindInt(2, limit);
-    std::vector<Delivery> out;
+                     db_.Cached("SELECT webhook_id, MIN(next_attempt_us) FROM outbox "
+                                "GROUP BY webhook_id"));
+    std::vector<std::pair<std::string, absl::Time>> out;
     while (true) {
       ASSIGN_OR_RETURN(bool row, statement->Step());
       if (!row) return out;
-      Delivery delivery;
-      delivery.id = statement->ColumnInt(0);
-      delivery.webhook_id = statement->ColumnText(1);
-      delivery.event_id = statement->ColumnInt(2);
-      delivery.payload = statement->ColumnText(3);
-      delivery.attempts = static_cast<int>(statement->ColumnInt(4));
-      delivery.next_attempt = absl::FromUnixMicros(statement->ColumnInt(5));
-      delivery.last_error = statement->ColumnText(6);
-      out.push_back(std::move(delivery));
+      out.emplace_back(statement->ColumnText(0), absl::FromUnixMicros(statement->ColumnInt(1)));
     }
   }
 
-  absl::StatusOr<std::optional<absl::Time>> NextDue() override {
-    ASSIGN_OR_RETURN(Statement * statement, db_.Cached("SELECT MIN(next_attempt_us) FROM outbox"));
+  absl::StatusOr<std::optional<Delivery>> NextDelivery(absl::string_view webhook_id) override {
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached("SELECT id, webhook_id, event_id, payload, attempts, "
+                                "next_attempt_us, last_error FROM outbox WHERE webhook_id = ?1 "
+                                "ORDER BY next_attempt_us, id LIMIT 1"));
+    statement->BindText(1, webhook_id);
     ASSIGN_OR_RETURN(bool row, statement->Step());
-    if (!row || statement->ColumnIsNull(0)) return std::optional<absl::Time>();
-    return std::optional<absl::Time>(absl::FromUnixMicros(statement->ColumnInt(0)));
+    if (!row) return std::optional<Delivery>();
+    Delivery delivery;
+    delivery.id = statement->ColumnInt(0);
+    delivery.webhook_id = statement->ColumnText(1);
+    delivery.event_id = statement->ColumnInt(2);
+    delivery.payload = statement->ColumnText(3);
+    delivery.attempts = static_cast<int>(statement->ColumnInt(4));
+    delivery.next_attempt = absl::FromUnixMicros(statement->ColumnInt(5));
+    delivery.last_error = statement->ColumnText(6);
+    return std::optional<Delivery>(std::move(delivery));
   }
 
   absl::Status UpdateDelivery(const Delivery& delivery) override {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(Statement * statement,
                      db_.Cached("UPDATE outbox SET attempts = ?2, next_attempt_us = ?3, "
                                 "last_error = ?4 WHERE id = ?1"));
@@ -279,12 +384,14 @@ class SqliteTransaction : public NotificationTransaction {
   }
 
   absl::Status DeleteDelivery(int64_t id) override {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(Statement * statement, db_.Cached("DELETE FROM outbox WHERE id = ?"));
     statement->BindInt(1, id);
     return statement->Run();
   }
 
   absl::Status PutDeadLetter(const v1::DeadLetter& letter) override {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(
         Statement * statement,
         db_.Cached("INSERT INTO dead_letters (id, webhook_id, data) VALUES (?1, ?2, ?3) "
@@ -295,10 +402,17 @@ class SqliteTransaction : public NotificationTransaction {
     return statement->Run();
   }
 
-  absl::StatusOr<std::vector<v1::DeadLetter>> DeadLetters(absl::string_view webhook_id) override {
-    return ReadAll<v1::DeadLetter>(
-        "SELECT data FROM dead_letters WHERE ?1 = '' OR webhook_id = ?1 ORDER BY key", webhook_id,
-        "dead_letters");
+  absl::StatusOr<std::vector<Keyed<v1::DeadLetter>>> DeadLetters(absl::string_view webhook_id,
+                                                                 int64_t after_key,
+                                                                 int limit) override {
+    ASSIGN_OR_RETURN(
+        Statement * statement,
+        db_.Cached(webhook_id.empty() ? "SELECT key, data FROM dead_letters WHERE ?1 = '' "
+                                        "AND key > ?2 ORDER BY key LIMIT ?3"
+                                      : "SELECT key, data FROM dead_letters WHERE webhook_id = ?1 "
+                                        "AND key > ?2 ORDER BY key LIMIT ?3"));
+    statement->BindText(1, webhook_id).BindInt(2, after_key).BindInt(3, limit);
+    return ReadKeyed<v1::DeadLetter>(*statement, "dead_letters");
   }
 
   absl::StatusOr<std::optional<v1::DeadLetter>> FindDeadLetter(absl::string_view id) override {
@@ -307,12 +421,24 @@ class SqliteTransaction : public NotificationTransaction {
   }
 
   absl::Status DeleteDeadLetter(absl::string_view id) override {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(Statement * statement, db_.Cached("DELETE FROM dead_letters WHERE id = ?"));
     statement->BindText(1, id);
     return statement->Run();
   }
 
  private:
+  absl::Status CheckWritable() const {
+    if (writable_) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        "notification store: a write inside a read-only transaction");
+  }
+
+  static absl::StatusOr<int64_t> Count(Statement& statement) {
+    ASSIGN_OR_RETURN(bool row, statement.Step());
+    return row ? statement.ColumnInt(0) : 0;
+  }
+
   // Rows of one message column; `sql` takes `arg` as ?1 when it has one.
   template <typename T>
   absl::StatusOr<std::vector<T>> ReadAll(absl::string_view sql, absl::string_view arg,
@@ -331,28 +457,44 @@ class SqliteTransaction : public NotificationTransaction {
   }
 
   absl::Status Put(absl::string_view sql, absl::string_view id, const std::string& data) {
+    RETURN_IF_ERROR(CheckWritable());
     ASSIGN_OR_RETURN(Statement * statement, db_.Cached(sql));
     statement->BindText(1, id).BindBlob(2, data);
     return statement->Run();
   }
 
   Database& db_;
+  const bool writable_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteNotificationStore>> SqliteNotificationStore::Open(
-    const std::string& path) {
+    const std::string& path, int readers) {
   ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
   RETURN_IF_ERROR(db->Migrate(Schema()));
-  return std::unique_ptr<SqliteNotificationStore>(new SqliteNotificationStore(std::move(db)));
+  ASSIGN_OR_RETURN(std::unique_ptr<ReaderPool> pool, ReaderPool::Open(path, readers));
+  return std::unique_ptr<SqliteNotificationStore>(
+      new SqliteNotificationStore(std::move(db), std::move(pool)));
 }
 
-absl::Status SqliteNotificationStore::Run(
-    const std::function<absl::Status(NotificationTransaction&)>& body) {
+absl::Status SqliteNotificationStore::RunGroup(const std::vector<const Body*>& bodies,
+                                               std::vector<absl::Status>* outcomes) {
   absl::MutexLock lock(&mu_);
-  SqliteTransaction transaction(*db_);
-  return db_->InTransaction([&] { return body(transaction); });
+  SqliteTransaction transaction(*db_, /*writable=*/true);
+  std::vector<std::function<absl::Status()>> steps;
+  steps.reserve(bodies.size());
+  for (const Body* body : bodies) {
+    steps.push_back([&transaction, body] { return (*body)(transaction); });
+  }
+  return db_->InGroupTransaction(steps, outcomes);
+}
+
+absl::Status SqliteNotificationStore::Read(const Body& body) {
+  return readers_->Read([&](Database& db) {
+    SqliteTransaction transaction(db, /*writable=*/false);
+    return body(transaction);
+  });
 }
 
 }  // namespace suishin::notification

@@ -1,9 +1,17 @@
-// The NotificationStore in a SQLite file.
+// The NotificationStore in a SQLite file: one table per kind of record
+// holding the serialized message, plus the columns lists and queries filter
+// on.
+//
+// One connection writes (RunGroup: a group is one transaction with a
+// savepoint per body, committed with synchronous=FULL, so one fsync per
+// group); a pool of read-only connections of its own serves Read, which in
+// WAL mode neither waits for the writer nor holds it up. Thread-safe.
 #ifndef SUISHIN_SERVICES_NOTIFICATION_SQLITE_NOTIFICATION_STORE_H_
 #define SUISHIN_SERVICES_NOTIFICATION_SQLITE_NOTIFICATION_STORE_H_
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -15,19 +23,28 @@ namespace suishin::notification {
 
 class SqliteNotificationStore : public NotificationStore {
  public:
-  // Opens or creates the file at `path` and brings its schema up to date.
-  static absl::StatusOr<std::unique_ptr<SqliteNotificationStore>> Open(const std::string& path);
+  // Opens or creates the file at `path`, brings its schema up to date and
+  // opens `readers` (at least 1) connections for Read. Needs a real file:
+  // ":memory:" would give every connection a database of its own.
+  static absl::StatusOr<std::unique_ptr<SqliteNotificationStore>> Open(const std::string& path,
+                                                                       int readers = 4);
 
   SqliteNotificationStore(const SqliteNotificationStore&) = delete;
   SqliteNotificationStore& operator=(const SqliteNotificationStore&) = delete;
 
-  absl::Status Run(const std::function<absl::Status(NotificationTransaction&)>& body) override;
+  absl::Status RunGroup(const std::vector<const Body*>& bodies,
+                        std::vector<absl::Status>* outcomes) override;
+  absl::Status Read(const Body& body) override;
 
  private:
-  explicit SqliteNotificationStore(std::unique_ptr<Database> db) : db_(std::move(db)) {}
+  SqliteNotificationStore(std::unique_ptr<Database> db, std::unique_ptr<ReaderPool> readers)
+      : db_(std::move(db)), readers_(std::move(readers)) {}
 
+  // Held by the writer for a group; only Run from another thread (start-up,
+  // tests) ever waits on it.
   absl::Mutex mu_;
   std::unique_ptr<Database> db_ ABSL_GUARDED_BY(mu_);
+  const std::unique_ptr<ReaderPool> readers_;
 };
 
 }  // namespace suishin::notification

@@ -172,13 +172,14 @@ void SuiteTest::StartKpi() {
 void SuiteTest::StopKpi() { ASSERT_TRUE(kpi_->Terminate(absl::Seconds(10)).ok()); }
 
 void SuiteTest::StartNotification() {
-  std::vector<std::string> argv = {"/services/notification/notification-service",
-                                   "--notification_db=" + dir_->File("notification.db"),
-                                   "--kpi_address=" + kpi_address_,
-                                   "--redis_url=" + redis_->url(),
-                                   "--now=2026-11-29T12:00:00+09:00",
-                                   "--webhook_retry_delays=50ms,100ms,200ms,400ms",
-                                   "--webhook_timeout_ms=2000"};
+  std::vector<std::string> argv = {
+      "/services/notification/notification-service",
+      "--notification_db=" + dir_->File("notification.db"), "--kpi_address=" + kpi_address_,
+      "--redis_url=" + redis_->url(), "--now=2026-11-29T12:00:00+09:00",
+      "--webhook_retry_delays=50ms,100ms,200ms,400ms", "--webhook_timeout_ms=2000",
+      // Circuits open for as short a time as
+      // the retries wait.
+      "--webhook_circuit_delay=20ms", "--webhook_circuit_max_delay=100ms"};
   argv.insert(argv.end(), notification_flags_.begin(), notification_flags_.end());
   notification_address_ = StartBinary(notification_, "notification-service", argv);
   notification_stub_ = v1::NotificationService::NewStub(MakeChannel(notification_address_));

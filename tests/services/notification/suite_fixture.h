@@ -84,7 +84,8 @@ class SuiteTest : public ::testing::Test {
   void TearDown() override;
 
   // Flags every notification-service start gets, on top of the defaults the
-  // fixture sets (ports, files, Redis, --now, short retry delays).
+  // fixture sets (ports, files, Redis, --now, short retry and circuit
+  // delays).
   std::vector<std::string> notification_flags_;
 
   // Starts notification-service (again) on its files.
