@@ -56,7 +56,7 @@ void CheckSecret(absl::string_view secret) {
     const std::string shape = WithoutNumbers(key.status().message());
     FUZZ_CHECK(shape == "webhook.secret: must start with \"whsec_\"" ||
                    shape ==
-                       "webhook.secret: the part after \"whsec_\" is not valid base64 (# "
+                       "webhook.secret: the part after \"whsec_\" is not valid base# (# "
                        "characters)" ||
                    shape == "webhook.secret: the key is # bytes; it must be # to #",
                "unexpected refusal of \"", Escaped(secret),
