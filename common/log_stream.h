@@ -123,6 +123,8 @@ class LogStreamReactor : public grpc::ServerWriteReactor<Response> {
   void PumpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(state_->mu) {
     if (finished_ || writing_ || waiting_) return;
     while (buffer_.empty()) {
+      // The last read looked past its last match: never look there again.
+      after_ = std::max(after_, scanned_);
       const int64_t published = feed_->last();
       absl::StatusOr<LogBatch<Entry>> read = read_(after_, batch_);
       if (!read.ok()) {
@@ -130,6 +132,7 @@ class LogStreamReactor : public grpc::ServerWriteReactor<Response> {
         return;
       }
       for (Entry& entry : read->entries) buffer_.push_back(std::move(entry));
+      scanned_ = read->scanned_through;
       if (!buffer_.empty()) break;
       // Nothing matched up to where the read looked: never look there again,
       // and read on while that is short of what is published.
@@ -172,6 +175,8 @@ class LogStreamReactor : public grpc::ServerWriteReactor<Response> {
   const int batch_;
   std::shared_ptr<State> state_;
   int64_t after_;
+  // How far the read that filled the buffer looked.
+  int64_t scanned_ = 0;
   std::deque<Entry> buffer_;
   Response response_;
   bool writing_ = false;

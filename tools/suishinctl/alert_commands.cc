@@ -207,10 +207,23 @@ absl::Status RunAlerts(const Environment& env, const Arguments& args) {
 absl::Status RunAlert(const Environment& env, const Arguments& args) {
   notification::v1::GetAlertRequest request;
   request.set_fingerprint(args.positional.at(0));
+  request.set_history_page_size(kListPageSize);
+  // The alert with the first page of its history, then the rest page by page.
   notification::v1::GetAlertResponse response;
   RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
     return env.notification->GetAlert(context, request, &response);
   }));
+  while (!response.next_history_page_token().empty()) {
+    request.set_history_page_token(response.next_history_page_token());
+    notification::v1::GetAlertResponse page;
+    RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
+      return env.notification->GetAlert(context, request, &page);
+    }));
+    for (auto& entry : *page.mutable_alert()->mutable_history()) {
+      *response.mutable_alert()->add_history() = std::move(entry);
+    }
+    response.set_next_history_page_token(page.next_history_page_token());
+  }
   if (env.json) {
     PrintJson(env, response);
     return absl::OkStatus();
@@ -339,10 +352,12 @@ absl::Status RunSilence(const Environment& env, const Arguments& args) {
 absl::Status RunSilences(const Environment& env, const Arguments& args) {
   notification::v1::ListSilencesRequest request;
   request.set_include_expired(FlagValue(args, "all") == "true");
+  ASSIGN_OR_RETURN(std::vector<notification::v1::Silence> silences,
+                   ListAll(env, env.notification, request, kListPageSize,
+                           &NotificationService::StubInterface::ListSilences,
+                           &notification::v1::ListSilencesResponse::mutable_silences));
   notification::v1::ListSilencesResponse response;
-  RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
-    return env.notification->ListSilences(context, request, &response);
-  }));
+  for (auto& silence : silences) *response.add_silences() = std::move(silence);
   if (env.json) {
     PrintJson(env, response);
     return absl::OkStatus();
@@ -370,10 +385,12 @@ absl::Status RunExpireSilence(const Environment& env, const Arguments& args) {
 absl::Status RunRules(const Environment& env, const Arguments& args) {
   notification::v1::ListRulesRequest request;
   request.set_kpi_id(FlagValue(args, "kpi"));
+  ASSIGN_OR_RETURN(std::vector<notification::v1::Rule> rules,
+                   ListAll(env, env.notification, request, kListPageSize,
+                           &NotificationService::StubInterface::ListRules,
+                           &notification::v1::ListRulesResponse::mutable_rules));
   notification::v1::ListRulesResponse response;
-  RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
-    return env.notification->ListRules(context, request, &response);
-  }));
+  for (auto& rule : rules) *response.add_rules() = std::move(rule);
   if (env.json) {
     PrintJson(env, response);
     return absl::OkStatus();
@@ -422,14 +439,14 @@ absl::Status RunSetRule(const Environment& env, const Arguments& args) {
   // their values (SetRule stores the whole rule).
   notification::v1::ListRulesRequest list;
   list.set_kpi_id(kpi_id);
-  notification::v1::ListRulesResponse current;
-  RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
-    return env.notification->ListRules(context, list, &current);
-  }));
+  ASSIGN_OR_RETURN(const std::vector<notification::v1::Rule> current,
+                   ListAll(env, env.notification, list, kListPageSize,
+                           &NotificationService::StubInterface::ListRules,
+                           &notification::v1::ListRulesResponse::mutable_rules));
   notification::v1::SetRuleRequest request;
   notification::v1::Rule& rule = *request.mutable_rule();
   rule.set_kind(kind);
-  for (const notification::v1::Rule& effective : current.rules()) {
+  for (const notification::v1::Rule& effective : current) {
     if (effective.kind() == kind) rule = effective;
   }
   rule.set_kpi_id(kpi_id);
@@ -457,10 +474,12 @@ absl::Status RunSetRule(const Environment& env, const Arguments& args) {
 }
 
 absl::Status RunWebhooks(const Environment& env, const Arguments& args) {
+  ASSIGN_OR_RETURN(std::vector<notification::v1::Webhook> webhooks,
+                   ListAll(env, env.notification, notification::v1::ListWebhooksRequest(),
+                           kListPageSize, &NotificationService::StubInterface::ListWebhooks,
+                           &notification::v1::ListWebhooksResponse::mutable_webhooks));
   notification::v1::ListWebhooksResponse response;
-  RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
-    return env.notification->ListWebhooks(context, {}, &response);
-  }));
+  for (auto& webhook : webhooks) *response.add_webhooks() = std::move(webhook);
   if (env.json) {
     PrintJson(env, response);
     return absl::OkStatus();
@@ -506,10 +525,12 @@ absl::Status RunDeleteWebhook(const Environment& env, const Arguments& args) {
 absl::Status RunDeadLetters(const Environment& env, const Arguments& args) {
   notification::v1::ListDeadLettersRequest request;
   request.set_webhook_id(FlagValue(args, "webhook"));
+  ASSIGN_OR_RETURN(std::vector<notification::v1::DeadLetter> letters,
+                   ListAll(env, env.notification, request, kListPageSize,
+                           &NotificationService::StubInterface::ListDeadLetters,
+                           &notification::v1::ListDeadLettersResponse::mutable_dead_letters));
   notification::v1::ListDeadLettersResponse response;
-  RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
-    return env.notification->ListDeadLetters(context, request, &response);
-  }));
+  for (auto& letter : letters) *response.add_dead_letters() = std::move(letter);
   if (env.json) {
     PrintJson(env, response);
     return absl::OkStatus();

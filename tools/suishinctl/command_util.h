@@ -61,8 +61,10 @@ absl::StatusOr<std::vector<Item>> ListAll(
   return all;
 }
 
-// Changes per GetHistory page: the most kpi-service sends in one.
+// Items per page of a paged list (GetHistory, the alert lists): the most a
+// service sends in one.
 inline constexpr int kHistoryPageSize = 1000;
+inline constexpr int kListPageSize = 1000;
 
 // How a command flag is written on the command line: "as_of" → "--as-of".
 // Writes `bytes` to `path` through a temporary file renamed into place, so a
