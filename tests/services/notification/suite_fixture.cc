@@ -163,9 +163,11 @@ std::string SuiteTest::StartBinary(std::optional<suishin::testing::ChildProcess>
 }
 
 void SuiteTest::StartKpi() {
-  kpi_address_ = StartBinary(kpi_, "kpi-service",
-                             {"/services/kpi/kpi-service", "--kpi_db=" + dir_->File("kpi.db"),
-                              "--plan_address=" + plan_address_, "--redis_url=" + redis_->url()});
+  std::vector<std::string> argv = {"/services/kpi/kpi-service", "--kpi_db=" + dir_->File("kpi.db"),
+                                   "--plan_address=" + plan_address_,
+                                   "--redis_url=" + redis_->url()};
+  argv.insert(argv.end(), kpi_flags_.begin(), kpi_flags_.end());
+  kpi_address_ = StartBinary(kpi_, "kpi-service", argv);
   kpi_stub_ = kpi::v1::KpiService::NewStub(MakeChannel(kpi_address_));
 }
 

@@ -87,6 +87,8 @@ class SuiteTest : public ::testing::Test {
   // fixture sets (ports, files, Redis, --now, short retry and circuit
   // delays).
   std::vector<std::string> notification_flags_;
+  // Flags every kpi-service start gets (set before SetUp for the first).
+  std::vector<std::string> kpi_flags_;
 
   // Starts notification-service (again) on its files.
   void StartNotification();
