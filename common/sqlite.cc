@@ -94,6 +94,11 @@ absl::Status Statement::Run() {
   }
 }
 
+void Statement::ResetKeepingBindings() {
+  sqlite3_reset(stmt_);
+  bind_error_ = SQLITE_OK;
+}
+
 void Statement::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
@@ -134,7 +139,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   std::unique_ptr<Database> db(new Database(raw));
   sqlite3_busy_timeout(raw, 5000);
   RETURN_IF_ERROR(
-      db->Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"));
+      db->Exec("PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA "
+               "foreign_keys=ON;"));
   return db;
 }
 

@@ -63,6 +63,9 @@ class Statement {
   absl::Status Run();
   // Resets to run again with new bindings.
   void Reset();
+  // Resets to run again, keeping the bindings: for a statement whose every
+  // parameter is bound again before each run (a hot insert).
+  void ResetKeepingBindings();
 
   int64_t ColumnInt(int column) const;
   double ColumnDouble(int column) const;

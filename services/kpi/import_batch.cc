@@ -81,11 +81,19 @@ absl::Status ImportBatch::Add(const google::protobuf::RepeatedPtrField<v1::Impor
   // Bounded: the KPIs of one import are at most its rows, but each costs a
   // store read; a flood of distinct unknown ids is cut short.
   for (const v1::ImportRow& row : rows) {
-    if (absl::Status status = ValidateId("kpi_id", row.kpi_id()); !status.ok()) {
-      Refuse(row.line(), status);
-      continue;
+    // Files come grouped: most rows name the KPI, region, reporter and
+    // reason the row before named, already checked and interned (recent_).
+    if (!recent_.kpi || row.kpi_id() != recent_.kpi_id) {
+      recent_ = Recent();
+      if (absl::Status status = ValidateId("kpi_id", row.kpi_id()); !status.ok()) {
+        Refuse(row.line(), status);
+        continue;
+      }
+      ASSIGN_OR_RETURN(const uint32_t index, KpiIndex(row.kpi_id()));
+      recent_.kpi = index;
+      recent_.kpi_id = row.kpi_id();
     }
-    ASSIGN_OR_RETURN(const uint32_t kpi_index, KpiIndex(row.kpi_id()));
+    const uint32_t kpi_index = *recent_.kpi;
     const KpiEntry& entry = kpis_[kpi_index];
     if (!entry.kpi) {
       Refuse(row.line(), FieldError("kpi_id", row.kpi_id(), "is not a KPI kpi-service knows"));
@@ -99,15 +107,33 @@ absl::Status ImportBatch::Add(const google::protobuf::RepeatedPtrField<v1::Impor
         kind != v1::ROW_KIND_TARGET) {
       status = FieldError("kind", absl::StrCat(row.kind()), "must be ACTUAL, BASELINE or TARGET");
     }
-    if (status.ok()) status = CheckRegion(kpi, "region_id", row.region_id());
+    if (status.ok() && !(recent_.region && row.region_id() == recent_.region_id)) {
+      status = CheckRegion(kpi, "region_id", row.region_id());
+      if (status.ok()) {
+        recent_.region = Intern(row.region_id());
+        recent_.region_id = row.region_id();
+      }
+    }
     if (status.ok()) status = RequireYear("fiscal_year.year", row.fiscal_year());
     const bool ratio = kind != v1::ROW_KIND_TARGET;
     if (status.ok()) {
       status = CheckFigure(kpi, "", row.value(), ratio ? OptionalNumerator(row) : std::nullopt,
                            ratio ? OptionalDenominator(row) : std::nullopt);
     }
-    if (status.ok()) status = CheckAuthor("reported_by", row.reported_by());
-    if (status.ok()) status = CheckReason("reason", row.reason());
+    if (status.ok() && !(recent_.author && row.reported_by() == recent_.author_text)) {
+      status = CheckAuthor("reported_by", row.reported_by());
+      if (status.ok()) {
+        recent_.author = Intern(row.reported_by());
+        recent_.author_text = row.reported_by();
+      }
+    }
+    if (status.ok() && !(recent_.reason && row.reason() == recent_.reason_text)) {
+      status = CheckReason("reason", row.reason());
+      if (status.ok()) {
+        recent_.reason = Intern(row.reason());
+        recent_.reason_text = row.reason();
+      }
+    }
     if (!status.ok()) {
       Refuse(row.line(), status);
       continue;
@@ -116,14 +142,14 @@ absl::Status ImportBatch::Add(const google::protobuf::RepeatedPtrField<v1::Impor
     kept.line = row.line();
     kept.kind = static_cast<uint8_t>(kind);
     kept.kpi = kpi_index;
-    kept.region = Intern(row.region_id());
+    kept.region = *recent_.region;
     kept.year = static_cast<int16_t>(row.fiscal_year().year());
     kept.value = row.value();
     kept.has_ratio = ratio && row.has_numerator();
     kept.numerator = kept.has_ratio ? row.numerator() : 0;
     kept.denominator = kept.has_ratio ? row.denominator() : 0;
-    kept.author = Intern(row.reported_by());
-    kept.reason = Intern(row.reason());
+    kept.author = *recent_.author;
+    kept.reason = *recent_.reason;
     // A baseline twice in one import is a mistake in the file (an actual
     // twice is found as it is applied; a target may come several times: its
     // revisions, oldest first).
@@ -201,7 +227,7 @@ absl::Status ImportBatch::Apply(KpiTransaction& tx, absl::Time now, ChangeSink& 
           ASSIGN_OR_RETURN(baselines, tx.Baselines(kpi->id()));
         }
         // Field by field, not Clear(): the scratch message keeps its buffers.
-        actual.set_region_id(region);
+        if (actual.region_id() != region) actual.set_region_id(region);
         actual.mutable_fiscal_year()->set_year(row.year);
         actual.set_value(row.value);
         if (row.has_ratio) {
@@ -211,7 +237,7 @@ absl::Status ImportBatch::Apply(KpiTransaction& tx, absl::Time now, ChangeSink& 
           actual.clear_numerator();
           actual.clear_denominator();
         }
-        actual.set_reported_by(names_[row.author]);
+        if (actual.reported_by() != names_[row.author]) actual.set_reported_by(names_[row.author]);
         ActualWrite how;
         how.kpi = &*kpi;
         how.baselines = &*baselines;

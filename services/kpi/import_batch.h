@@ -130,6 +130,20 @@ class ImportBatch {
   absl::flat_hash_map<std::string, uint32_t> name_index_;
   // (KPI, region) of the baselines in the import → the row's line.
   absl::flat_hash_map<uint64_t, int64_t> baselines_;
+  // What the last good row named, checked and interned: the next row that
+  // names the same skips the checks and lookups. The region is only valid
+  // for the KPI (a new KPI starts afresh).
+  struct Recent {
+    std::optional<uint32_t> kpi;
+    std::string kpi_id;
+    std::optional<uint32_t> region;
+    std::string region_id;
+    std::optional<uint32_t> author;
+    std::string author_text;
+    std::optional<uint32_t> reason;
+    std::string reason_text;
+  };
+  Recent recent_;
   int64_t received_ = 0;
   int64_t error_count_ = 0;
   std::vector<v1::RowError> errors_;

@@ -148,6 +148,9 @@ absl::Status CheckFigure(const v1::Kpi& kpi, absl::string_view prefix, double va
   const std::string field = Field(prefix, "value");
   RETURN_IF_ERROR(ValidateFinite(field, value));
   if (value < 0) return FieldError(field, Number(value), "must not be negative");
+  if (value > kMaxFigure) {
+    return FieldError(field, Number(value), "is beyond 1e14, the largest figure kept");
+  }
   if (kpi.value_kind() == v1::VALUE_KIND_COUNT && value != std::floor(value)) {
     return FieldError(field, Number(value),
                       absl::StrCat("must be a whole number (", kpi.unit(), " is a count)"));
@@ -170,6 +173,10 @@ absl::Status CheckFigure(const v1::Kpi& kpi, absl::string_view prefix, double va
   }
   if (*denominator <= 0) {
     return FieldError(Field(prefix, "denominator"), Number(*denominator), "must be positive");
+  }
+  if (*denominator < kFigureStep || *denominator > kMaxFigure) {
+    return FieldError(Field(prefix, "denominator"), Number(*denominator),
+                      "must be between 0.0001 and 1e14 (figures keep four decimals)");
   }
   if (*numerator > *denominator) {
     return FieldError(Field(prefix, "numerator"), Number(*numerator),

@@ -57,9 +57,10 @@ absl::StatusOr<v1::Kpi> ScopeKpi(v1::Kpi kpi, const ProjectScope& scope);
 absl::Status CheckRegion(const v1::Kpi& kpi, absl::string_view field, absl::string_view region);
 
 // A figure of a region, valid for the KPI's kind of value: finite, not
-// negative, whole for counts, at most 100 for percentages, numerator and
-// denominator both or neither (numerator ≤ denominator, denominator > 0,
-// and for percentages value = numerator / denominator × 100 within 0.05).
+// negative, at most 1e14 (progress.h's kMaxFigure), whole for counts, at
+// most 100 for percentages, numerator and denominator both or neither
+// (numerator ≤ denominator, denominator from 0.0001 to 1e14, and for
+// percentages value = numerator / denominator × 100 within 0.05).
 absl::Status CheckFigure(const v1::Kpi& kpi, absl::string_view prefix, double value,
                          std::optional<double> numerator, std::optional<double> denominator);
 

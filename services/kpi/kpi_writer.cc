@@ -30,7 +30,7 @@ absl::StatusOr<std::unique_ptr<KpiWriter>> KpiWriter::Create(KpiStore* store, Fi
 
 KpiWriter::KpiWriter(KpiStore* store, FigureCache* cache, SequenceFeed* feed, Options options,
                      std::function<absl::Time()> now)
-    : store_(store), cache_(cache), feed_(feed), now_(std::move(now)) {
+    : cache_(cache), feed_(feed), now_(std::move(now)) {
   BatchWriter<KpiTransaction>::Options writer_options;
   writer_options.name = "kpi-writer";
   writer_options.max_queued = options.max_queued;

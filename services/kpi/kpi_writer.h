@@ -94,7 +94,6 @@ class KpiWriter {
   // After a commit: cache generations, then the feed.
   void Publish(const ChangeSink& sink);
 
-  KpiStore* store_;
   FigureCache* cache_;
   SequenceFeed* feed_;
   std::function<absl::Time()> now_;

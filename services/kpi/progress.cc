@@ -22,7 +22,7 @@ using int128 = __int128;
 constexpr double kScale = 10000.0;
 // |x| beyond this is refused, so x × kScale fits in int64 and every product
 // below (at most three scaled figures and a few small factors) fits in int128.
-constexpr double kMaxMagnitude = 1e14;
+constexpr double kMaxMagnitude = kMaxFigure;
 // Relative difference above which a reported and a computed figure differ.
 constexpr double kRelativeTolerance = 1e-9;
 
@@ -297,13 +297,19 @@ v1::ProgressPoint ComputePoint(const ProgressInputs& in, int year, std::optional
   } else {
     point.set_pace_undefined_reason(
         absl::StrFormat("pace gap %g points is beyond ±9.2e17 points", gap));
+    // No gap to compare with the threshold: never LAGGING on it.
+    point.set_status(TargetReached(in.direction, *value, in.target) ? v1::PROGRESS_STATUS_ACHIEVED
+                                                                    : v1::PROGRESS_STATUS_UNKNOWN);
+    return point;
   }
 
   if (TargetReached(in.direction, *value, in.target)) {
     point.set_status(v1::PROGRESS_STATUS_ACHIEVED);
     return point;
   }
-  // gap < lagging_gap, exactly: num/den < L/kScale with den of either sign.
+  // gap < lagging_gap, exactly: num/den < L/kScale with den of either sign,
+  // i.e. floor(num·kScale / den) < L for the integer L (no product of L and
+  // den, which could overflow).
   const std::optional<int64_t> lagging = Scaled(in.lagging_gap);
   bool is_lagging;
   if (lagging) {
@@ -313,7 +319,10 @@ v1::ProgressPoint ComputePoint(const ProgressInputs& in, int year, std::optional
       num = -num;
       den = -den;
     }
-    is_lagging = num * static_cast<int128>(kScale) < static_cast<int128>(*lagging) * den;
+    const int128 scaled = num * static_cast<int128>(kScale);
+    int128 floor = scaled / den;
+    if (scaled % den != 0 && scaled < 0) --floor;
+    is_lagging = floor < static_cast<int128>(*lagging);
   } else {
     is_lagging = point.pace_gap() < in.lagging_gap;
   }
@@ -354,6 +363,11 @@ v1::Aggregate AggregateFigures(v1::AggregationRule rule, const std::vector<Figur
         if (rule == v1::AGGREGATION_RULE_RATIO) {
           aggregate.add_warnings("Σ denominators is 0: no Σ numerators / Σ denominators figure");
         }
+      } else if (!std::isfinite(sum.numerator / sum.denominator * 100)) {
+        // A denominator so small the quotient is no number (1e-310).
+        aggregate.add_warnings(absl::StrFormat(
+            "Σ numerators / Σ denominators = %g / %g is not a finite number: no figure",
+            sum.numerator, sum.denominator));
       } else {
         computed = sum.numerator / sum.denominator * 100;
         if (rule == v1::AGGREGATION_RULE_RATIO) {
@@ -370,7 +384,8 @@ v1::Aggregate AggregateFigures(v1::AggregationRule rule, const std::vector<Figur
     if (area_reported->value.has_value()) {
       reported = area_reported->value;
     } else if (rule != v1::AGGREGATION_RULE_SUM && area_reported->numerator.has_value() &&
-               area_reported->denominator.has_value() && *area_reported->denominator != 0) {
+               area_reported->denominator.has_value() && *area_reported->denominator != 0 &&
+               std::isfinite(*area_reported->numerator / *area_reported->denominator * 100)) {
       reported = *area_reported->numerator / *area_reported->denominator * 100;
     }
   }

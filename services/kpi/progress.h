@@ -50,6 +50,12 @@
 
 namespace suishin::kpi {
 
+// The largest magnitude of a figure the arithmetic takes (see Promises);
+// kpi-service refuses larger ones when they are written.
+inline constexpr double kMaxFigure = 1e14;
+// The smallest step of a typed figure: four decimals.
+inline constexpr double kFigureStep = 0.0001;
+
 // A progress rate in percent.
 struct Rate {
   // Full precision, from the doubles: 48 / 43 × 100 = 111.627906….

@@ -35,13 +35,81 @@ bool ReadVarint(absl::string_view data, size_t* pos, uint64_t* value) {
   return false;
 }
 
-// Appends `change` to a run's data: its length, then its bytes.
-void EncodeInto(const v1::Change& change, std::string* data) {
+// A run's changes mostly share their time, kind, author, reason and often
+// region (an import's rows): each change is stored as
+//   varint flags, varint length, the Change's bytes
+// where a field whose flag is not set was left out because it equals the
+// same field of the change before it in the run (the first change has every
+// flag set). Sequence and KPI are never stored: first_sequence + place, and
+// the row's kpi_id.
+constexpr uint64_t kHasTime = 1;
+constexpr uint64_t kHasKind = 2;
+constexpr uint64_t kHasAuthor = 4;
+constexpr uint64_t kHasReason = 8;
+constexpr uint64_t kHasRegion = 16;
+
+// The shared fields of the change before, while a run is encoded or decoded.
+struct RunContext {
+  bool valid = false;
+  google::protobuf::Timestamp time;
+  v1::ChangeKind kind = v1::CHANGE_KIND_UNSPECIFIED;
+  std::string author;
+  std::string reason;
+  std::string region;
+
+  void Remember(const v1::Change& change) {
+    valid = true;
+    time = change.change_time();
+    kind = change.kind();
+    if (author != change.author()) author = change.author();
+    if (reason != change.reason()) reason = change.reason();
+    if (region != change.region_id()) region = change.region_id();
+  }
+};
+
+// Appends `change` (without its KPI) to a run's data, leaving out what it
+// shares with the change before (`context`), which it then becomes. The
+// change is borrowed: fields are moved out while it is encoded, and back.
+void EncodeInto(v1::Change& change, RunContext& context, std::string* data) {
+  uint64_t flags = kHasTime | kHasKind | kHasAuthor | kHasReason | kHasRegion;
+  google::protobuf::Timestamp* time = nullptr;
+  const v1::ChangeKind kind = change.kind();
+  std::string author, reason, region;
+  if (context.valid) {
+    if (change.change_time().seconds() == context.time.seconds() &&
+        change.change_time().nanos() == context.time.nanos()) {
+      flags &= ~kHasTime;
+      time = change.release_change_time();
+    }
+    if (kind == context.kind) {
+      flags &= ~kHasKind;
+      change.clear_kind();
+    }
+    if (change.author() == context.author) {
+      flags &= ~kHasAuthor;
+      change.mutable_author()->swap(author);
+    }
+    if (change.reason() == context.reason) {
+      flags &= ~kHasReason;
+      change.mutable_reason()->swap(reason);
+    }
+    if (change.region_id() == context.region) {
+      flags &= ~kHasRegion;
+      change.mutable_region_id()->swap(region);
+    }
+  }
   const size_t size = change.ByteSizeLong();
+  AppendVarint(data, flags);
   AppendVarint(data, size);
   const size_t at = data->size();
   data->resize(at + size);
   change.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(&(*data)[at]));
+  if (time != nullptr) change.set_allocated_change_time(time);
+  if ((flags & kHasKind) == 0) change.set_kind(kind);
+  if ((flags & kHasAuthor) == 0) change.mutable_author()->swap(author);
+  if ((flags & kHasReason) == 0) change.mutable_reason()->swap(reason);
+  if ((flags & kHasRegion) == 0) change.mutable_region_id()->swap(region);
+  context.Remember(change);
 }
 
 // Calls `each(change)` for every change of a run row, with its sequence and
@@ -50,14 +118,24 @@ absl::Status DecodeRun(int64_t first_sequence, int64_t last_sequence, absl::stri
                        absl::string_view data, const std::function<bool(v1::Change&)>& each) {
   size_t pos = 0;
   v1::Change change;
+  RunContext context;
   for (int64_t sequence = first_sequence; sequence <= last_sequence; ++sequence) {
+    uint64_t flags = 0;
     uint64_t size = 0;
-    if (!ReadVarint(data, &pos, &size) || size > data.size() - pos ||
-        !change.ParseFromArray(data.data() + pos, static_cast<int>(size))) {
+    if (!ReadVarint(data, &pos, &flags) || !ReadVarint(data, &pos, &size) ||
+        size > data.size() - pos ||
+        !change.ParseFromArray(data.data() + pos, static_cast<int>(size)) ||
+        (!context.valid && flags != 31)) {
       return absl::DataLossError(
           absl::StrCat("change_runs row ", first_sequence, " does not parse at ", sequence));
     }
     pos += size;
+    if ((flags & kHasTime) == 0) *change.mutable_change_time() = context.time;
+    if ((flags & kHasKind) == 0) change.set_kind(context.kind);
+    if ((flags & kHasAuthor) == 0) change.set_author(context.author);
+    if ((flags & kHasReason) == 0) change.set_reason(context.reason);
+    if ((flags & kHasRegion) == 0) change.set_region_id(context.region);
+    context.Remember(change);
     change.set_sequence(sequence);
     change.set_kpi_id(kpi_id.data(), kpi_id.size());
     if (!each(change)) return absl::OkStatus();
@@ -75,6 +153,7 @@ absl::Status MoveChangesIntoRuns(Database& db) {
   int64_t last = 0;
   int count = 0;
   std::string data;
+  RunContext context;
   auto flush = [&]() -> absl::Status {
     if (count == 0) return absl::OkStatus();
     write.Reset();
@@ -82,6 +161,7 @@ absl::Status MoveChangesIntoRuns(Database& db) {
     RETURN_IF_ERROR(write.Run());
     count = 0;
     data.clear();
+    context = RunContext();
     return absl::OkStatus();
   };
   while (true) {
@@ -101,7 +181,7 @@ absl::Status MoveChangesIntoRuns(Database& db) {
       kpi = change_kpi;
       first = sequence;
     }
-    EncodeInto(change, &data);
+    EncodeInto(change, context, &data);
     last = sequence;
     ++count;
   }
@@ -158,9 +238,11 @@ CREATE TABLE changes (
 )sql"},
       {3, R"sql(
 -- The change log in runs: consecutive changes of one KPI share a row, each
--- change a length-delimited suishin.kpi.v1.Change without its sequence and
--- KPI (first_sequence + its place in the run, and kpi_id). One row per run
--- instead of one per change keeps a large import's log cheap to write.
+-- change a suishin.kpi.v1.Change without its sequence and KPI (first_sequence
+-- + its place in the run, and kpi_id) and without the time, kind, author,
+-- reason and region it shares with the change before it (see EncodeInto).
+-- One row per run instead of one per change keeps a large import's log
+-- cheap to write.
 CREATE TABLE change_runs (
   first_sequence INTEGER PRIMARY KEY,
   last_sequence INTEGER NOT NULL,
@@ -283,13 +365,16 @@ class SqliteTransaction : public KpiTransaction {
   }
 
   absl::StatusOr<bool> InsertActualIfAbsent(const v1::Actual& actual) override {
-    ASSIGN_OR_RETURN(Statement * statement,
-                     CachedHere(insert_actual_,
-                                "INSERT INTO actuals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-                                "ON CONFLICT (kpi_id, region_id, fiscal_year) DO NOTHING"));
+    // A plain INSERT: most rows are new, and a taken key is the statement's
+    // own failure (the transaction goes on), cheaper than an upsert's check.
+    ASSIGN_OR_RETURN(
+        Statement * statement,
+        CachedHere(insert_actual_, "INSERT INTO actuals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
     BindActual(*statement, actual);
-    RETURN_IF_ERROR(statement->Run());
-    return sqlite3_changes(db_.handle()) == 1;
+    absl::Status inserted = statement->Run();
+    if (inserted.ok()) return true;
+    if (sqlite3_extended_errcode(db_.handle()) == SQLITE_CONSTRAINT_PRIMARYKEY) return false;
+    return inserted;
   }
 
   absl::Status PutActual(const v1::Actual& actual) override {
@@ -315,12 +400,13 @@ class SqliteTransaction : public KpiTransaction {
       run_kpi_ = change.kpi_id();
       run_first_ = sequence;
       run_data_.clear();
+      run_context_ = RunContext();
     }
     // The KPI is the row's, the sequence its place in the run: moved out (no
     // copy) while the rest is encoded, then put back.
     kpi_id_.clear();
     change.mutable_kpi_id()->swap(kpi_id_);
-    EncodeInto(change, &run_data_);
+    EncodeInto(change, run_context_, &run_data_);
     change.mutable_kpi_id()->swap(kpi_id_);
     run_last_ = sequence;
     ++run_count_;
@@ -470,12 +556,13 @@ class SqliteTransaction : public KpiTransaction {
   }
 
   Database& db_;
-  // Statements of the hot paths, looked up once per unit of work.
+  // Statements of the hot paths, looked up once per unit of work; every
+  // parameter is bound before each run, so the bindings are not cleared.
   absl::StatusOr<Statement*> CachedHere(Statement*& slot, absl::string_view sql) {
     if (slot == nullptr) {
       ASSIGN_OR_RETURN(slot, db_.Cached(sql));
     } else {
-      slot->Reset();
+      slot->ResetKeepingBindings();
     }
     return slot;
   }
@@ -489,6 +576,7 @@ class SqliteTransaction : public KpiTransaction {
   int64_t run_last_ = 0;
   int run_count_ = 0;
   std::string run_data_;
+  RunContext run_context_;
   // Scratch, reused.
   std::string kpi_id_;
 };
@@ -498,6 +586,9 @@ class SqliteTransaction : public KpiTransaction {
 absl::StatusOr<std::unique_ptr<SqliteKpiStore>> SqliteKpiStore::Open(const std::string& path) {
   ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
   RETURN_IF_ERROR(db->Migrate(Schema()));
+  // The writer keeps up to 64 MiB of pages: a large import's b-tree and log
+  // stay in memory while it is applied.
+  RETURN_IF_ERROR(db->Exec("PRAGMA cache_size = -65536"));
   ASSIGN_OR_RETURN(std::unique_ptr<ReaderPool> readers, ReaderPool::Open(path, kReaders));
   std::unique_ptr<SqliteKpiStore> store(new SqliteKpiStore(std::move(db), std::move(readers)));
   RETURN_IF_ERROR(store->Read([&](KpiTransaction& tx) -> absl::Status {

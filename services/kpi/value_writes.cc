@@ -15,21 +15,34 @@ namespace {
 // Fills `change` with what every change carries, resetting the rest field by
 // field rather than with Clear(), so a caller that reuses one message across
 // many rows reuses its buffers and submessages too.
+// Sets a string field only when it differs: an import's rows mostly repeat
+// the row before's KPI, region, reporter and reason.
+template <typename Setter>
+void SetIfDifferent(const std::string& current, absl::string_view value, Setter set) {
+  if (current != value) set(value.data(), value.size());
+}
+
 void FillChange(v1::Change* change, v1::ChangeKind kind, absl::string_view kpi_id,
                 absl::string_view region_id, int year, absl::string_view author,
                 absl::string_view reason, absl::Time now) {
   change->clear_sequence();
   change->set_kind(kind);
-  *change->mutable_change_time() = ToProtoTimestamp(now);
-  change->set_kpi_id(kpi_id.data(), kpi_id.size());
-  change->set_region_id(region_id.data(), region_id.size());
+  const google::protobuf::Timestamp time = ToProtoTimestamp(now);
+  change->mutable_change_time()->set_seconds(time.seconds());
+  change->mutable_change_time()->set_nanos(time.nanos());
+  SetIfDifferent(change->kpi_id(), kpi_id,
+                 [change](const char* data, size_t size) { change->set_kpi_id(data, size); });
+  SetIfDifferent(change->region_id(), region_id,
+                 [change](const char* data, size_t size) { change->set_region_id(data, size); });
   if (year != 0) {
     change->mutable_fiscal_year()->set_year(year);  // labelled when read
   } else {
     change->clear_fiscal_year();
   }
-  change->set_author(author.data(), author.size());
-  change->set_reason(reason.data(), reason.size());
+  SetIfDifferent(change->author(), author,
+                 [change](const char* data, size_t size) { change->set_author(data, size); });
+  SetIfDifferent(change->reason(), reason,
+                 [change](const char* data, size_t size) { change->set_reason(data, size); });
   change->clear_old_value();
   change->clear_new_value();
   change->clear_old_numerator();
@@ -181,9 +194,11 @@ absl::StatusOr<ActualOutcome> ApplyActual(KpiTransaction& tx, const ActualWrite&
                                      FormatFiscalYear(baseline.fiscal_year().year())));
     }
   }
-  actual.set_kpi_id(kpi.id());
+  if (actual.kpi_id() != kpi.id()) actual.set_kpi_id(kpi.id());
   actual.mutable_fiscal_year()->clear_label();
-  *actual.mutable_report_time() = ToProtoTimestamp(now);
+  const google::protobuf::Timestamp time = ToProtoTimestamp(now);
+  actual.mutable_report_time()->set_seconds(time.seconds());
+  actual.mutable_report_time()->set_nanos(time.nanos());
   // Most rows are new: try that first, and read the old figure only if not.
   ASSIGN_OR_RETURN(bool added, tx.InsertActualIfAbsent(actual));
   std::optional<v1::Actual> old;

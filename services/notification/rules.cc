@@ -148,7 +148,8 @@ std::string FormatFigure(const kpi::v1::Kpi& kpi, double value) {
 
 // A display string from kpi-service, or the figure rounded to 0.1 when it
 // sent none.
-std::string Displayed(const std::string& display, double value, const char* format) {
+std::string Displayed(const std::string& display, double value,
+                      const absl::FormatSpec<double>& format) {
   if (!display.empty()) return display;
   return absl::StrFormat(format, value);
 }

@@ -54,6 +54,13 @@ absl::StatusOr<std::vector<absl::Duration>> ParseRetryDelays(absl::string_view f
         delay < absl::ZeroDuration()) {
       return FieldError(field, part, "is not a duration such as 5s, 5m or 2h");
     }
+    // An infinite delay (inf, or a figure absl saturates to it) would keep a
+    // delivery in the outbox for ever, neither retried nor a dead letter.
+    if (delay > kMaxRetryDelay) {
+      return FieldError(field, part,
+                        absl::StrCat("is longer than ", absl::FormatDuration(kMaxRetryDelay),
+                                     ", the longest wait before a retry"));
+    }
     delays.push_back(delay);
   }
   return delays;

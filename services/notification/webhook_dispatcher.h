@@ -57,7 +57,11 @@ namespace suishin::notification {
 // Standard Webhooks' schedule: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.
 std::vector<absl::Duration> DefaultRetryDelays();
 
-// Parses "5s,5m,30m,2h" (absl durations). INVALID_ARGUMENT naming `field`.
+// The longest a delivery may wait before a retry.
+inline constexpr absl::Duration kMaxRetryDelay = absl::Hours(24);
+
+// Parses "5s,5m,30m,2h" (absl durations, each from 0 to kMaxRetryDelay).
+// INVALID_ARGUMENT naming `field` and the part.
 absl::StatusOr<std::vector<absl::Duration>> ParseRetryDelays(absl::string_view field,
                                                              absl::string_view text);
 

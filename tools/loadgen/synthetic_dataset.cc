@@ -236,8 +236,8 @@ SeedDataset MakeSeedDataset(const SeedOptions& options) {
     // Counts and rates alternate within each area, not across areas.
     const bool rate = (i / kAreaCount) % 2 == 1;
     const std::string id = absl::StrFormat("kpi-%03d", i + 1);
-    const std::string name =
-        absl::StrFormat(rate ? "合成指標%03d（率）" : "合成指標%03d（件数）", i + 1);
+    const std::string name = rate ? absl::StrFormat("合成指標%03d（率）", i + 1)
+                                  : absl::StrFormat("合成指標%03d（件数）", i + 1);
     seed.kpis.push_back(MakeKpi(id, name, rate, area_id));
     for (const std::string& sub : SubprefecturesOf(area_id)) {
       if (rate) {

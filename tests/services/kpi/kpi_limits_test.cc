@@ -429,6 +429,29 @@ TEST_F(KpiLimitsTest, MoreWatchStreamsThanAllowedAreRefused) {
   EXPECT_TRUE(stub_->ListKpis(Context().get(), v1::ListKpisRequest(), &kpis).ok());
 }
 
+// Figures outside what the arithmetic takes are refused as they are written
+// (the fuzzers found that beyond ±1e14, or with a subnormal denominator,
+// computed figures could come out infinite).
+TEST_F(KpiLimitsTest, FiguresOutsideTheDocumentedRangeAreRefused) {
+  v1::RecordActualResponse response;
+  v1::RecordActualRequest huge = Actual("kodomoen", "soya", 2019, 2e14);
+  grpc::Status status = stub_->RecordActual(Context().get(), huge, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(Contains(status.error_message(), "actual.value")) << status.error_message();
+  EXPECT_TRUE(Contains(status.error_message(), "1e14")) << status.error_message();
+
+  v1::RecordActualRequest tiny = Actual("jishu-bousai", "soya", 2019, 50);
+  tiny.mutable_actual()->set_numerator(0.5e-310);
+  tiny.mutable_actual()->set_denominator(1e-310);
+  status = stub_->RecordActual(Context().get(), tiny, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(Contains(status.error_message(), "actual.denominator")) << status.error_message();
+
+  v1::ImportActualsResponse imported;
+  status = Import({{Row(1, "kodomoen", "soya", 2019, 1e15)}}, &imported);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+}
+
 // The review's case over the wire: a rate that is defined while its expected
 // rate overflows gives a defined answer with a reason (and, in the sanitized
 // build, no undefined behaviour).

@@ -532,6 +532,57 @@ TEST(ProgressTest, WeighsRatioChildrenByTheirDenominators) {
   EXPECT_TRUE(area.warnings().empty());
 }
 
+// Found by the progress fuzzer (fuzz/corpus/progress/crash-lagging-gap-
+// int128-overflow): the exact LAGGING comparison multiplied the lagging gap
+// by the line's span beyond __int128 (undefined behaviour). It compares by
+// division now, exactly.
+TEST(ProgressTest, ComparesAHugeLaggingGapWithoutOverflow) {
+  ProgressInputs in{
+      v1::PROGRESS_METHOD_GAP_CLOSURE, v1::DIRECTION_INCREASE, 1989, -1e14, 2100, 1e14};
+  in.lagging_gap = -1e14;
+  const v1::ProgressPoint point = ComputePoint(in, 2000, 0.0);
+  ASSERT_TRUE(point.has_pace_gap());
+  EXPECT_EQ(point.status(), v1::PROGRESS_STATUS_ON_TRACK);  // far above −1e14 points
+  in.lagging_gap = 1e14;                                    // every gap is below this
+  EXPECT_EQ(ComputePoint(in, 2000, 0.0).status(), v1::PROGRESS_STATUS_LAGGING);
+  // And the usual threshold on the same line, both ways.
+  in.lagging_gap = -10;
+  EXPECT_EQ(ComputePoint(in, 2000, 0.0).status(), v1::PROGRESS_STATUS_ON_TRACK);
+  EXPECT_EQ(ComputePoint(in, 2080, 0.0).status(), v1::PROGRESS_STATUS_LAGGING);  // 50% of 82%
+}
+
+// Found by the progress fuzzer (crash-lagging-without-pace-gap): a gap
+// beyond what tenths hold has no pace_gap, so it cannot be LAGGING either.
+TEST(ProgressTest, NeverLagsOnAGapItCannotShow) {
+  const ProgressInputs in{
+      v1::PROGRESS_METHOD_ACHIEVEMENT, v1::DIRECTION_INCREASE, 2015, 1e14, 2020, 0.019};
+  const v1::ProgressPoint point = ComputePoint(in, 2016, -1e14);
+  EXPECT_TRUE(point.has_rate());
+  EXPECT_FALSE(point.has_pace_gap());
+  EXPECT_FALSE(point.pace_undefined_reason().empty());
+  EXPECT_NE(point.status(), v1::PROGRESS_STATUS_LAGGING);
+}
+
+// Found by the aggregate fuzzer (crash-ratio-subnormal-denominator,
+// crash-reported-subnormal-denominator): a denominator so small that the
+// quotient is infinite gives no figure, with a warning, never infinity.
+TEST(ProgressTest, ANonFiniteQuotientGivesNoFigure) {
+  const v1::Aggregate ratio = AggregateFigures(
+      v1::AGGREGATION_RULE_RATIO, {{"kamikawa", 50.0, 1.0, 1e-310}, {"rumoi", 50.0, 1.0, 1e-310}},
+      std::nullopt);
+  EXPECT_FALSE(ratio.has_value());
+  EXPECT_FALSE(ratio.has_computed_value());
+  ASSERT_EQ(ratio.warnings_size(), 1);
+  EXPECT_NE(ratio.warnings(0).find("not a finite number"), std::string::npos) << ratio.warnings(0);
+
+  const v1::Aggregate reported =
+      AggregateFigures(v1::AGGREGATION_RULE_REPORTED, {{"kamikawa", 50.0, {}, {}}},
+                       Figure{"dohoku", std::nullopt, 1.0, 1e-310});
+  EXPECT_FALSE(reported.has_reported_value());
+  EXPECT_FALSE(reported.has_value());
+  EXPECT_FALSE(reported.complete());
+}
+
 TEST(ProgressTest, MarksAnIncompleteAggregate) {
   struct Case {
     std::string what;

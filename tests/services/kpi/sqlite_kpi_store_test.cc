@@ -140,6 +140,42 @@ TEST_F(SqliteKpiStoreTest, SequencesStayGaplessAcrossRefusedBodiesAndGroups) {
             absl::OkStatus());
 }
 
+// A run leaves out what a change shares with the one before it: what comes
+// back must be each change exactly, also where a field goes from set to
+// empty or back.
+TEST_F(SqliteKpiStoreTest, EveryChangeOfARunComesBackExactly) {
+  std::unique_ptr<SqliteKpiStore> store = Open();
+  ASSERT_NE(store, nullptr);
+  std::vector<v1::Change> written;
+  for (int i = 0; i < 12; ++i) {
+    v1::Change change = MakeChange("kodomoen", i % 3 == 0 ? "soya" : "rumoi", 2015 + i % 4, i);
+    change.set_kind(i % 5 == 4 ? v1::CHANGE_KIND_ACTUAL_CORRECTED
+                               : v1::CHANGE_KIND_ACTUAL_RECORDED);
+    change.set_author(i % 4 == 1 ? "" : "上川総合振興局");
+    change.set_reason(i % 3 == 2 ? "見直し" : "");
+    change.mutable_change_time()->set_seconds(1700000000 + i / 4);
+    change.mutable_change_time()->set_nanos(i % 2 == 0 ? 0 : 500);
+    if (i % 5 == 4) change.set_old_value(i - 1);
+    written.push_back(change);
+  }
+  ASSERT_EQ(store->Run([&](KpiTransaction& tx) -> absl::Status {
+    for (v1::Change change : written) {
+      absl::StatusOr<int64_t> sequence = tx.AppendChange(change);
+      if (!sequence.ok()) return sequence.status();
+    }
+    return absl::OkStatus();
+  }),
+            absl::OkStatus());
+  const ChangePage page = Read(*store, ChangeQuery());
+  ASSERT_EQ(page.changes.size(), written.size());
+  for (size_t i = 0; i < written.size(); ++i) {
+    v1::Change expected = written[i];
+    expected.set_sequence(static_cast<int64_t>(i) + 1);
+    EXPECT_EQ(page.changes[i].SerializeAsString(), expected.SerializeAsString())
+        << i << ": " << page.changes[i].ShortDebugString() << " vs " << expected.ShortDebugString();
+  }
+}
+
 TEST_F(SqliteKpiStoreTest, ALongRunIsSplitAndReadBackWhole) {
   std::unique_ptr<SqliteKpiStore> store = Open();
   ASSERT_NE(store, nullptr);

@@ -11,6 +11,7 @@
 #include "common/proto_util.h"
 #include "services/notification/set_aside_kpis.h"
 #include "services/notification/webhook_circuits.h"
+#include "services/notification/webhook_dispatcher.h"
 
 namespace suishin::notification {
 namespace {
@@ -90,6 +91,22 @@ TEST(WebhookCircuitsTest, AnAbandonedProbeMayBeTriedAgainAndDeletedEndpointsAreF
   EXPECT_TRUE(circuits.TryStart("w", due));
   circuits.Retain({"other"});
   EXPECT_TRUE(circuits.Open().empty());
+}
+
+// Found by the retry_delays fuzzer (fuzz/corpus/retry_delays/crash-*): an
+// infinite delay kept a delivery in the outbox for ever, neither retried nor
+// a dead letter. Delays are bounded now.
+TEST(RetryDelaysTest, RefusesDelaysThatAreInfiniteOrBeyondADay) {
+  absl::StatusOr<std::vector<absl::Duration>> delays =
+      ParseRetryDelays("--webhook_retry_delays", "5s, 5m,2h ,24h");
+  ASSERT_TRUE(delays.ok()) << delays.status();
+  EXPECT_EQ(delays->size(), 4u);
+  EXPECT_EQ(delays->back(), absl::Hours(24));
+  for (const char* text : {"5s,inf", "99999999999999999999h", "25h", "5s,-1s", "soon"}) {
+    const absl::Status status = ParseRetryDelays("--webhook_retry_delays", text).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_NE(status.message().find("--webhook_retry_delays"), absl::string_view::npos) << status;
+  }
 }
 
 TEST(SetAsideKpisTest, WaitsLongerWithEachFailureUpToTheCapAndClearsOnSuccess) {

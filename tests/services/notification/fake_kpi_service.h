@@ -93,21 +93,24 @@ class FakeKpiService final : public kpi::v1::KpiService::Service {
     auto kpi = kpis_.find(request->kpi_id());
     if (kpi == kpis_.end()) return grpc::Status(grpc::StatusCode::NOT_FOUND, "kpi_id: no such KPI");
     *response = AchievedProgress(kpi->second, request->region_id());
-    auto poison = poisons_.find(request->kpi_id());
-    if (poison == poisons_.end()) return grpc::Status::OK;
-    if (poison->second.delay > absl::ZeroDuration()) {
+    auto found = poisons_.find(request->kpi_id());
+    if (found == poisons_.end()) return grpc::Status::OK;
+    // A copy: waiting below lets go of mu_, and the test may change or drop
+    // the poison meanwhile.
+    const auto poison = found->second;
+    if (poison.delay > absl::ZeroDuration()) {
       // Late, but no later than the caller cares for.
-      const absl::Time until = absl::Now() + poison->second.delay;
+      const absl::Time until = absl::Now() + poison.delay;
       bool never = false;
       while (absl::Now() < until && !context->IsCancelled()) {
         mu_.AwaitWithTimeout(absl::Condition(&never), absl::Milliseconds(10));
       }
     }
-    if (poison->second.too_large) {
+    if (poison.too_large) {
       // Larger than --max_message_bytes: it cannot be sent.
       response->mutable_points(0)->set_undefined_reason(std::string(5 * 1024 * 1024, 'x'));
     }
-    return poison->second.status;
+    return poison.status;
   }
 
   grpc::Status WatchChanges(grpc::ServerContext* context,
