@@ -94,7 +94,8 @@ struct Migration {
 
 class Database {
  public:
-  // Opens (creating if needed) the file at `path` with WAL journaling,
+  // Opens (creating if needed) the file at `path` with 16 KiB pages (new
+  // files), WAL journaling,
   // synchronous=FULL (an acknowledged commit survives a kill or a power cut),
   // foreign keys on and a busy timeout. ":memory:" works for tests.
   static absl::StatusOr<std::unique_ptr<Database>> Open(const std::string& path);
