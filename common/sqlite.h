@@ -149,6 +149,19 @@ class Database {
   absl::flat_hash_map<std::string, std::unique_ptr<Statement>> cached_;
 };
 
+// InGroupTransaction for a store whose bodies take its transaction object:
+// each body runs with `transaction`, under its own savepoint, in one commit.
+template <typename Tx>
+absl::Status RunBodiesInGroup(Database& db, Tx& transaction,
+                              const std::vector<const std::function<absl::Status(Tx&)>*>& bodies,
+                              std::vector<absl::Status>* outcomes) {
+  std::vector<std::function<absl::Status()>> steps;
+  steps.reserve(bodies.size());
+  for (const auto* body : bodies)
+    steps.push_back([&transaction, body] { return (*body)(transaction); });
+  return db.InGroupTransaction(steps, outcomes);
+}
+
 // A few read-only connections to one database file, each used by one reader
 // at a time, so reads run side by side and never wait for the writer (WAL).
 // Thread-safe.

@@ -81,15 +81,28 @@ void KpiWriter::CreateKpi(v1::Kpi kpi, v1::CreateKpiResponse* response, Done don
       std::move(done));
 }
 
-void KpiWriter::SetBaseline(const v1::SetBaselineRequest& request,
-                            v1::SetBaselineResponse* response, Done done) {
-  if (absl::Status status = ValidateId("kpi_id", request.kpi_id()); !status.ok()) {
+void KpiWriter::SubmitForKpi(
+    absl::string_view field, const std::string& kpi_id,
+    std::function<absl::Status(KpiTransaction&, const v1::Kpi&, ChangeSink&)> body, Done done) {
+  if (absl::Status status = ValidateId(field, kpi_id); !status.ok()) {
     done(status);
     return;
   }
   Submit(
-      [this, &request, response](KpiTransaction& tx, ChangeSink& sink) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Kpi kpi, RequireKpi(tx, "kpi_id", request.kpi_id()));
+      [field = std::string(field), &kpi_id, body = std::move(body)](
+          KpiTransaction& tx, ChangeSink& sink) -> absl::Status {
+        ASSIGN_OR_RETURN(v1::Kpi kpi, RequireKpi(tx, field, kpi_id));
+        return body(tx, kpi, sink);
+      },
+      std::move(done));
+}
+
+void KpiWriter::SetBaseline(const v1::SetBaselineRequest& request,
+                            v1::SetBaselineResponse* response, Done done) {
+  SubmitForKpi(
+      "kpi_id", request.kpi_id(),
+      [this, &request, response](KpiTransaction& tx, const v1::Kpi& kpi,
+                                 ChangeSink& sink) -> absl::Status {
         ASSIGN_OR_RETURN(
             const int64_t sequence,
             ApplyBaseline(tx, kpi, "baseline", request.baseline(), request.author(), now_(), sink));
@@ -105,13 +118,10 @@ void KpiWriter::SetBaseline(const v1::SetBaselineRequest& request,
 
 void KpiWriter::ReviseTarget(const v1::ReviseTargetRequest& request,
                              v1::ReviseTargetResponse* response, Done done) {
-  if (absl::Status status = ValidateId("kpi_id", request.kpi_id()); !status.ok()) {
-    done(status);
-    return;
-  }
-  Submit(
-      [this, &request, response](KpiTransaction& tx, ChangeSink& sink) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Kpi kpi, RequireKpi(tx, "kpi_id", request.kpi_id()));
+  SubmitForKpi(
+      "kpi_id", request.kpi_id(),
+      [this, &request, response](KpiTransaction& tx, const v1::Kpi& kpi,
+                                 ChangeSink& sink) -> absl::Status {
         ASSIGN_OR_RETURN(
             auto applied,
             ApplyTarget(tx, kpi, "", request.region_id(), request.fiscal_year().year(),
@@ -125,13 +135,10 @@ void KpiWriter::ReviseTarget(const v1::ReviseTargetRequest& request,
 
 void KpiWriter::RecordActual(const v1::RecordActualRequest& request,
                              v1::RecordActualResponse* response, Done done) {
-  if (absl::Status status = ValidateId("actual.kpi_id", request.actual().kpi_id()); !status.ok()) {
-    done(status);
-    return;
-  }
-  Submit(
-      [this, &request, response](KpiTransaction& tx, ChangeSink& sink) -> absl::Status {
-        ASSIGN_OR_RETURN(v1::Kpi kpi, RequireKpi(tx, "actual.kpi_id", request.actual().kpi_id()));
+  SubmitForKpi(
+      "actual.kpi_id", request.actual().kpi_id(),
+      [this, &request, response](KpiTransaction& tx, const v1::Kpi& kpi,
+                                 ChangeSink& sink) -> absl::Status {
         ASSIGN_OR_RETURN(std::vector<v1::Baseline> baselines, tx.Baselines(kpi.id()));
         v1::Actual actual = request.actual();
         actual.DiscardUnknownFields();

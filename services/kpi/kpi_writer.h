@@ -29,6 +29,7 @@
 
 #include <functional>
 #include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -91,6 +92,12 @@ class KpiWriter {
   // Queues `body`; after its commit publishes what `sink` collected, then
   // calls `done`.
   void Submit(std::function<absl::Status(KpiTransaction&, ChangeSink&)> body, Done done);
+  // Submit, for a write to one KPI: `kpi_id` checked first (`field` names
+  // it), then the body gets the KPI as stored (NOT_FOUND when there is
+  // none). `kpi_id` must stay alive until `done`.
+  void SubmitForKpi(absl::string_view field, const std::string& kpi_id,
+                    std::function<absl::Status(KpiTransaction&, const v1::Kpi&, ChangeSink&)> body,
+                    Done done);
   // After a commit: cache generations, then the feed.
   void Publish(const ChangeSink& sink);
 

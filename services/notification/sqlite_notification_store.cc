@@ -482,12 +482,7 @@ absl::Status SqliteNotificationStore::RunGroup(const std::vector<const Body*>& b
                                                std::vector<absl::Status>* outcomes) {
   absl::MutexLock lock(&mu_);
   SqliteTransaction transaction(*db_, /*writable=*/true);
-  std::vector<std::function<absl::Status()>> steps;
-  steps.reserve(bodies.size());
-  for (const Body* body : bodies) {
-    steps.push_back([&transaction, body] { return (*body)(transaction); });
-  }
-  return db_->InGroupTransaction(steps, outcomes);
+  return RunBodiesInGroup<NotificationTransaction>(*db_, transaction, bodies, outcomes);
 }
 
 absl::Status SqliteNotificationStore::Read(const Body& body) {

@@ -236,11 +236,7 @@ absl::Status SqlitePlanStore::RunGroup(const std::vector<const Body*>& bodies,
                                        std::vector<absl::Status>* outcomes) {
   absl::MutexLock lock(&mu_);
   SqliteTransaction transaction(*db_, /*writable=*/true);
-  std::vector<std::function<absl::Status()>> steps;
-  steps.reserve(bodies.size());
-  for (const Body* body : bodies)
-    steps.push_back([&transaction, body] { return (*body)(transaction); });
-  return db_->InGroupTransaction(steps, outcomes);
+  return RunBodiesInGroup<PlanTransaction>(*db_, transaction, bodies, outcomes);
 }
 
 absl::Status SqlitePlanStore::Read(const Body& body) {

@@ -20,6 +20,7 @@
 #include "common/channel.h"
 #include "common/limits.h"
 #include "tests/services/kpi/kpi_fixture.h"
+#include "tests/support/unknown_fields.h"
 
 namespace suishin::kpi {
 namespace {
@@ -269,18 +270,7 @@ TEST_F(KpiLimitsTest, OutputOnlyAndUnknownFieldsAreNeverStored) {
   request.mutable_kpi()->mutable_create_time()->set_seconds(1);
   (*request.mutable_kpi()->mutable_region_names())["elsewhere"] = std::string(100000, 'x');
   // Field 99 of the KPI: unknown to this version, 1 MB long.
-  std::string kpi_bytes = request.kpi().SerializeAsString();
-  const std::string extra(1 << 20, 'u');
-  constexpr int kTag = (99 << 3) | 2;  // field 99, length-delimited
-  kpi_bytes += static_cast<char>((kTag & 0x7f) | 0x80);
-  kpi_bytes += static_cast<char>(kTag >> 7);
-  std::string length;
-  for (uint64_t n = extra.size();; n >>= 7) {
-    length += static_cast<char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
-    if (n < 0x80) break;
-  }
-  kpi_bytes += length + extra;
-  ASSERT_TRUE(request.mutable_kpi()->ParseFromString(kpi_bytes));
+  *request.mutable_kpi() = ::suishin::testing::WithUnknownField(request.kpi(), 1 << 20);
   ASSERT_GT(request.ByteSizeLong(), 1u << 20);
 
   v1::CreateKpiResponse created;
@@ -294,7 +284,7 @@ TEST_F(KpiLimitsTest, OutputOnlyAndUnknownFieldsAreNeverStored) {
   EXPECT_NE(got.kpi().create_time().seconds(), 1);
   EXPECT_EQ(got.kpi().region_names().count("elsewhere"), 0u);
   EXPECT_EQ(got.kpi().region_names().at("kamikawa"), "上川");
-  EXPECT_TRUE(got.kpi().GetReflection()->GetUnknownFields(got.kpi()).empty());
+  EXPECT_FALSE(::suishin::testing::HasUnknownFields(got));
   EXPECT_LT(got.ByteSizeLong(), 10000u);
 }
 

@@ -27,11 +27,14 @@
 #include "tests/services/notification/notification_server.h"
 #include "tests/services/notification/suite_fixture.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/unknown_fields.h"
 
 namespace suishin::notification {
 namespace {
 
 using google::protobuf::Message;
+using ::suishin::testing::HasUnknownFields;
+using ::suishin::testing::WithUnknownField;
 using testing::AchievedSubject;
 using testing::Context;
 using testing::Eventually;
@@ -40,38 +43,6 @@ using testing::ForwardingTransaction;
 using testing::NotificationServer;
 using testing::NotificationServerOptions;
 using testing::SuiteNow;
-
-// `message` as a client built on a newer proto would send it: its bytes with
-// field 99 (a varint, 7) appended, parsed back as the real type, which keeps
-// the field as unknown.
-template <typename T>
-T WithUnknownField(const T& message) {
-  std::string bytes = message.SerializeAsString();
-  bytes.append("\x98\x06\x07", 3);  // tag (99 << 3 | varint) = 0x318, then 7
-  T parsed;
-  EXPECT_TRUE(parsed.ParseFromString(bytes));
-  EXPECT_FALSE(parsed.GetReflection()->GetUnknownFields(parsed).empty());
-  return parsed;
-}
-
-// True when `message` or any message inside it carries unknown fields.
-bool HasUnknownFields(const Message& message) {
-  const auto* reflection = message.GetReflection();
-  if (!reflection->GetUnknownFields(message).empty()) return true;
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
-  for (const auto* field : fields) {
-    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (field->is_repeated()) {
-      for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
-        if (HasUnknownFields(reflection->GetRepeatedMessage(message, field, i))) return true;
-      }
-    } else if (HasUnknownFields(reflection->GetMessage(message, field))) {
-      return true;
-    }
-  }
-  return false;
-}
 
 void ExpectRefused(const grpc::Status& status, grpc::StatusCode code, const std::string& field,
                    const std::string& names) {

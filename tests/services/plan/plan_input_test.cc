@@ -15,44 +15,15 @@
 #include "absl/strings/str_cat.h"
 #include "common/fiscal_year.h"
 #include "tests/services/plan/plan_fixture.h"
+#include "tests/support/unknown_fields.h"
 
 namespace suishin::plan {
 namespace {
 
 using google::protobuf::Message;
 using google::protobuf::util::TimeUtil;
-
-// `message` as a client built on a newer proto would send it: its bytes
-// with field 99 (a varint, 7) appended, parsed back as the real type, which
-// keeps the field as unknown.
-template <typename T>
-T WithUnknownField(const T& message) {
-  std::string bytes = message.SerializeAsString();
-  bytes.append("\x98\x06\x07", 3);  // tag (99 << 3 | varint) = 0x318, then 7
-  T parsed;
-  EXPECT_TRUE(parsed.ParseFromString(bytes));
-  EXPECT_FALSE(parsed.GetReflection()->GetUnknownFields(parsed).empty());
-  return parsed;
-}
-
-// True when `message` or any message inside it carries unknown fields.
-bool HasUnknownFields(const Message& message) {
-  const auto* reflection = message.GetReflection();
-  if (!reflection->GetUnknownFields(message).empty()) return true;
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
-  for (const auto* field : fields) {
-    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (field->is_repeated()) {
-      for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
-        if (HasUnknownFields(reflection->GetRepeatedMessage(message, field, i))) return true;
-      }
-    } else if (HasUnknownFields(reflection->GetMessage(message, field))) {
-      return true;
-    }
-  }
-  return false;
-}
+using ::suishin::testing::HasUnknownFields;
+using ::suishin::testing::WithUnknownField;
 
 // A time no service would stamp: 2000-01-01.
 google::protobuf::Timestamp LongAgo() { return TimeUtil::SecondsToTimestamp(946684800); }
