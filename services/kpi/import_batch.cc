@@ -243,6 +243,7 @@ absl::Status ImportBatch::Apply(KpiTransaction& tx, absl::Time now, ChangeSink& 
         how.baselines = &*baselines;
         how.checked = true;
         how.refuse_repeats = true;
+        how.likely_new = true;
         absl::StatusOr<ActualOutcome> outcome =
             ApplyActual(tx, how, actual, names_[row.reason], now, change, sink);
         status = outcome.status();

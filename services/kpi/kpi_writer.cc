@@ -88,13 +88,23 @@ void KpiWriter::SubmitForKpi(
     done(status);
     return;
   }
+  // A KPI read from the store is remembered once its write commits (a KPI
+  // never changes after it is created; only committed ones are kept).
+  auto learned = std::make_shared<std::shared_ptr<const v1::Kpi>>();
   Submit(
-      [field = std::string(field), &kpi_id, body = std::move(body)](
+      [this, field = std::string(field), &kpi_id, body = std::move(body), learned](
           KpiTransaction& tx, ChangeSink& sink) -> absl::Status {
+        if (auto known = kpis_.find(kpi_id); known != kpis_.end()) {
+          return body(tx, *known->second, sink);
+        }
         ASSIGN_OR_RETURN(v1::Kpi kpi, RequireKpi(tx, field, kpi_id));
-        return body(tx, kpi, sink);
+        *learned = std::make_shared<const v1::Kpi>(std::move(kpi));
+        return body(tx, **learned, sink);
       },
-      std::move(done));
+      [this, learned, done = std::move(done)](absl::Status status) {
+        if (status.ok() && *learned) kpis_.try_emplace((*learned)->id(), *learned);
+        done(std::move(status));
+      });
 }
 
 void KpiWriter::SetBaseline(const v1::SetBaselineRequest& request,

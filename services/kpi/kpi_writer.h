@@ -31,6 +31,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -104,6 +105,10 @@ class KpiWriter {
   FigureCache* cache_;
   SequenceFeed* feed_;
   std::function<absl::Time()> now_;
+  // The KPIs writes have named, as committed: only the writer thread (its
+  // bodies and their `done`) touches it, so it needs no lock. Bounded by
+  // the KPIs that exist.
+  absl::flat_hash_map<std::string, std::shared_ptr<const v1::Kpi>> kpis_;
   std::unique_ptr<BatchWriter<KpiTransaction>> writer_;  // last: stops first
 };
 

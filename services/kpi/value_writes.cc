@@ -199,11 +199,20 @@ absl::StatusOr<ActualOutcome> ApplyActual(KpiTransaction& tx, const ActualWrite&
   const google::protobuf::Timestamp time = ToProtoTimestamp(now);
   actual.mutable_report_time()->set_seconds(time.seconds());
   actual.mutable_report_time()->set_nanos(time.nanos());
-  // Most rows are new: try that first, and read the old figure only if not.
-  ASSIGN_OR_RETURN(bool added, tx.InsertActualIfAbsent(actual));
+  bool added = false;
   std::optional<v1::Actual> old;
-  if (!added) {
+  if (how.likely_new) {
+    ASSIGN_OR_RETURN(added, tx.InsertActualIfAbsent(actual));
+  } else {
     ASSIGN_OR_RETURN(old, tx.FindActual(kpi.id(), actual.region_id(), year));
+    if (!old) {
+      ASSIGN_OR_RETURN(added, tx.InsertActualIfAbsent(actual));
+    }
+  }
+  if (!added) {
+    if (!old) {
+      ASSIGN_OR_RETURN(old, tx.FindActual(kpi.id(), actual.region_id(), year));
+    }
     if (how.refuse_repeats && old && FromProtoTimestamp(old->report_time()) == now) {
       return FieldError(Field(how.prefix, "fiscal_year.year"), absl::StrCat(year),
                         "repeats the KPI, region and year of an earlier row of this import");

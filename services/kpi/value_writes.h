@@ -79,6 +79,10 @@ struct ActualWrite {
   // An import: a figure already recorded at `now` came from an earlier row
   // of the same import, and is refused rather than corrected.
   bool refuse_repeats = false;
+  // Most rows are new (an import): insert first and read the old figure
+  // only when one is there. Otherwise (a single write, often a correction)
+  // read first.
+  bool likely_new = false;
 };
 
 struct ActualOutcome {
