@@ -1,5 +1,7 @@
 #include "common/sqlite.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <utility>
 
@@ -138,11 +140,13 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
   }
   std::unique_ptr<Database> db(new Database(raw));
   sqlite3_busy_timeout(raw, 5000);
-  // 16 KiB pages (a new file only; an existing one keeps its size): fewer,
-  // larger pages make the bulk writes of an import cheaper, and a point read
-  // costs the same.
+  // 8 KiB pages (a new file only; an existing one keeps its size): measured
+  // on an import of a million rows and on single writes side by side, twice
+  // SQLite's default makes bulk writes cheaper (fewer pages) while a small
+  // commit still writes few bytes to the log (16 KiB: imports faster still,
+  // single writes a fifth slower).
   RETURN_IF_ERROR(
-      db->Exec("PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA "
+      db->Exec("PRAGMA page_size=8192; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA "
                "foreign_keys=ON;"));
   return db;
 }
@@ -217,6 +221,18 @@ absl::Status Database::InGroupTransaction(const std::vector<std::function<absl::
     outcomes->assign(bodies.size(), begun);
     return begun;
   }
+  if (bodies.size() == 1) {
+    // Alone in its group: the transaction is its savepoint.
+    absl::Status status = bodies[0]();
+    absl::Status committed = absl::OkStatus();
+    if (status.ok()) {
+      committed = run("COMMIT");
+      status = committed;
+    }
+    if (!status.ok()) Exec("ROLLBACK").IgnoreError();
+    (*outcomes)[0] = std::move(status);
+    return committed;
+  }
   for (size_t i = 0; i < bodies.size(); ++i) {
     absl::Status status = run("SAVEPOINT body");
     if (status.ok()) status = bodies[i]();
@@ -241,6 +257,63 @@ absl::Status Database::InGroupTransaction(const std::vector<std::function<absl::
     }
   }
   return committed;
+}
+
+absl::StatusOr<std::unique_ptr<Checkpointer>> Checkpointer::Start(Database* writer,
+                                                                  const std::string& path,
+                                                                  int pages) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Database> own, Database::Open(path));
+  std::unique_ptr<Checkpointer> checkpointer(
+      new Checkpointer(writer, std::move(own), std::max(pages, 1)));
+  // Replaces the automatic checkpoints of the writer's connection.
+  sqlite3_wal_hook(writer->handle(), &Checkpointer::OnCommit, checkpointer.get());
+  return checkpointer;
+}
+
+Checkpointer::Checkpointer(Database* writer, std::unique_ptr<Database> own, int pages)
+    : writer_(writer), own_(std::move(own)), pages_(pages), thread_([this] { Loop(); }) {}
+
+Checkpointer::~Checkpointer() {
+  sqlite3_wal_hook(writer_->handle(), nullptr, nullptr);
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+int64_t Checkpointer::checkpoints() const {
+  absl::MutexLock lock(&mu_);
+  return checkpoints_;
+}
+
+int Checkpointer::OnCommit(void* self, sqlite3*, const char*, int frames) {
+  auto* checkpointer = static_cast<Checkpointer*>(self);
+  if (frames >= checkpointer->pages_) {
+    absl::MutexLock lock(&checkpointer->mu_);
+    checkpointer->due_ = true;
+  }
+  return SQLITE_OK;
+}
+
+void Checkpointer::Loop() {
+  pthread_setname_np(pthread_self(), "checkpointer");
+  while (true) {
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](Checkpointer* self)
+               ABSL_EXCLUSIVE_LOCKS_REQUIRED(self->mu_) { return self->due_ || self->stopping_; },
+          this));
+      due_ = false;
+      if (stopping_) break;
+    }
+    // PASSIVE: copies what no reader still needs, waits for nobody.
+    sqlite3_wal_checkpoint_v2(own_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    absl::MutexLock lock(&mu_);
+    ++checkpoints_;
+  }
+  sqlite3_wal_checkpoint_v2(own_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
 }
 
 absl::StatusOr<std::unique_ptr<ReaderPool>> ReaderPool::Open(const std::string& path, int size) {

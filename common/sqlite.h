@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -94,7 +95,7 @@ struct Migration {
 
 class Database {
  public:
-  // Opens (creating if needed) the file at `path` with 16 KiB pages (new
+  // Opens (creating if needed) the file at `path` with 8 KiB pages (new
   // files), WAL journaling,
   // synchronous=FULL (an acknowledged commit survives a kill or a power cut),
   // foreign keys on and a busy timeout. ":memory:" works for tests.
@@ -128,7 +129,8 @@ class Database {
   absl::Status InReadTransaction(const std::function<absl::Status()>& body);
 
   // Group commit: runs every body in one transaction, each under a savepoint
-  // of its own, and commits once (one fsync for all of them). A body that
+  // of its own (a body alone needs none: the transaction is its savepoint),
+  // and commits once (one fsync for all of them). A body that
   // fails is rolled back to its savepoint, so it leaves no trace and fails
   // only itself; the bodies after it see the writes of the ones that
   // succeeded before them. `outcomes` gets one status per body: its own, or
@@ -161,6 +163,42 @@ absl::Status RunBodiesInGroup(Database& db, Tx& transaction,
     steps.push_back([&transaction, body] { return (*body)(transaction); });
   return db.InGroupTransaction(steps, outcomes);
 }
+
+// Checkpoints a WAL database on a thread of its own, so the writer never
+// pays, in the middle of a commit, for copying the log into the database
+// file and that file's fsync. It takes over the writer connection's
+// automatic checkpoints: when a commit leaves the log at `pages` frames or
+// more, the checkpointer is woken and runs a PASSIVE checkpoint (it never
+// waits for the writer or for readers) on a connection of its own.
+// Thread-safe; destroy it before the writer's Database.
+class Checkpointer {
+ public:
+  static absl::StatusOr<std::unique_ptr<Checkpointer>> Start(Database* writer,
+                                                             const std::string& path,
+                                                             int pages = 1000);
+  // Stops the thread after a last checkpoint.
+  ~Checkpointer();
+
+  Checkpointer(const Checkpointer&) = delete;
+  Checkpointer& operator=(const Checkpointer&) = delete;
+
+  // Checkpoints run so far.
+  int64_t checkpoints() const;
+
+ private:
+  Checkpointer(Database* writer, std::unique_ptr<Database> own, int pages);
+  static int OnCommit(void* self, sqlite3* db, const char* name, int frames);
+  void Loop();
+
+  Database* writer_;
+  std::unique_ptr<Database> own_;
+  const int pages_;
+  mutable absl::Mutex mu_;
+  bool due_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  int64_t checkpoints_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread thread_;
+};
 
 // A few read-only connections to one database file, each used by one reader
 // at a time, so reads run side by side and never wait for the writer (WAL).

@@ -52,11 +52,21 @@ void KpiWriter::Publish(const ChangeSink& sink) {
 void KpiWriter::Submit(std::function<absl::Status(KpiTransaction&, ChangeSink&)> body, Done done) {
   // The sink lives from the body to its `done`, on the writer thread.
   auto sink = std::make_shared<ChangeSink>();
-  writer_->Submit([body = std::move(body), sink](KpiTransaction& tx) { return body(tx, *sink); },
-                  [this, sink, done = std::move(done)](absl::Status status) {
-                    if (status.ok()) Publish(*sink);
-                    done(std::move(status));
-                  });
+  writer_->Submit(
+      [this, body = std::move(body), sink](KpiTransaction& tx) {
+        absl::Status status = body(tx, *sink);
+        // Whether it stays or not, the baselines it touched are no longer
+        // what the cache remembers.
+        for (const std::string& kpi_id : sink->baselines_changed()) {
+          ++baseline_epochs_[kpi_id];
+          baselines_.erase(kpi_id);
+        }
+        return status;
+      },
+      [this, sink, done = std::move(done)](absl::Status status) {
+        if (status.ok()) Publish(*sink);
+        done(std::move(status));
+      });
 }
 
 void KpiWriter::CreateKpi(v1::Kpi kpi, v1::CreateKpiResponse* response, Done done) {
@@ -145,11 +155,29 @@ void KpiWriter::ReviseTarget(const v1::ReviseTargetRequest& request,
 
 void KpiWriter::RecordActual(const v1::RecordActualRequest& request,
                              v1::RecordActualResponse* response, Done done) {
+  // The KPI's baselines, read from the store when the cache does not have
+  // them, are remembered once this write commits, unless a baseline of the
+  // KPI changed meanwhile (its epoch moved).
+  struct Learned {
+    std::string kpi_id;
+    uint64_t epoch = 0;
+    std::shared_ptr<const std::vector<v1::Baseline>> baselines;
+  };
+  auto learned = std::make_shared<Learned>();
   SubmitForKpi(
       "actual.kpi_id", request.actual().kpi_id(),
-      [this, &request, response](KpiTransaction& tx, const v1::Kpi& kpi,
-                                 ChangeSink& sink) -> absl::Status {
-        ASSIGN_OR_RETURN(std::vector<v1::Baseline> baselines, tx.Baselines(kpi.id()));
+      [this, &request, response, learned](KpiTransaction& tx, const v1::Kpi& kpi,
+                                          ChangeSink& sink) -> absl::Status {
+        std::shared_ptr<const std::vector<v1::Baseline>> cached;
+        if (auto it = baselines_.find(kpi.id()); it != baselines_.end()) cached = it->second;
+        if (!cached) {
+          ASSIGN_OR_RETURN(std::vector<v1::Baseline> read, tx.Baselines(kpi.id()));
+          cached = std::make_shared<const std::vector<v1::Baseline>>(std::move(read));
+          learned->kpi_id = kpi.id();
+          learned->epoch = baseline_epochs_[kpi.id()];
+          learned->baselines = cached;
+        }
+        const std::vector<v1::Baseline>& baselines = *cached;
         v1::Actual actual = request.actual();
         actual.DiscardUnknownFields();
         v1::Change change;
@@ -168,7 +196,13 @@ void KpiWriter::RecordActual(const v1::RecordActualRequest& request,
         response->set_sequence(outcome.sequence);
         return absl::OkStatus();
       },
-      std::move(done));
+      [this, learned, done = std::move(done)](absl::Status status) {
+        if (status.ok() && learned->baselines &&
+            baseline_epochs_[learned->kpi_id] == learned->epoch) {
+          baselines_.try_emplace(learned->kpi_id, learned->baselines);
+        }
+        done(std::move(status));
+      });
 }
 
 void KpiWriter::Import(ImportBatch* batch, std::function<bool()> cancelled,

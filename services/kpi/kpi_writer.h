@@ -109,6 +109,11 @@ class KpiWriter {
   // bodies and their `done`) touches it, so it needs no lock. Bounded by
   // the KPIs that exist.
   absl::flat_hash_map<std::string, std::shared_ptr<const v1::Kpi>> kpis_;
+  // The KPIs' baselines as committed, and how often each KPI's baselines
+  // were touched: a body that sets one moves the epoch and drops the entry,
+  // and a write remembers what it read only if the epoch has not moved.
+  absl::flat_hash_map<std::string, std::shared_ptr<const std::vector<v1::Baseline>>> baselines_;
+  absl::flat_hash_map<std::string, uint64_t> baseline_epochs_;
   std::unique_ptr<BatchWriter<KpiTransaction>> writer_;  // last: stops first
 };
 

@@ -28,7 +28,8 @@ ABSL_FLAG(int, plan_timeout_ms, 2000, "deadline of each call to plan-service");
 ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379/0",
           "Redis for cached figures; empty for none");
 ABSL_FLAG(bool, cache, true, "cache computed progress and aggregates (in this process and Redis)");
-ABSL_FLAG(int, stats_interval_s, 60, "how often to log cache hit and miss counts (0: never)");
+ABSL_FLAG(int, stats_interval_s, 60,
+          "how often to log cache hits and misses and the writes per group commit (0: never)");
 ABSL_FLAG(int64_t, import_max_rows, 1000000, "rows one ImportActuals stream may carry");
 ABSL_FLAG(int, import_max_rows_per_message, 10000, "rows one ImportActualsRequest may carry");
 ABSL_FLAG(int, import_max_row_errors, 20,
@@ -39,6 +40,15 @@ ABSL_FLAG(int, import_max_concurrent, 4,
           "ImportActuals streams open at once, per client and in all");
 
 namespace {
+
+// The write path: writes committed and the groups they were committed in
+// (writes / groups is how many shared each fsync).
+void LogWriteStats(const suishin::kpi::KpiWriter& writer) {
+  const auto stats = writer.stats();
+  suishin::LogInfo("write_stats", {{"writes", absl::StrCat(stats.writes)},
+                                   {"groups", absl::StrCat(stats.groups)},
+                                   {"refused_full", absl::StrCat(stats.refused_full)}});
+}
 
 void LogCacheStats(const suishin::kpi::FigureCache& cache) {
   const suishin::kpi::FigureCache::Stats stats = cache.stats();
@@ -115,7 +125,10 @@ int main(int argc, char** argv) {
   std::thread stats_logger([&] {
     const int interval = absl::GetFlag(FLAGS_stats_interval_s);
     if (interval <= 0) return;
-    while (!stopped.WaitForNotificationWithTimeout(absl::Seconds(interval))) LogCacheStats(cache);
+    while (!stopped.WaitForNotificationWithTimeout(absl::Seconds(interval))) {
+      LogCacheStats(cache);
+      LogWriteStats(**writer);
+    }
   });
   const int exit_code = suishin::ServeUntilTerminated(
       listen, {{suishin::kpi::v1::KpiService::service_full_name(), &service}},
@@ -126,5 +139,6 @@ int main(int argc, char** argv) {
   stopped.Notify();
   stats_logger.join();
   LogCacheStats(cache);
+  LogWriteStats(**writer);
   return exit_code;
 }

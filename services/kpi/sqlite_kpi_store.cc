@@ -378,15 +378,17 @@ class SqliteTransaction : public KpiTransaction {
   }
 
   absl::Status PutActual(const v1::Actual& actual) override {
-    ASSIGN_OR_RETURN(
-        Statement * statement,
-        db_.Cached("INSERT INTO actuals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-                   "ON CONFLICT (kpi_id, region_id, fiscal_year) DO UPDATE SET "
-                   "value = excluded.value, numerator = excluded.numerator, "
-                   "denominator = excluded.denominator, reported_by = excluded.reported_by, "
-                   "report_time_us = excluded.report_time_us"));
-    BindActual(*statement, actual);
-    return statement->Run();
+    // Usually a correction of a row that is there: one seek by key.
+    ASSIGN_OR_RETURN(Statement * update,
+                     CachedHere(update_actual_,
+                                "UPDATE actuals SET value = ?4, numerator = ?5, denominator = ?6, "
+                                "reported_by = ?7, report_time_us = ?8 "
+                                "WHERE kpi_id = ?1 AND region_id = ?2 AND fiscal_year = ?3"));
+    BindActual(*update, actual);
+    RETURN_IF_ERROR(update->Run());
+    if (sqlite3_changes(db_.handle()) == 1) return absl::OkStatus();
+    ASSIGN_OR_RETURN(bool added, InsertActualIfAbsent(actual));
+    return added ? absl::OkStatus() : absl::InternalError("actuals: a row came and went");
   }
 
   absl::StatusOr<int64_t> AppendChange(v1::Change& change) override {
@@ -570,6 +572,7 @@ class SqliteTransaction : public KpiTransaction {
   SqliteKpiStore::ChangeLog* log_;
   Statement* append_run_ = nullptr;
   Statement* insert_actual_ = nullptr;
+  Statement* update_actual_ = nullptr;
   // The run of one KPI's changes being built (written by FlushRun).
   std::string run_kpi_;
   int64_t run_first_ = 0;
@@ -591,6 +594,10 @@ absl::StatusOr<std::unique_ptr<SqliteKpiStore>> SqliteKpiStore::Open(const std::
   RETURN_IF_ERROR(db->Exec("PRAGMA cache_size = -65536"));
   ASSIGN_OR_RETURN(std::unique_ptr<ReaderPool> readers, ReaderPool::Open(path, kReaders));
   std::unique_ptr<SqliteKpiStore> store(new SqliteKpiStore(std::move(db), std::move(readers)));
+  {
+    absl::MutexLock lock(&store->mu_);
+    ASSIGN_OR_RETURN(store->checkpointer_, Checkpointer::Start(store->db_.get(), path));
+  }
   RETURN_IF_ERROR(store->Read([&](KpiTransaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(const int64_t last, tx.LastSequence());
     absl::MutexLock lock(&store->mu_);
@@ -603,7 +610,10 @@ absl::StatusOr<std::unique_ptr<SqliteKpiStore>> SqliteKpiStore::Open(const std::
 SqliteKpiStore::SqliteKpiStore(std::unique_ptr<Database> db, std::unique_ptr<ReaderPool> readers)
     : db_(std::move(db)), log_(std::make_unique<ChangeLog>()), readers_(std::move(readers)) {}
 
-SqliteKpiStore::~SqliteKpiStore() = default;
+SqliteKpiStore::~SqliteKpiStore() {
+  absl::MutexLock lock(&mu_);
+  checkpointer_.reset();  // before the connection it watches
+}
 
 absl::Status SqliteKpiStore::Read(const Body& body) {
   return readers_->Read([&](Database& db) {

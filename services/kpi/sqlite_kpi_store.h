@@ -15,7 +15,8 @@
 namespace suishin::kpi {
 
 // Thread-safe. The writer's connection serves RunGroup; reads go to a small
-// pool of reader connections (WAL), so they never wait for a write.
+// pool of reader connections (WAL), so they never wait for a write; the log
+// is checkpointed on a thread of its own.
 class SqliteKpiStore : public KpiStore {
  public:
   // Opens or creates the file at `path` and brings its schema up to date.
@@ -41,6 +42,8 @@ class SqliteKpiStore : public KpiStore {
   absl::Mutex mu_;
   std::unique_ptr<Database> db_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<ChangeLog> log_ ABSL_GUARDED_BY(mu_);
+  // Checkpoints the log off the writer's thread.
+  std::unique_ptr<Checkpointer> checkpointer_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<ReaderPool> readers_;
 };
 

@@ -113,6 +113,7 @@ absl::StatusOr<int64_t> ApplyBaseline(KpiTransaction& tx, const v1::Kpi& kpi,
   }
   baseline.DiscardUnknownFields();
   *baseline.mutable_fiscal_year() = Year(baseline.fiscal_year().year());
+  sink.BaselinesChanged(kpi.id());
   ASSIGN_OR_RETURN(std::vector<v1::Baseline> baselines, tx.Baselines(kpi.id()));
   v1::Change change = NewChange(v1::CHANGE_KIND_BASELINE_SET, kpi.id(), baseline.region_id(),
                                 baseline.fiscal_year().year(), author, "", now);

@@ -474,8 +474,9 @@ absl::StatusOr<std::unique_ptr<SqliteNotificationStore>> SqliteNotificationStore
   ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
   RETURN_IF_ERROR(db->Migrate(Schema()));
   ASSIGN_OR_RETURN(std::unique_ptr<ReaderPool> pool, ReaderPool::Open(path, readers));
+  ASSIGN_OR_RETURN(std::unique_ptr<Checkpointer> checkpointer, Checkpointer::Start(db.get(), path));
   return std::unique_ptr<SqliteNotificationStore>(
-      new SqliteNotificationStore(std::move(db), std::move(pool)));
+      new SqliteNotificationStore(std::move(db), std::move(pool), std::move(checkpointer)));
 }
 
 absl::Status SqliteNotificationStore::RunGroup(const std::vector<const Body*>& bodies,

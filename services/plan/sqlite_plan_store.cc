@@ -229,7 +229,9 @@ absl::StatusOr<std::unique_ptr<SqlitePlanStore>> SqlitePlanStore::Open(const std
   ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
   RETURN_IF_ERROR(db->Migrate(Schema()));
   ASSIGN_OR_RETURN(std::unique_ptr<ReaderPool> pool, ReaderPool::Open(path, readers));
-  return std::unique_ptr<SqlitePlanStore>(new SqlitePlanStore(std::move(db), std::move(pool)));
+  ASSIGN_OR_RETURN(std::unique_ptr<Checkpointer> checkpointer, Checkpointer::Start(db.get(), path));
+  return std::unique_ptr<SqlitePlanStore>(
+      new SqlitePlanStore(std::move(db), std::move(pool), std::move(checkpointer)));
 }
 
 absl::Status SqlitePlanStore::RunGroup(const std::vector<const Body*>& bodies,

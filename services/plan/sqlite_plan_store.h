@@ -36,14 +36,17 @@ class SqlitePlanStore : public PlanStore {
   absl::Status Read(const Body& body) override;
 
  private:
-  SqlitePlanStore(std::unique_ptr<Database> db, std::unique_ptr<ReaderPool> readers)
-      : db_(std::move(db)), readers_(std::move(readers)) {}
+  SqlitePlanStore(std::unique_ptr<Database> db, std::unique_ptr<ReaderPool> readers,
+                  std::unique_ptr<Checkpointer> checkpointer)
+      : db_(std::move(db)), readers_(std::move(readers)), checkpointer_(std::move(checkpointer)) {}
 
   // Held by the writer for a group; only Run from another thread (start-up,
   // tests) ever waits on it.
   absl::Mutex mu_;
   std::unique_ptr<Database> db_ ABSL_GUARDED_BY(mu_);
   const std::unique_ptr<ReaderPool> readers_;
+  // Checkpoints the log off the writer's thread; destroyed before db_.
+  const std::unique_ptr<Checkpointer> checkpointer_;
 };
 
 }  // namespace suishin::plan

@@ -1,5 +1,7 @@
 #include "common/sqlite.h"
 
+#include <sys/stat.h>
+
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -9,6 +11,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
 #include "tests/support/temp_dir.h"
 
@@ -493,6 +497,38 @@ TEST_F(SqliteTest, ReadersSeeTheLastCommitWhileAWriteIsOpen) {
     return absl::OkStatus();
   }),
             absl::OkStatus());
+}
+
+// The writer's log is checkpointed on another thread once it grows past the
+// threshold: the rows reach the database file without the writer copying
+// them itself.
+TEST_F(SqliteTest, TheCheckpointerCopiesTheLogIntoTheFileOffTheWritersThread) {
+  ASSERT_NE(db_, nullptr);
+  ASSERT_EQ(db_->Exec("CREATE TABLE t (k INTEGER PRIMARY KEY, v BLOB)"), absl::OkStatus());
+  absl::StatusOr<std::unique_ptr<Checkpointer>> checkpointer =
+      Checkpointer::Start(db_.get(), path_, /*pages=*/8);
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
+  const std::string blob(4000, 'x');
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_EQ(db_->InTransaction([&]() -> absl::Status {
+      absl::StatusOr<Statement> insert = db_->Prepare("INSERT INTO t VALUES (?, ?)");
+      if (!insert.ok()) return insert.status();
+      insert->BindInt(1, i).BindBlob(2, blob);
+      return insert->Run();
+    }),
+              absl::OkStatus());
+  }
+  const absl::Time limit = absl::Now() + absl::Seconds(10);
+  while ((*checkpointer)->checkpoints() == 0 && absl::Now() < limit) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  EXPECT_GT((*checkpointer)->checkpoints(), 0);
+  checkpointer->reset();  // a last checkpoint, then the hook is gone
+  // The file itself (not only its log) now holds the rows: 40 × 4 KB.
+  struct stat file;
+  ASSERT_EQ(stat(path_.c_str(), &file), 0);
+  EXPECT_GT(file.st_size, 40 * 4000);
+  EXPECT_EQ(QueryInt(*db_, "SELECT count(*) FROM t"), 40);
 }
 
 }  // namespace

@@ -318,6 +318,27 @@ TEST_F(KpiLimitsTest, AWriteRefusedAgainstTheStoreFailsOnlyItself) {
   EXPECT_GE(kpi_->writer_stats().writes, 31);
 }
 
+// The write path remembers KPIs' baselines between writes; a new baseline
+// must be what the very next write is checked against.
+TEST_F(KpiLimitsTest, AWriteAfterANewBaselineIsCheckedAgainstIt) {
+  v1::RecordActualResponse recorded;
+  ASSERT_TRUE(stub_->RecordActual(Context().get(), Actual("kodomoen", "kamikawa", 2016, 17),
+                                  &recorded)
+                  .ok());  // after H26, the baseline year: fine, and remembered
+  v1::SetBaselineRequest baseline;
+  baseline.set_kpi_id("kodomoen");
+  baseline.mutable_baseline()->set_region_id("kamikawa");
+  baseline.mutable_baseline()->mutable_fiscal_year()->set_year(2017);
+  baseline.mutable_baseline()->set_value(20);
+  v1::SetBaselineResponse set;
+  ASSERT_TRUE(stub_->SetBaseline(Context().get(), baseline, &set).ok());
+  const grpc::Status refused = stub_->RecordActual(
+      Context().get(), Actual("kodomoen", "kamikawa", 2016, 18), &recorded);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
+  EXPECT_TRUE(Contains(refused.error_message(), "before the baseline year H29"))
+      << refused.error_message();
+}
+
 TEST_F(KpiLimitsTest, HistoryComesInPagesThatTogetherHoldEveryChange) {
   std::vector<std::vector<v1::ImportRow>> messages(1);
   int line = 0;
