@@ -117,8 +117,9 @@ ProgressInputs InputsOf(const v1::Kpi& kpi, const v1::Baseline& baseline,
   return in;
 }
 
-// The aggregate of the KPI's area in `year`, with its progress.
-v1::Aggregate AggregateOf(const KpiData& data, int year) {
+// The area's figure in `year` by the KPI's rule, without its baseline,
+// target or progress (what a series of the area needs year by year).
+v1::Aggregate AreaFigure(const KpiData& data, int year) {
   const v1::Kpi& kpi = data.kpi;
   std::vector<Figure> children;
   for (const std::string& child : Children(kpi)) {
@@ -145,7 +146,13 @@ v1::Aggregate AggregateOf(const KpiData& data, int year) {
                         OptionalDenominator(actual->second)};
     }
   }
-  v1::Aggregate aggregate = AggregateFigures(kpi.aggregation(), children, reported);
+  return AggregateFigures(kpi.aggregation(), children, reported);
+}
+
+// The aggregate of the KPI's area in `year`, with its progress.
+v1::Aggregate AggregateOf(const KpiData& data, int year) {
+  const v1::Kpi& kpi = data.kpi;
+  v1::Aggregate aggregate = AreaFigure(data, year);
   aggregate.set_kpi_id(kpi.id());
   aggregate.set_area_id(kpi.area_id());
   *aggregate.mutable_fiscal_year() = Year(year);
@@ -174,7 +181,7 @@ v1::Aggregate AggregateOf(const KpiData& data, int year) {
 // The value of `region` in `year`: reported, or computed for an area.
 std::optional<double> ValueOf(const KpiData& data, const std::string& region, int year) {
   if (Computed(data.kpi, region)) {
-    const v1::Aggregate aggregate = AggregateOf(data, year);
+    const v1::Aggregate aggregate = AreaFigure(data, year);
     return aggregate.has_value() ? std::optional<double>(aggregate.value()) : std::nullopt;
   }
   auto it = data.actuals.find(region);
