@@ -14,6 +14,14 @@
 
 namespace suishin {
 
+// A stored item with the key that orders it (its insertion order), which
+// page tokens carry.
+template <typename T>
+struct Keyed {
+  int64_t key;
+  T value;
+};
+
 // The token for the page after the item with key `last_key`.
 std::string EncodePageToken(int64_t last_key);
 

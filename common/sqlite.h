@@ -33,6 +33,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "common/page_token.h"
 
 namespace suishin {
 
@@ -246,6 +247,21 @@ absl::StatusOr<std::vector<T>> ReadMessages(Statement& statement, int column,
     absl::StatusOr<T> message = ParseColumn<T>(statement, column, table);
     if (!message.ok()) return message.status();
     out.push_back(*std::move(message));
+  }
+}
+
+// Steps through every row of (key, data): the key in column 0, the message
+// in column 1.
+template <typename T>
+absl::StatusOr<std::vector<Keyed<T>>> ReadKeyed(Statement& statement, absl::string_view table) {
+  std::vector<Keyed<T>> out;
+  while (true) {
+    absl::StatusOr<bool> row = statement.Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return out;
+    absl::StatusOr<T> message = ParseColumn<T>(statement, 1, table);
+    if (!message.ok()) return message.status();
+    out.push_back({statement.ColumnInt(0), *std::move(message)});
   }
 }
 

@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/page_token.h"
 #include "suishin/notification/v1/notification.pb.h"
 
 namespace suishin::notification {
@@ -47,12 +48,8 @@ struct Delivery {
   std::string last_error;
 };
 
-// A stored message with the key that orders it (insertion order).
-template <typename T>
-struct Keyed {
-  int64_t key;
-  T value;
-};
+// A stored message with the key that orders it (common/page_token.h).
+using ::suishin::Keyed;
 
 // What a body reads and writes through. Writes work only in a group
 // (RunGroup); inside a Read they fail with FAILED_PRECONDITION.

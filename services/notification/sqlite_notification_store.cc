@@ -101,18 +101,6 @@ CREATE INDEX dead_letters_by_webhook ON dead_letters (webhook_id, key);
   return *migrations;
 }
 
-// Rows of (key, data).
-template <typename T>
-absl::StatusOr<std::vector<Keyed<T>>> ReadKeyed(Statement& statement, absl::string_view table) {
-  std::vector<Keyed<T>> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, statement.Step());
-    if (!row) return out;
-    ASSIGN_OR_RETURN(T message, ParseColumn<T>(statement, 1, table));
-    out.push_back({statement.ColumnInt(0), std::move(message)});
-  }
-}
-
 class SqliteTransaction : public NotificationTransaction {
  public:
   // `writable` is false inside a Read: then every write fails.

@@ -23,17 +23,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/page_token.h"
 #include "suishin/plan/v1/plan.pb.h"
 
 namespace suishin::plan {
 
-// A stored message with the key that orders it (insertion order), which
-// page tokens carry.
-template <typename T>
-struct Keyed {
-  int64_t key;
-  T value;
-};
+// A stored message with the key that orders it (common/page_token.h).
+using ::suishin::Keyed;
 
 // Filters for ListInitiatives; empty or zero fields match everything.
 struct InitiativeQuery {

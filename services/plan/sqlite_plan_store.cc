@@ -48,18 +48,6 @@ CREATE TABLE initiative_bodies (
   return *migrations;
 }
 
-// Reads rows of (key, data).
-template <typename T>
-absl::StatusOr<std::vector<Keyed<T>>> ReadKeyed(Statement& statement, absl::string_view table) {
-  std::vector<Keyed<T>> out;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, statement.Step());
-    if (!row) return out;
-    ASSIGN_OR_RETURN(T message, ParseColumn<T>(statement, 1, table));
-    out.push_back({statement.ColumnInt(0), std::move(message)});
-  }
-}
-
 // Reads the message of a lookup by id, if there is a row.
 template <typename T>
 absl::StatusOr<std::optional<T>> FindOne(Database& db, absl::string_view sql, absl::string_view id,

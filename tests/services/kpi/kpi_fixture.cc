@@ -50,6 +50,31 @@ std::unique_ptr<grpc::ClientContext> Context() {
   return context;
 }
 
+v1::RecordActualRequest ActualRequest(const std::string& kpi, const std::string& region, int year,
+                                      double value) {
+  v1::RecordActualRequest request;
+  v1::Actual* actual = request.mutable_actual();
+  actual->set_kpi_id(kpi);
+  actual->set_region_id(region);
+  actual->mutable_fiscal_year()->set_year(year);
+  actual->set_value(value);
+  actual->set_reported_by("テスト振興局");
+  return request;
+}
+
+v1::ImportRow Row(int64_t line, const std::string& kpi, const std::string& region, int year,
+                  double value) {
+  v1::ImportRow row;
+  row.set_line(line);
+  row.set_kind(v1::ROW_KIND_ACTUAL);
+  row.set_kpi_id(kpi);
+  row.set_region_id(region);
+  row.mutable_fiscal_year()->set_year(year);
+  row.set_value(value);
+  row.set_reported_by("インポート");
+  return row;
+}
+
 void KpiTest::SetUp() {
   auto dir = suishin::testing::TempDir::Create("kpi-test");
   ASSERT_TRUE(dir.ok()) << dir.status();

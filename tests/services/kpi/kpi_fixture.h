@@ -57,6 +57,14 @@ class KpiServer {
 // A deadline 10 s away.
 std::unique_ptr<grpc::ClientContext> Context();
 
+// A RecordActualRequest, reported by テスト振興局.
+v1::RecordActualRequest ActualRequest(const std::string& kpi, const std::string& region, int year,
+                                      double value);
+
+// An actual's ImportRow on `line`, reported by インポート.
+v1::ImportRow Row(int64_t line, const std::string& kpi, const std::string& region, int year,
+                  double value);
+
 // Seed data on a fresh plan-service, Redis and kpi-service.
 class KpiTest : public ::testing::Test {
  protected:

@@ -25,8 +25,10 @@
 namespace suishin::kpi {
 namespace {
 
+using testing::ActualRequest;
 using testing::Context;
 using testing::KpiTest;
+using testing::Row;
 
 bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
@@ -36,29 +38,6 @@ std::unique_ptr<grpc::ClientContext> ContextFor(absl::Duration timeout) {
   auto context = std::make_unique<grpc::ClientContext>();
   context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
   return context;
-}
-
-v1::ImportRow Row(int64_t line, const std::string& kpi, const std::string& region, int year,
-                  double value) {
-  v1::ImportRow row;
-  row.set_line(line);
-  row.set_kind(v1::ROW_KIND_ACTUAL);
-  row.set_kpi_id(kpi);
-  row.set_region_id(region);
-  row.mutable_fiscal_year()->set_year(year);
-  row.set_value(value);
-  row.set_reported_by("テスト振興局");
-  return row;
-}
-
-v1::RecordActualRequest Actual(const std::string& kpi, const std::string& region, int year,
-                               double value) {
-  v1::RecordActualRequest request;
-  request.mutable_actual()->set_kpi_id(kpi);
-  request.mutable_actual()->set_region_id(region);
-  request.mutable_actual()->mutable_fiscal_year()->set_year(year);
-  request.mutable_actual()->set_value(value);
-  return request;
 }
 
 class KpiLimitsTest : public KpiTest {
@@ -122,8 +101,9 @@ TEST_F(KpiLimitsTest, AQuietImportHoldsUpNobodyAndIsEndedWithNothingStored) {
   for (int i = 0; i < 3; ++i) {
     v1::RecordActualResponse recorded;
     const absl::Time start = absl::Now();
-    grpc::Status status = other->RecordActual(ContextFor(absl::Milliseconds(900)).get(),
-                                              Actual("kodomoen", "rumoi", 2019, 5 + i), &recorded);
+    grpc::Status status =
+        other->RecordActual(ContextFor(absl::Milliseconds(900)).get(),
+                            ActualRequest("kodomoen", "rumoi", 2019, 5 + i), &recorded);
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_LT(absl::Now() - start, absl::Milliseconds(900));
   }
@@ -300,8 +280,8 @@ TEST_F(KpiLimitsTest, AWriteRefusedAgainstTheStoreFailsOnlyItself) {
       const int year = i == 16 ? 2010 : 2019;  // 上川's baseline is H26 (2014)
       const std::string region = i % 2 == 0 ? "kamikawa" : "rumoi";
       v1::RecordActualResponse response;
-      grpc::Status status =
-          stub_->RecordActual(Context().get(), Actual("kodomoen", region, year, 40 + i), &response);
+      grpc::Status status = stub_->RecordActual(
+          Context().get(), ActualRequest("kodomoen", region, year, 40 + i), &response);
       if (status.ok()) {
         ++ok;
       } else {
@@ -322,8 +302,9 @@ TEST_F(KpiLimitsTest, AWriteRefusedAgainstTheStoreFailsOnlyItself) {
 // must be what the very next write is checked against.
 TEST_F(KpiLimitsTest, AWriteAfterANewBaselineIsCheckedAgainstIt) {
   v1::RecordActualResponse recorded;
-  ASSERT_TRUE(stub_->RecordActual(Context().get(), Actual("kodomoen", "kamikawa", 2016, 17),
-                                  &recorded)
+  ASSERT_TRUE(stub_
+                  ->RecordActual(Context().get(), ActualRequest("kodomoen", "kamikawa", 2016, 17),
+                                 &recorded)
                   .ok());  // after H26, the baseline year: fine, and remembered
   v1::SetBaselineRequest baseline;
   baseline.set_kpi_id("kodomoen");
@@ -333,7 +314,7 @@ TEST_F(KpiLimitsTest, AWriteAfterANewBaselineIsCheckedAgainstIt) {
   v1::SetBaselineResponse set;
   ASSERT_TRUE(stub_->SetBaseline(Context().get(), baseline, &set).ok());
   const grpc::Status refused = stub_->RecordActual(
-      Context().get(), Actual("kodomoen", "kamikawa", 2016, 18), &recorded);
+      Context().get(), ActualRequest("kodomoen", "kamikawa", 2016, 18), &recorded);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << refused.error_message();
   EXPECT_TRUE(Contains(refused.error_message(), "before the baseline year H29"))
       << refused.error_message();
@@ -372,7 +353,8 @@ TEST_F(KpiLimitsTest, HistoryComesInPagesThatTogetherHoldEveryChange) {
 TEST_F(KpiLimitsTest, AStreamOfOneKpiSleepsThroughOtherKpisWrites) {
   v1::RecordActualResponse first;
   ASSERT_TRUE(
-      stub_->RecordActual(Context().get(), Actual("kodomoen", "soya", 2019, 3), &first).ok());
+      stub_->RecordActual(Context().get(), ActualRequest("kodomoen", "soya", 2019, 3), &first)
+          .ok());
   ASSERT_GT(first.sequence(), 0);
   v1::WatchChangesRequest request;
   request.set_kpi_id("kodomoen");
@@ -387,7 +369,7 @@ TEST_F(KpiLimitsTest, AStreamOfOneKpiSleepsThroughOtherKpisWrites) {
 
   for (int i = 0; i < 50; ++i) {
     v1::RecordActualResponse response;
-    v1::RecordActualRequest actual = Actual("jishu-bousai", "kamikawa", 2019, 50 + i * 0.1);
+    v1::RecordActualRequest actual = ActualRequest("jishu-bousai", "kamikawa", 2019, 50 + i * 0.1);
     ASSERT_TRUE(stub_->RecordActual(Context().get(), actual, &response).ok());
   }
   // Never woken: still the same single waiter.
@@ -395,7 +377,8 @@ TEST_F(KpiLimitsTest, AStreamOfOneKpiSleepsThroughOtherKpisWrites) {
 
   v1::RecordActualResponse response;
   ASSERT_TRUE(
-      stub_->RecordActual(Context().get(), Actual("kodomoen", "soya", 2019, 4), &response).ok());
+      stub_->RecordActual(Context().get(), ActualRequest("kodomoen", "soya", 2019, 4), &response)
+          .ok());
   v1::WatchChangesResponse change;
   ASSERT_TRUE(reader->Read(&change));
   EXPECT_EQ(change.change().kpi_id(), "kodomoen");
@@ -445,13 +428,13 @@ TEST_F(KpiLimitsTest, MoreWatchStreamsThanAllowedAreRefused) {
 // computed figures could come out infinite).
 TEST_F(KpiLimitsTest, FiguresOutsideTheDocumentedRangeAreRefused) {
   v1::RecordActualResponse response;
-  v1::RecordActualRequest huge = Actual("kodomoen", "soya", 2019, 2e14);
+  v1::RecordActualRequest huge = ActualRequest("kodomoen", "soya", 2019, 2e14);
   grpc::Status status = stub_->RecordActual(Context().get(), huge, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(Contains(status.error_message(), "actual.value")) << status.error_message();
   EXPECT_TRUE(Contains(status.error_message(), "1e14")) << status.error_message();
 
-  v1::RecordActualRequest tiny = Actual("jishu-bousai", "soya", 2019, 50);
+  v1::RecordActualRequest tiny = ActualRequest("jishu-bousai", "soya", 2019, 50);
   tiny.mutable_actual()->set_numerator(0.5e-310);
   tiny.mutable_actual()->set_denominator(1e-310);
   status = stub_->RecordActual(Context().get(), tiny, &response);
