@@ -11,7 +11,10 @@ FigureCache::FigureCache(RedisClient* redis, Options options) : redis_(redis), o
 
 void FigureCache::LoadGenerations(const std::vector<std::pair<std::string, int64_t>>& generations) {
   absl::MutexLock lock(&mu_);
-  for (const auto& [kpi_id, sequence] : generations) generations_[kpi_id] = sequence;
+  for (const auto& [kpi_id, sequence] : generations) {
+    generations_[kpi_id] = sequence;
+    definition_generations_[kpi_id] = sequence;
+  }
 }
 
 void FigureCache::Bump(absl::string_view kpi_id, int64_t sequence) {
@@ -24,6 +27,18 @@ int64_t FigureCache::Generation(absl::string_view kpi_id) const {
   absl::ReaderMutexLock lock(&mu_);
   auto it = generations_.find(kpi_id);
   return it == generations_.end() ? 0 : it->second;
+}
+
+void FigureCache::BaselinesOrTargetsChanged(absl::string_view kpi_id, int64_t sequence) {
+  absl::MutexLock lock(&mu_);
+  int64_t& generation = definition_generations_[kpi_id];
+  generation = std::max(generation, sequence);
+}
+
+int64_t FigureCache::BaselinesOrTargetsGeneration(absl::string_view kpi_id) const {
+  absl::ReaderMutexLock lock(&mu_);
+  auto it = definition_generations_.find(kpi_id);
+  return it == definition_generations_.end() ? 0 : it->second;
 }
 
 std::string FigureCache::Key(absl::string_view kpi_id, absl::string_view kind,

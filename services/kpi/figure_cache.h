@@ -59,12 +59,22 @@ class FigureCache {
   FigureCache(const FigureCache&) = delete;
   FigureCache& operator=(const FigureCache&) = delete;
 
-  // Sets every KPI's generation at start-up (from the change log).
+  // Sets every KPI's generation at start-up (from the change log), and its
+  // baselines' and targets' (not known from the log: taken to be as recent).
   void LoadGenerations(const std::vector<std::pair<std::string, int64_t>>& generations);
   // Raises a KPI's generation to `sequence` (never lowers it).
   void Bump(absl::string_view kpi_id, int64_t sequence);
   // 0 for a KPI with no change yet.
   int64_t Generation(absl::string_view kpi_id) const;
+
+  // A write is about to commit a baseline or target of the KPI with a change
+  // sequence of at most `sequence`: called before the commit, so a reader
+  // that sees the change also sees this (a write that then fails leaves it
+  // too high, which only costs a reader some figures). Never lowers it.
+  void BaselinesOrTargetsChanged(absl::string_view kpi_id, int64_t sequence);
+  // The sequence of the KPI's last baseline or target change, at least; 0
+  // for none since start-up.
+  int64_t BaselinesOrTargetsGeneration(absl::string_view kpi_id) const;
 
   // The key of a figure of `kpi_id` at its current generation.
   std::string Key(absl::string_view kpi_id, absl::string_view kind, absl::string_view args) const;
@@ -79,6 +89,7 @@ class FigureCache {
   Options options_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, int64_t> generations_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, int64_t> definition_generations_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> local_ ABSL_GUARDED_BY(mu_);
   Stats stats_ ABSL_GUARDED_BY(mu_);
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -22,6 +23,8 @@ namespace {
 // ---- Snapshots: a KPI's data read in one unit of work ----
 
 struct KpiData {
+  // The sequence of the KPI's last change in the snapshot.
+  int64_t generation = 0;
   v1::Kpi kpi;
   std::map<std::string, v1::Baseline> baselines;
   std::map<std::string, v1::Target> targets;
@@ -40,7 +43,27 @@ absl::StatusOr<KpiData> LoadKpi(KpiTransaction& tx, absl::string_view field, abs
     const int year = actual.fiscal_year().year();
     data.actuals[actual.region_id()][year] = std::move(actual);
   }
+  ASSIGN_OR_RETURN(data.generation, tx.LastSequenceOf(id));
   return data;
+}
+
+// What a year's points need: the KPI, its baselines and targets, and the
+// actuals of the years asked for so far (AddYear).
+absl::StatusOr<KpiData> LoadKpiDefinition(KpiTransaction& tx, absl::string_view id) {
+  KpiData data;
+  ASSIGN_OR_RETURN(data.kpi, RequireKpi(tx, "kpi_id", id));
+  ASSIGN_OR_RETURN(std::vector<v1::Baseline> baselines, tx.Baselines(id));
+  for (auto& baseline : baselines) data.baselines[baseline.region_id()] = std::move(baseline);
+  ASSIGN_OR_RETURN(std::vector<v1::Target> targets, tx.Targets(id));
+  for (auto& target : targets) data.targets[target.region_id()] = std::move(target);
+  ASSIGN_OR_RETURN(data.generation, tx.LastSequenceOf(id));
+  return data;
+}
+
+absl::Status AddYear(KpiTransaction& tx, KpiData& data, int year) {
+  ASSIGN_OR_RETURN(std::vector<v1::Actual> actuals, tx.ActualsInYear(data.kpi.id(), year));
+  for (auto& actual : actuals) data.actuals[actual.region_id()][year] = std::move(actual);
+  return absl::OkStatus();
 }
 
 // ---- Figures of a region, stored or computed from the children ----
@@ -307,6 +330,7 @@ absl::Status KpiCatalog::GetProgress(const v1::GetProgressRequest& request,
       *response->add_points() = std::move(point);
     }
   }
+  response->set_generation(data.generation);
   cache_->Put(key, response->SerializeAsString());
   return absl::OkStatus();
 }
@@ -433,7 +457,8 @@ absl::Status KpiCatalog::GetHistory(const v1::GetHistoryRequest& request,
 }
 
 absl::StatusOr<LogBatch<v1::Change>> KpiCatalog::ReadChanges(int64_t after,
-                                                             const std::string& kpi_id, int limit) {
+                                                             const std::string& kpi_id, int limit,
+                                                             bool with_figures) {
   LogBatch<v1::Change> batch;
   RETURN_IF_ERROR(store_->Read([&](KpiTransaction& tx) -> absl::Status {
     ChangeQuery query;
@@ -443,10 +468,46 @@ absl::StatusOr<LogBatch<v1::Change>> KpiCatalog::ReadChanges(int64_t after,
     ASSIGN_OR_RETURN(ChangePage page, tx.Changes(query));
     batch.entries = std::move(page.changes);
     batch.scanned_through = page.scanned_through;
+    if (with_figures) RETURN_IF_ERROR(AttachFigures(tx, batch.entries));
     return absl::OkStatus();
   }));
   for (v1::Change& change : batch.entries) LabelChange(change);
   return batch;
+}
+
+absl::Status KpiCatalog::AttachFigures(KpiTransaction& tx, std::vector<v1::Change>& changes) {
+  // Each KPI's baselines and targets once, each year's actuals once.
+  std::map<std::string, KpiData> kpis;
+  std::map<std::string, std::set<int>> years;
+  for (v1::Change& change : changes) {
+    if (change.kind() != v1::CHANGE_KIND_ACTUAL_RECORDED &&
+        change.kind() != v1::CHANGE_KIND_ACTUAL_CORRECTED) {
+      continue;
+    }
+    // A baseline or target that changed after this change (it may be in
+    // this snapshot) would make its figures fit no series the reader had.
+    if (cache_->BaselinesOrTargetsGeneration(change.kpi_id()) > change.sequence()) continue;
+    auto data = kpis.find(change.kpi_id());
+    if (data == kpis.end()) {
+      ASSIGN_OR_RETURN(KpiData loaded, LoadKpiDefinition(tx, change.kpi_id()));
+      data = kpis.emplace(change.kpi_id(), std::move(loaded)).first;
+    }
+    const int year = change.fiscal_year().year();
+    if (years[change.kpi_id()].insert(year).second)
+      RETURN_IF_ERROR(AddYear(tx, data->second, year));
+    const v1::Kpi& kpi = data->second.kpi;
+    std::vector<std::string> regions = {change.region_id()};
+    if (change.region_id() != kpi.area_id() && Computed(kpi, kpi.area_id())) {
+      regions.push_back(kpi.area_id());
+    }
+    for (const std::string& region : regions) {
+      v1::RegionPoint* figure = change.add_figures();
+      figure->set_region_id(region);
+      *figure->mutable_point() = std::move(PointsOf(data->second, region, year, year).front());
+    }
+    change.set_figures_generation(data->second.generation);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace suishin::kpi

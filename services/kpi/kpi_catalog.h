@@ -45,11 +45,16 @@ class KpiCatalog {
   absl::Status GetHistory(const v1::GetHistoryRequest& request, v1::GetHistoryResponse* response);
 
   // Up to `limit` changes after sequence `after` (of one KPI when `kpi_id`
-  // is not empty), and how far the read looked, for WatchChanges.
+  // is not empty), and how far the read looked, for WatchChanges; with the
+  // actuals' figures (Change.figures) when `with_figures`.
   absl::StatusOr<LogBatch<v1::Change>> ReadChanges(int64_t after, const std::string& kpi_id,
-                                                   int limit);
+                                                   int limit, bool with_figures = false);
 
  private:
+  // Sets the figures of the actuals' changes among `changes`, from the
+  // snapshot `tx` reads (the changes' own).
+  absl::Status AttachFigures(KpiTransaction& tx, std::vector<v1::Change>& changes);
+
   KpiStore* store_;
   FigureCache* cache_;
 };

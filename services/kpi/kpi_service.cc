@@ -306,8 +306,9 @@ grpc::ServerWriteReactor<v1::WatchChangesResponse>* KpiServiceImpl::WatchChanges
   }
   return new LogStreamReactor<v1::Change, v1::WatchChangesResponse>(
       feed_, request->from_sequence() - 1,
-      [catalog = catalog_, kpi_id](int64_t after, int limit) {
-        return catalog->ReadChanges(after, kpi_id, limit);
+      [catalog = catalog_, kpi_id, with_figures = request->with_figures()](int64_t after,
+                                                                           int limit) {
+        return catalog->ReadChanges(after, kpi_id, limit, with_figures);
       },
       [](v1::Change change, v1::WatchChangesResponse* response) {
         *response->mutable_change() = std::move(change);

@@ -89,6 +89,9 @@ class KpiTransaction {
   // by region and year.
   virtual absl::StatusOr<std::vector<v1::Actual>> Actuals(absl::string_view kpi_id,
                                                           absl::string_view region_id) = 0;
+  // Actuals of a KPI in one fiscal year, every region, ordered by region.
+  virtual absl::StatusOr<std::vector<v1::Actual>> ActualsInYear(absl::string_view kpi_id,
+                                                                int fiscal_year) = 0;
   // Adds an actual, or replaces the one for the same KPI, region and year.
   virtual absl::Status PutActual(const v1::Actual& actual) = 0;
   // Adds an actual if there is none for its KPI, region and year: true when
@@ -106,6 +109,8 @@ class KpiTransaction {
   virtual absl::StatusOr<std::vector<std::pair<std::string, int64_t>>> LastSequences() = 0;
   // The last sequence of the log; 0 when it is empty.
   virtual absl::StatusOr<int64_t> LastSequence() = 0;
+  // The last sequence of one KPI (its generation); 0 when it has none.
+  virtual absl::StatusOr<int64_t> LastSequenceOf(absl::string_view kpi_id) = 0;
 };
 
 class KpiStore {

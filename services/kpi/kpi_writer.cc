@@ -61,6 +61,11 @@ void KpiWriter::Submit(std::function<absl::Status(KpiTransaction&, ChangeSink&)>
           ++baseline_epochs_[kpi_id];
           baselines_.erase(kpi_id);
         }
+        // Before the commit, so a stream that reads the change also knows
+        // that figures computed from now on follow new baselines or targets.
+        for (const std::string& kpi_id : sink->definitions_changed()) {
+          cache_->BaselinesOrTargetsChanged(kpi_id, sink->last());
+        }
         return status;
       },
       [this, sink, done = std::move(done)](absl::Status status) {

@@ -364,6 +364,22 @@ class SqliteTransaction : public KpiTransaction {
     }
   }
 
+  absl::StatusOr<std::vector<v1::Actual>> ActualsInYear(absl::string_view kpi_id,
+                                                        int fiscal_year) override {
+    ASSIGN_OR_RETURN(
+        Statement * statement,
+        db_.Cached("SELECT kpi_id, region_id, fiscal_year, value, numerator, denominator, "
+                   "reported_by, report_time_us FROM actuals "
+                   "WHERE kpi_id = ?1 AND fiscal_year = ?2 ORDER BY region_id"));
+    statement->BindText(1, kpi_id).BindInt(2, fiscal_year);
+    std::vector<v1::Actual> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, statement->Step());
+      if (!row) return out;
+      out.push_back(ReadActual(*statement));
+    }
+  }
+
   absl::StatusOr<bool> InsertActualIfAbsent(const v1::Actual& actual) override {
     // A plain INSERT: most rows are new, and a taken key is the statement's
     // own failure (the transaction goes on), cheaper than an upsert's check.
@@ -498,6 +514,17 @@ class SqliteTransaction : public KpiTransaction {
   absl::StatusOr<int64_t> LastSequence() override {
     ASSIGN_OR_RETURN(Statement * statement, db_.Cached("SELECT last_sequence FROM change_runs "
                                                        "ORDER BY first_sequence DESC LIMIT 1"));
+    ASSIGN_OR_RETURN(bool row, statement->Step());
+    const int64_t last = row ? statement->ColumnInt(0) : 0;
+    statement->Reset();
+    return last;
+  }
+
+  absl::StatusOr<int64_t> LastSequenceOf(absl::string_view kpi_id) override {
+    ASSIGN_OR_RETURN(Statement * statement,
+                     db_.Cached("SELECT last_sequence FROM change_runs WHERE kpi_id = ?1 "
+                                "ORDER BY first_sequence DESC LIMIT 1"));
+    statement->BindText(1, kpi_id);
     ASSIGN_OR_RETURN(bool row, statement->Step());
     const int64_t last = row ? statement->ColumnInt(0) : 0;
     statement->Reset();

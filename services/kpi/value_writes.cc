@@ -152,6 +152,7 @@ absl::StatusOr<std::pair<v1::Target, int64_t>> ApplyTarget(KpiTransaction& tx, c
     }
   }
   ASSIGN_OR_RETURN(std::vector<v1::Target> targets, tx.Targets(kpi.id()));
+  sink.TargetsChanged(kpi.id());
   v1::Target target;
   target.set_region_id(std::string(region_id));
   v1::Change change =

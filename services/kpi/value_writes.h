@@ -31,9 +31,15 @@ namespace suishin::kpi {
 class ChangeSink {
  public:
   void Added(const std::string& kpi_id, int64_t sequence);
-  // The write set (or tried to set) a baseline of the KPI.
-  void BaselinesChanged(const std::string& kpi_id) { baselines_changed_.push_back(kpi_id); }
+  // The write set (or tried to set) a baseline, or a target, of the KPI.
+  void BaselinesChanged(const std::string& kpi_id) {
+    baselines_changed_.push_back(kpi_id);
+    definitions_changed_.push_back(kpi_id);
+  }
+  void TargetsChanged(const std::string& kpi_id) { definitions_changed_.push_back(kpi_id); }
   const std::vector<std::string>& baselines_changed() const { return baselines_changed_; }
+  // The KPIs whose baselines or targets the write set or tried to set.
+  const std::vector<std::string>& definitions_changed() const { return definitions_changed_; }
 
   const std::vector<FeedEntry>& entries() const { return entries_; }
   // Each KPI's last sequence.
@@ -46,6 +52,7 @@ class ChangeSink {
   std::vector<int64_t> run_lasts_;  // the last sequence of each entry's run
   int64_t last_ = 0;
   std::vector<std::string> baselines_changed_;
+  std::vector<std::string> definitions_changed_;
 };
 
 // The KPI with id `id` as stored, or NOT_FOUND naming `field`.

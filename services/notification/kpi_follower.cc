@@ -72,6 +72,7 @@ void KpiFollower::ReadLoop() {
   while (true) {
     kpi::v1::WatchChangesRequest request;
     request.set_from_sequence(next);
+    request.set_with_figures(true);
     grpc::ClientContext* context;
     {
       absl::MutexLock lock(&mu_);
@@ -201,6 +202,33 @@ absl::Status KpiFollower::ListAllKpis() {
   }
 }
 
+void KpiFollower::ForgetSeries(const std::string& kpi_id) {
+  series_.erase(series_.lower_bound({kpi_id, ""}), series_.lower_bound({kpi_id + '\0', ""}));
+}
+
+void KpiFollower::Remember(const Subject& subject) {
+  if (series_.size() >= options_.max_series) series_.clear();  // start over
+  kpi::v1::GetProgressResponse& kept = series_[{subject.kpi.id(), subject.region_id}];
+  kept = subject.progress;
+  kept.clear_kpi();  // the subject carries it
+}
+
+void KpiFollower::Patch(const std::string& kpi_id, const kpi::v1::RegionPoint& figure,
+                        int64_t generation) {
+  auto known = series_.find({kpi_id, figure.region_id()});
+  if (known == series_.end()) return;  // read when evaluated
+  kpi::v1::GetProgressResponse& series = known->second;
+  if (generation <= series.generation()) return;  // the series is as new
+  for (kpi::v1::ProgressPoint& point : *series.mutable_points()) {
+    if (point.fiscal_year().year() == figure.point().fiscal_year().year()) {
+      point = figure.point();
+      return;
+    }
+  }
+  // A year the series does not span (its range moves): read it again.
+  series_.erase(known);
+}
+
 bool KpiFollower::ServiceAnswers() {
   kpi::v1::ListKpisRequest request;
   request.set_page_size(1);
@@ -255,12 +283,17 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
                  {{"error", Reason("ListKpis", listed)}, {"action", "retrying later"}});
       result.listing_failed = true;
     }
+    // Read afresh, so nothing the stream carried can drift for long.
+    series_.clear();
     for (const auto& [kpi_id, kpi] : kpis_) {
       if (!waiting(kpi_id)) add_kpi(kpi);
     }
   }
   for (const std::string& kpi_id : kpis_to_refresh) {
-    if (retries.count(kpi_id)) kpis_.erase(kpi_id);  // afresh: it may have been fixed
+    if (retries.count(kpi_id)) {  // afresh: it may have been fixed
+      kpis_.erase(kpi_id);
+      ForgetSeries(kpi_id);
+    }
     absl::StatusOr<kpi::v1::Kpi> kpi = FetchKpi(kpi_id);
     if (kpi.ok()) {
       add_kpi(*kpi);
@@ -284,19 +317,22 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
       }
       continue;
     }
-    if (change.kind() == kpi::v1::CHANGE_KIND_KPI_CREATED) {
+    if (change.figures().empty()) {
+      // A new KPI, a baseline or target (every point may move), or an actual
+      // whose figures the stream could not give: read every region again.
+      ForgetSeries(change.kpi_id());
       add_kpi(*kpi);
       continue;
     }
-    pairs.emplace(kpi->id(), change.region_id());
-    // A subprefecture's figures make the area's when the area is computed.
-    if (kpi->aggregation() != kpi::v1::AGGREGATION_RULE_REPORTED) {
-      pairs.emplace(kpi->id(), kpi->area_id());
+    for (const kpi::v1::RegionPoint& figure : change.figures()) {
+      pairs.emplace(kpi->id(), figure.region_id());
+      Patch(kpi->id(), figure, change.figures_generation());
     }
   }
   if (down) return fail("GetKpi", down_status);
   std::vector<Subject> subjects;
   subjects.reserve(pairs.size());
+  std::vector<size_t> to_fetch;
   for (const auto& [kpi_id, region_id] : pairs) {
     if (failed.count(kpi_id)) continue;
     auto kpi = kpis_.find(kpi_id);
@@ -304,36 +340,47 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
     Subject& subject = subjects.emplace_back();
     subject.kpi = kpi->second;
     subject.region_id = region_id;
+    auto known = series_.find({kpi_id, region_id});
+    if (known != series_.end()) {
+      subject.progress = known->second;
+    } else {
+      to_fetch.push_back(subjects.size() - 1);
+    }
   }
-  // Every subject's progress at once (async calls), at most kInFlight at a
-  // time: one call after another would leave the evaluator mostly waiting.
+  // The series not known yet, all at once (async calls), at most kInFlight
+  // at a time: one call after another would leave the evaluator mostly
+  // waiting.
   constexpr size_t kInFlight = 32;
-  std::vector<bool> fetched(subjects.size(), false);
-  for (size_t begin = 0; begin < subjects.size(); begin += kInFlight) {
-    const size_t end = std::min(subjects.size(), begin + kInFlight);
+  std::vector<bool> fetched(subjects.size(), true);
+  for (size_t begin = 0; begin < to_fetch.size(); begin += kInFlight) {
+    const size_t end = std::min(to_fetch.size(), begin + kInFlight);
     std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
     std::vector<kpi::v1::GetProgressRequest> requests(end - begin);
     std::vector<grpc::Status> statuses(end - begin);
     absl::BlockingCounter done(static_cast<int>(end - begin));
     for (size_t i = begin; i < end; ++i) {
-      requests[i - begin].set_kpi_id(subjects[i].kpi.id());
-      requests[i - begin].set_region_id(subjects[i].region_id);
+      Subject& subject = subjects[to_fetch[i]];
+      requests[i - begin].set_kpi_id(subject.kpi.id());
+      requests[i - begin].set_region_id(subject.region_id);
       contexts.push_back(NewClientContext(options_.rpc_timeout));
-      kpi_->async()->GetProgress(contexts.back().get(), &requests[i - begin], &subjects[i].progress,
+      kpi_->async()->GetProgress(contexts.back().get(), &requests[i - begin], &subject.progress,
                                  [&statuses, &done, slot = i - begin](grpc::Status status) {
                                    statuses[slot] = std::move(status);
                                    done.DecrementCount();
                                  });
     }
     done.Wait();
+    progress_reads_.fetch_add(end - begin, std::memory_order_relaxed);
     for (size_t i = begin; i < end; ++i) {
+      Subject& subject = subjects[to_fetch[i]];
       const grpc::Status& status = statuses[i - begin];
       if (status.ok()) {
         answered_ = true;
-        fetched[i] = true;
+        Remember(subject);
         continue;
       }
-      note(subjects[i].kpi.id(), absl::StrCat("GetProgress ", subjects[i].region_id),
+      fetched[to_fetch[i]] = false;
+      note(subject.kpi.id(), absl::StrCat("GetProgress ", subject.region_id),
            FromGrpcStatus(status));
     }
   }
@@ -365,6 +412,7 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
   for (const auto& [kpi_id, reason] : failed) {
     const v1::SetAsideKpi entry = set_aside_.Failed(kpi_id, reason, now);
     kpis_.erase(kpi_id);  // fetched afresh when it is tried again
+    ForgetSeries(kpi_id);
     LogWarning(
         "kpi_set_aside",
         {{"kpi", kpi_id},

@@ -4,10 +4,20 @@
 // cursor (AlertBook::Cursor) and queues the changes; it reconnects with
 // growing delays when either side restarts, resuming after the last change it
 // received. An evaluator thread takes everything queued at once, works out
-// which KPIs and regions it touches (a subprefecture's change also touches a
-// computed area), asks kpi-service for their progress (each call with a
-// deadline) and hands them to AlertBook::Evaluate together with the new
-// cursor. Evaluation is idempotent, so no change is counted twice.
+// which KPIs and regions it touches and hands their progress to
+// AlertBook::Evaluate together with the new cursor. Evaluation is
+// idempotent, so no change is counted twice.
+//
+// The stream carries what evaluation needs (WatchChangesRequest.with_figures):
+// an actual's change brings the new progress point of its region and of the
+// area it feeds, as kpi-service decides them, and the follower patches the
+// series it keeps (one per KPI and region, at most `max_series`). It asks
+// kpi-service (GetProgress, each call with a deadline) only for a series it
+// does not keep yet, after a KPI is created or its baseline or target
+// changes, when a change comes without figures (read back after a restart
+// of kpi-service), for a set-aside KPI's retry, and at each full
+// evaluation. A point older than the series it would patch (its generation
+// says) changes nothing.
 //
 // When kpi-service as a whole does not answer (UNAVAILABLE, or deadlines
 // missed with no call answered and a probe unanswered), the batch leaves
@@ -33,6 +43,7 @@
 #ifndef SUISHIN_SERVICES_NOTIFICATION_KPI_FOLLOWER_H_
 #define SUISHIN_SERVICES_NOTIFICATION_KPI_FOLLOWER_H_
 
+#include <atomic>
 #include <deque>
 #include <map>
 #include <memory>
@@ -57,6 +68,8 @@ class KpiFollower {
     absl::Duration full_evaluation_interval = absl::Hours(1);
     absl::Duration max_reconnect_delay = absl::Seconds(2);
     SetAsideKpis::Options set_aside;
+    // Progress series kept between batches; past it, they are read again.
+    size_t max_series = 100000;
   };
 
   // `kpi` and `book` must outlive the follower.
@@ -76,6 +89,8 @@ class KpiFollower {
 
   // The next change sequence evaluated and recorded (for tests and logs).
   int64_t evaluated_through() const;
+  // GetProgress calls made so far (for tests and logs).
+  int64_t progress_reads() const { return progress_reads_.load(std::memory_order_relaxed); }
 
   // The KPIs set aside (for GetStatus).
   const SetAsideKpis& set_aside() const { return set_aside_; }
@@ -104,6 +119,12 @@ class KpiFollower {
   // True when kpi-service answers a cheap call (any answer but UNAVAILABLE
   // and DEADLINE_EXCEEDED).
   bool ServiceAnswers();
+  // The series kept: forgets a KPI's, keeps a fetched one, patches one
+  // with a point from the stream (of `generation`; an older point changes
+  // nothing, a year the series does not span forgets it).
+  void ForgetSeries(const std::string& kpi_id);
+  void Remember(const Subject& subject);
+  void Patch(const std::string& kpi_id, const kpi::v1::RegionPoint& figure, int64_t generation);
 
   kpi::v1::KpiService::StubInterface* kpi_;
   AlertBook* book_;
@@ -121,8 +142,12 @@ class KpiFollower {
 
   // Evaluator thread only.
   std::map<std::string, kpi::v1::Kpi> kpis_;
+  // Each (KPI, region)'s progress as last read or patched, without its KPI.
+  std::map<std::pair<std::string, std::string>, kpi::v1::GetProgressResponse> series_;
   // Whether a kpi-service call of the current batch answered.
   bool answered_ = false;
+
+  std::atomic<int64_t> progress_reads_{0};
 
   std::thread reader_;
   std::thread evaluator_;

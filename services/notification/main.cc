@@ -202,8 +202,8 @@ int main(int argc, char** argv) {
   follow.set_aside = set_aside;
   suishin::notification::KpiFollower follower(kpi_stub.get(), book_ptr, follow);
   follower_ptr = &follower;
-  suishin::notification::NotificationServiceImpl service(
-      book_ptr, {&follower.set_aside(), &dispatcher.circuits()});
+  suishin::notification::NotificationServiceImpl service(book_ptr,
+                                                         {&follower, &dispatcher.circuits()});
   dispatcher.Start();
   follower.Start();
   const int exit_code = suishin::ServeUntilTerminated(

@@ -74,10 +74,11 @@ grpc::ServerUnaryReactor* NotificationServiceImpl::GetStatus(
   absl::StatusOr<int64_t> cursor = book_->Cursor();
   if (!cursor.ok()) return FinishUnary(context, cursor.status());
   response->set_cursor(*cursor);
-  if (sources_.set_aside != nullptr) {
-    for (v1::SetAsideKpi& kpi : sources_.set_aside->List()) {
+  if (sources_.follower != nullptr) {
+    for (v1::SetAsideKpi& kpi : sources_.follower->set_aside().List()) {
       *response->add_set_aside_kpis() = std::move(kpi);
     }
+    response->set_progress_reads(sources_.follower->progress_reads());
   }
   if (sources_.circuits != nullptr) {
     for (v1::WebhookCircuit& circuit : sources_.circuits->Open()) {

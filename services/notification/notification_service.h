@@ -15,7 +15,7 @@
 
 #include "common/limits.h"
 #include "services/notification/alert_book.h"
-#include "services/notification/set_aside_kpis.h"
+#include "services/notification/kpi_follower.h"
 #include "services/notification/webhook_circuits.h"
 #include "suishin/notification/v1/notification.grpc.pb.h"
 
@@ -25,7 +25,7 @@ class NotificationServiceImpl final : public v1::NotificationService::CallbackSe
  public:
   // Where GetStatus looks; either may be null (reported as empty).
   struct StatusSources {
-    const SetAsideKpis* set_aside = nullptr;
+    const KpiFollower* follower = nullptr;
     const WebhookCircuits* circuits = nullptr;
   };
 

@@ -46,10 +46,12 @@ bool Contains(const std::string& text, const std::string& part) {
 // a bounded wait for more.
 class Watcher {
  public:
-  Watcher(v1::KpiService::Stub& stub, int64_t from_sequence, const std::string& kpi_id = "") {
+  Watcher(v1::KpiService::Stub& stub, int64_t from_sequence, const std::string& kpi_id = "",
+          bool with_figures = false) {
     v1::WatchChangesRequest request;
     request.set_from_sequence(from_sequence);
     request.set_kpi_id(kpi_id);
+    request.set_with_figures(with_figures);
     // Bounds the whole stream, so a hung server cannot hang the test.
     context_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     reader_ = stub.WatchChanges(&context_, request);
@@ -230,6 +232,88 @@ TEST_F(KpiStreamTest, WatchChangesReplaysTheWholeLogThenFollowsLiveChanges) {
   EXPECT_EQ(more.back().old_value(), 4);
   EXPECT_EQ(more.back().new_value(), 5);
   EXPECT_EQ(watcher.Cancel().error_code(), grpc::StatusCode::CANCELLED);
+}
+
+// The point of `year` in a GetProgress answer (fails when there is none).
+v1::ProgressPoint PointIn(const v1::GetProgressResponse& progress, int year) {
+  for (const v1::ProgressPoint& point : progress.points()) {
+    if (point.fiscal_year().year() == year) return point;
+  }
+  ADD_FAILURE() << "no point for " << year << " in " << progress.ShortDebugString();
+  return v1::ProgressPoint();
+}
+
+TEST_F(KpiStreamTest, WithFiguresAnActualsChangeCarriesTheNewPointsOfItsRegionAndArea) {
+  const int64_t seeded = SeedChanges();
+  // 宗谷 is then the one missing in R元.
+  Record("kodomoen", "kamikawa", 2019, 40);
+  Record("kodomoen", "rumoi", 2019, 4);
+  Watcher plain(*stub_, seeded + 3);
+  Watcher figures(*stub_, seeded + 3, "", /*with_figures=*/true);
+  // 認定こども園設置数 is a SUM: 宗谷's figure makes 道北's. 自主防災組織率 is
+  // REPORTED: 留萌's figure is its own only.
+  const int64_t summed = Record("kodomoen", "soya", 2019, 4);
+  const int64_t reported = Record("jishu-bousai", "rumoi", 2019, 40.1);
+  const std::vector<v1::Change> with = figures.WaitFor(2);
+  const std::vector<v1::Change> without = plain.WaitFor(2);
+  ASSERT_EQ(with.size(), 2u);
+  ASSERT_EQ(without.size(), 2u);
+  for (const v1::Change& change : without) {
+    EXPECT_TRUE(change.figures().empty()) << "not asked for: " << change.ShortDebugString();
+    EXPECT_EQ(change.figures_generation(), 0);
+  }
+
+  // Each figure is what GetProgress answers for that year, at that generation.
+  ASSERT_EQ(with[0].sequence(), summed);
+  ASSERT_EQ(with[0].figures_size(), 2) << with[0].ShortDebugString();
+  EXPECT_EQ(with[0].figures(0).region_id(), "soya");
+  EXPECT_EQ(with[0].figures(1).region_id(), "dohoku");
+  for (const v1::RegionPoint& figure : with[0].figures()) {
+    const v1::GetProgressResponse progress = Progress("kodomoen", figure.region_id(), 2019);
+    EXPECT_TRUE(MessageDifferencer::Equals(figure.point(), PointIn(progress, 2019)))
+        << figure.ShortDebugString();
+    EXPECT_EQ(with[0].figures_generation(), progress.generation());
+  }
+  EXPECT_EQ(with[0].figures_generation(), summed);
+  EXPECT_EQ(with[0].figures(0).point().value(), 4);
+  EXPECT_EQ(with[0].figures(1).point().value(), 40 + 4 + 4) << "道北 R元: 上川 + 留萌 + 宗谷";
+
+  ASSERT_EQ(with[1].sequence(), reported);
+  ASSERT_EQ(with[1].figures_size(), 1) << with[1].ShortDebugString();
+  EXPECT_EQ(with[1].figures(0).region_id(), "rumoi");
+  EXPECT_TRUE(MessageDifferencer::Equals(with[1].figures(0).point(),
+                                         PointIn(Progress("jishu-bousai", "rumoi", 2019), 2019)));
+  EXPECT_EQ(with[1].figures_generation(), reported);
+}
+
+TEST_F(KpiStreamTest, AnActualsChangeBeforeANewTargetComesWithoutFigures) {
+  const int64_t before = Record("kodomoen", "soya", 2019, 4);
+  v1::ReviseTargetRequest revise;
+  revise.set_kpi_id("kodomoen");
+  revise.set_region_id("soya");
+  revise.mutable_fiscal_year()->set_year(2019);
+  revise.set_value(8);
+  revise.set_author("テスト");
+  revise.set_reason("見直し");
+  v1::ReviseTargetResponse revised;
+  ASSERT_TRUE(stub_->ReviseTarget(Context().get(), revise, &revised).ok());
+  const int64_t after = Record("kodomoen", "soya", 2019, 5);
+
+  // Read after the revision: the figures of `before` would follow the new
+  // target, fitting no series a follower had; `after`'s follow it rightly.
+  Watcher figures(*stub_, before, "", /*with_figures=*/true);
+  const std::vector<v1::Change> changes = figures.WaitFor(3);
+  ASSERT_EQ(changes.size(), 3u);
+  EXPECT_EQ(changes[0].sequence(), before);
+  EXPECT_TRUE(changes[0].figures().empty()) << changes[0].ShortDebugString();
+  EXPECT_EQ(changes[1].kind(), v1::CHANGE_KIND_TARGET_REVISED);
+  EXPECT_TRUE(changes[1].figures().empty());
+  EXPECT_EQ(changes[2].sequence(), after);
+  ASSERT_EQ(changes[2].figures_size(), 2) << changes[2].ShortDebugString();
+  const v1::ProgressPoint& soya = changes[2].figures(0).point();
+  EXPECT_EQ(soya.value(), 5);
+  EXPECT_EQ(soya.rate_display(), "62.5%") << "5 / 8, the revised target";
+  EXPECT_TRUE(MessageDifferencer::Equals(soya, PointIn(Progress("kodomoen", "soya", 2019), 2019)));
 }
 
 TEST_F(KpiStreamTest, ResumesAfterAServiceRestartWithoutLosingOrRepeatingAChange) {

@@ -53,7 +53,7 @@ absl::StatusOr<std::unique_ptr<NotificationServer>> NotificationServer::Start(
     server->follower_ =
         std::make_unique<KpiFollower>(server->kpi_stub_.get(), book, options.follow);
     server->reevaluate_ = server->follower_.get();
-    sources.set_aside = &server->follower_->set_aside();
+    sources.follower = server->follower_.get();
     server->follower_->Start();
   }
   server->service_ = std::make_unique<NotificationServiceImpl>(book, sources);

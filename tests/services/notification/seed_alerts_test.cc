@@ -1,6 +1,7 @@
 // The seed through the real binaries gives exactly DESIGN.md's alerts: the H30
 // table plus the seven MISSING alerts of today's clock; a correction that
-// clears a condition resolves its alert with exactly one event.
+// clears a condition resolves its alert with exactly one event; the follower
+// evaluates actuals from the change stream's own figures.
 #include <gtest/gtest.h>
 
 #include <set>
@@ -14,6 +15,7 @@ namespace {
 
 using testing::AlertKey;
 using testing::Context;
+using testing::Eventually;
 using testing::KeyOf;
 using testing::Subscriber;
 using testing::SuiteTest;
@@ -119,6 +121,101 @@ TEST_F(SuiteTest, RestartingEvaluatesNothingTwice) {
                                   {"LAGGING", "kodomoen", "soya", "CRITICAL"},
                                   {"STAGNANT", "kodomoen", "soya", "WARNING"},
                                   {"ACHIEVED", "kodomoen", "soya", "INFO"}}));
+}
+
+// Records an actual through kpi-service; its change sequence (0 on failure).
+int64_t Record(kpi::v1::KpiService::Stub& kpi, const std::string& kpi_id,
+               const std::string& region_id, int year, double value) {
+  kpi::v1::RecordActualRequest request;
+  request.mutable_actual()->set_kpi_id(kpi_id);
+  request.mutable_actual()->set_region_id(region_id);
+  request.mutable_actual()->mutable_fiscal_year()->set_year(year);
+  request.mutable_actual()->set_value(value);
+  request.mutable_actual()->set_reported_by("テスト振興局");
+  kpi::v1::RecordActualResponse recorded;
+  const grpc::Status status = kpi.RecordActual(Context().get(), request, &recorded);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return recorded.sequence();
+}
+
+class FollowerTest : public SuiteTest {
+ protected:
+  v1::GetStatusResponse Status() {
+    v1::GetStatusResponse status;
+    const grpc::Status rpc = notification_stub_->GetStatus(Context().get(), {}, &status);
+    EXPECT_TRUE(rpc.ok()) << rpc.error_message();
+    return status;
+  }
+  // Waits until the follower has evaluated and recorded `sequence`.
+  bool EvaluatedThrough(int64_t sequence) {
+    return Eventually([&] { return Status().cursor() > sequence; });
+  }
+};
+
+TEST_F(FollowerTest, ActualsAreEvaluatedFromTheStreamAloneAndAgreeWithAFullReading) {
+  LoadSeed();
+  StartNotification();
+  Subscriber subscriber(notification_stub_.get(), 0);
+  size_t events = ExpectedSeedAlerts().size();
+  ASSERT_TRUE(subscriber.WaitFor(events));
+  const Key declining("DECLINING", "jishu-bousai", "rumoi", "WARNING");
+  // 留萌 H30 37.1 → 40.0 resolves DECLINING; back to 37.1 fires it again.
+  auto toggle = [&](double value, v1::EventKind kind) {
+    const int64_t sequence = Record(*kpi_stub_, "jishu-bousai", "rumoi", 2018, value);
+    ASSERT_TRUE(subscriber.WaitFor(++events));
+    EXPECT_EQ(subscriber.events().back().kind(), kind);
+    EXPECT_EQ(KeyOf(subscriber.events().back().alert()), declining);
+    ASSERT_TRUE(EvaluatedThrough(sequence));
+  };
+  ASSERT_NO_FATAL_FAILURE(toggle(40.0, v1::EVENT_KIND_RESOLVED));
+  // Every series read once (at start, and for the seed's own changes).
+  const int64_t reads = Status().progress_reads();
+  EXPECT_GT(reads, 0);
+
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_NO_FATAL_FAILURE(toggle(37.1, v1::EVENT_KIND_FIRED));
+    ASSERT_NO_FATAL_FAILURE(toggle(40.0, v1::EVENT_KIND_RESOLVED));
+  }
+  // 宗谷 reaches its R元 target; 認定こども園 is a SUM, so 道北's figure moves
+  // with it: both from the change's figures.
+  const int64_t reached = Record(*kpi_stub_, "kodomoen", "soya", 2019, 6);
+  events += 4;  // MISSING, LAGGING, STAGNANT resolve, ACHIEVED fires
+  ASSERT_TRUE(subscriber.WaitFor(events));
+  ASSERT_TRUE(EvaluatedThrough(reached));
+  EXPECT_EQ(Status().progress_reads(), reads)
+      << "an actual's change brings its figures: no GetProgress for it";
+
+  // A revised target moves every point of the KPI: its series are read again.
+  kpi::v1::ReviseTargetRequest revise;
+  revise.set_kpi_id("kodomoen");
+  revise.set_region_id("soya");
+  revise.mutable_fiscal_year()->set_year(2019);
+  revise.set_value(9);
+  revise.set_author("テスト");
+  revise.set_reason("見直し");
+  kpi::v1::ReviseTargetResponse revised;
+  ASSERT_TRUE(kpi_stub_->ReviseTarget(Context().get(), revise, &revised).ok());
+  ASSERT_TRUE(EvaluatedThrough(revised.sequence()));
+  const int64_t reread = Status().progress_reads();
+  EXPECT_GT(reread, reads);
+  const int64_t after = Record(*kpi_stub_, "kodomoen", "soya", 2019, 7);
+  ASSERT_TRUE(EvaluatedThrough(after));
+  EXPECT_EQ(Status().progress_reads(), reread);
+
+  // What the stream's figures built agrees with a full reading: a restart
+  // evaluates every KPI afresh and finds nothing to change, so the next
+  // event is the marker's own.
+  const size_t before_restart = subscriber.events().size();
+  subscriber.Stop();
+  KillNotification();
+  StartNotification();
+  Subscriber resumed(notification_stub_.get(), static_cast<int64_t>(before_restart));
+  Record(*kpi_stub_, "jishu-bousai", "rumoi", 2018, 37.1);
+  ASSERT_TRUE(resumed.WaitFor(1));
+  const v1::AlertEvent marker = resumed.events().front();
+  EXPECT_EQ(marker.id(), static_cast<int64_t>(before_restart) + 1);
+  EXPECT_EQ(marker.kind(), v1::EVENT_KIND_FIRED);
+  EXPECT_EQ(KeyOf(marker.alert()), declining);
 }
 
 }  // namespace
