@@ -852,6 +852,8 @@ void AlertBook::CreateWebhook(const v1::CreateWebhookRequest& request,
         url.find_first_of(" \t\r\n") != std::string::npos) {
       return FieldError("webhook.url", url, "must be an http:// or https:// URL");
     }
+    // Resolves the host (on the caller's thread, before anything is queued).
+    RETURN_IF_ERROR(options_.webhook_targets.CheckUrl("webhook.url", url));
     RETURN_IF_ERROR(ValidateFilter("webhook.filter", webhook.filter()));
     const bool generated = webhook.secret().empty();
     if (generated) webhook.set_secret(NewWebhookSecret());

@@ -71,6 +71,7 @@
 #include "services/notification/alert_mirror.h"
 #include "services/notification/notification_store.h"
 #include "services/notification/rules.h"
+#include "services/notification/webhook_targets.h"
 #include "suishin/kpi/v1/kpi.pb.h"
 #include "suishin/notification/v1/notification.pb.h"
 
@@ -105,6 +106,9 @@ class AlertBook {
     int max_webhooks = 100;
     // Characters of a webhook URL (--max_webhook_url_chars).
     int max_url_chars = 2000;
+    // Where a webhook may point (--webhook_allow_targets): every address a
+    // new webhook's host resolves to is checked when it is registered.
+    TargetPolicy webhook_targets;
     // Writes that may wait for the writer (--max_queued_writes: the
     // process's limit) and writes committed together at most.
     size_t max_queued_writes = static_cast<size_t>(ProcessLimits().max_queued_writes);

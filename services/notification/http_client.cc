@@ -1,6 +1,7 @@
 #include "services/notification/http_client.h"
 
 #include <curl/curl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -103,9 +104,32 @@ absl::Status CurlError(CURLcode code, const char* detail) {
   }
 }
 
+// What CURLOPT_OPENSOCKETFUNCTION checks each connection's address against.
+struct SocketCheck {
+  const TargetPolicy* policy = nullptr;
+  std::string host;
+  absl::Status refused;  // the first address refused
+};
+
+// CURLOPT_OPENSOCKETFUNCTION: the address about to be connected to, checked
+// (TargetPolicy::CheckAddress) before the socket exists.
+curl_socket_t OpenCheckedSocket(void* data, curlsocktype /*purpose*/, curl_sockaddr* address) {
+  auto* check = static_cast<SocketCheck*>(data);
+  std::optional<IpAddress> ip = IpAddress::FromSockaddr(&address->addr);
+  absl::Status allowed =
+      ip ? check->policy->CheckAddress(*ip, check->host)
+         : absl::PermissionDeniedError(
+               absl::StrCat("webhook target \"", check->host, "\": not an IP address family"));
+  if (!allowed.ok()) {
+    if (check->refused.ok()) check->refused = std::move(allowed);
+    return CURL_SOCKET_BAD;
+  }
+  return socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+}
+
 class CurlTransport : public WebhookTransport {
  public:
-  CurlTransport() = default;
+  explicit CurlTransport(TargetPolicy targets) : targets_(std::move(targets)) {}
   CurlTransport(const CurlTransport&) = delete;
   CurlTransport& operator=(const CurlTransport&) = delete;
 
@@ -129,6 +153,14 @@ class CurlTransport : public WebhookTransport {
         !absl::StartsWithIgnoreCase(url, "https://")) {
       // The URL itself is left out: webhook URLs often carry a token.
       return absl::InvalidArgumentError("url: must be an http:// or https:// URL");
+    }
+    SocketCheck check;
+    check.policy = &targets_;
+    {
+      absl::StatusOr<std::string> host = UrlHost("url", url);
+      // The URL itself is left out of errors: webhook URLs often carry a token.
+      if (!host.ok()) return absl::InvalidArgumentError("url: not a valid http(s) URL");
+      check.host = *std::move(host);
     }
     if (timeout <= absl::ZeroDuration() || timeout == absl::InfiniteDuration()) {
       return absl::InvalidArgumentError(absl::StrCat("timeout: must be positive and finite (got ",
@@ -196,6 +228,8 @@ class CurlTransport : public WebhookTransport {
     set(CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     set(CURLOPT_WRITEFUNCTION, &AppendBody);
     set(CURLOPT_WRITEDATA, static_cast<void*>(&result.body));
+    set(CURLOPT_OPENSOCKETFUNCTION, &OpenCheckedSocket);
+    set(CURLOPT_OPENSOCKETDATA, static_cast<void*>(&check));
     if (code != CURLE_OK) {
       Release(std::move(handle));
       return absl::InternalError(
@@ -207,7 +241,8 @@ class CurlTransport : public WebhookTransport {
     if (code == CURLE_OK) code = curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
     absl::Status failure = code == CURLE_OK ? absl::OkStatus() : CurlError(code, error);
     Release(std::move(handle));
-    if (!failure.ok()) return failure;
+    // A refused address fails the POST only when no other address answered.
+    if (!failure.ok()) return check.refused.ok() ? failure : check.refused;
     if (status < 100 || status > 599) {
       return absl::UnavailableError(
           absl::StrCat("webhook POST: the answer has no valid HTTP status (", status, ")"));
@@ -236,15 +271,16 @@ class CurlTransport : public WebhookTransport {
     if (idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(handle));
   }
 
+  const TargetPolicy targets_;
   absl::Mutex mu_;
   std::vector<Handle> idle_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace
 
-std::unique_ptr<WebhookTransport> NewCurlTransport() {
+std::unique_ptr<WebhookTransport> NewCurlTransport(TargetPolicy targets) {
   (void)GlobalInit();  // Early, from the thread that wires the service up.
-  return std::make_unique<CurlTransport>();
+  return std::make_unique<CurlTransport>(std::move(targets));
 }
 
 }  // namespace suishin::notification

@@ -8,7 +8,7 @@
 // when no HTTP answer arrives at all is the result an error.
 //
 // Example:
-//   std::unique_ptr<WebhookTransport> transport = NewCurlTransport();
+//   std::unique_ptr<WebhookTransport> transport = NewCurlTransport(TargetPolicy());
 //   absl::StatusOr<HttpResult> result = transport->Post(
 //       endpoint.url(), {{"webhook-id", id}, {"webhook-timestamp", ts}, {"webhook-signature",
 //       sig}}, body, absl::Seconds(15));
@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "services/notification/webhook_targets.h"
 
 namespace suishin::notification {
 
@@ -53,6 +54,7 @@ class WebhookTransport {
   //                     value holds a control character or a name is not a
   //                     token, or `timeout` is not positive and finite;
   //   DEADLINE_EXCEEDED no complete answer within `timeout`;
+  //   PERMISSION_DENIED the address connected to is not an allowed target;
   //   UNAVAILABLE       the host could not be resolved or reached, the TLS
   //                     handshake or certificate check failed, the connection
   //                     broke or closed without an answer, or similar;
@@ -72,7 +74,14 @@ class WebhookTransport {
 // https_proxy, no_proxy). When the caller gives no Content-Type header it
 // sends "Content-Type: application/json", and it never sends
 // "Expect: 100-continue". Thread-safe.
-std::unique_ptr<WebhookTransport> NewCurlTransport();
+//
+// Every connection it opens is checked against `targets` just before it
+// connects (webhook_targets.h): an address that is not allowed fails the
+// POST with PERMISSION_DENIED naming it, whatever the URL's spelling and
+// whatever the name resolved to before. Through a proxy, the address
+// connected to is the proxy's, so a proxy on a private address must be
+// allowed.
+std::unique_ptr<WebhookTransport> NewCurlTransport(TargetPolicy targets);
 
 }  // namespace suishin::notification
 

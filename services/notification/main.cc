@@ -58,6 +58,10 @@ ABSL_FLAG(int, max_rule_overrides, 1000, "per-KPI rule overrides that may be sto
 ABSL_FLAG(int, max_silences, 1000, "silences that may be live (not expired, not ended) at once");
 ABSL_FLAG(int, max_webhooks, 100, "webhooks that may be registered");
 ABSL_FLAG(int, max_webhook_url_chars, 2000, "characters of a webhook URL");
+ABSL_FLAG(std::string, webhook_allow_targets, "",
+          "comma-separated IP addresses, ranges (10.20.0.0/16) and host names webhooks may reach "
+          "although they are not public (loopback, private, link-local, ...); empty: public "
+          "addresses only");
 
 namespace {
 
@@ -110,6 +114,9 @@ int main(int argc, char** argv) {
   book_options.max_silences = absl::GetFlag(FLAGS_max_silences);
   book_options.max_webhooks = absl::GetFlag(FLAGS_max_webhooks);
   book_options.max_url_chars = absl::GetFlag(FLAGS_max_webhook_url_chars);
+  absl::StatusOr<suishin::notification::TargetPolicy> targets =
+      suishin::notification::TargetPolicy::Parse(absl::GetFlag(FLAGS_webhook_allow_targets));
+  if (targets.ok()) book_options.webhook_targets = *targets;
   if (!suishin::ConfigurationIsValid(
           {suishin::ValidateAddress("--notification_listen", listen),
            suishin::ValidateAddress("--kpi_address", kpi_address),
@@ -139,7 +146,8 @@ int main(int argc, char** argv) {
            ValidatePositive("max_rule_overrides", book_options.max_rule_overrides),
            ValidatePositive("max_silences", book_options.max_silences),
            ValidatePositive("max_webhooks", book_options.max_webhooks),
-           ValidatePositive("max_webhook_url_chars", book_options.max_url_chars)})) {
+           ValidatePositive("max_webhook_url_chars", book_options.max_url_chars),
+           targets.status()})) {
     return 2;
   }
   auto store = suishin::notification::SqliteNotificationStore::Open(
@@ -159,7 +167,7 @@ int main(int argc, char** argv) {
   if (!redis_url.empty()) {
     redis = std::make_unique<suishin::RedisClient>(*suishin::ParseRedisUrl(redis_url));
   }
-  auto transport = suishin::notification::NewCurlTransport();
+  auto transport = suishin::notification::NewCurlTransport(book_options.webhook_targets);
   // Made before the book, whose hooks wake them; started once the book is.
   // The hooks run on the writer's thread.
   std::atomic<suishin::notification::KpiFollower*> follower_ptr{nullptr};

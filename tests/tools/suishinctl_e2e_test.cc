@@ -236,7 +236,8 @@ class SuishinctlTest : public ::testing::Test {
         *dir_, "notification",
         {kNotificationServiceBinary, "--notification_listen=127.0.0.1:0",
          "--notification_db=" + dir_->File("notification.db"), "--kpi_address=" + kpi_address_,
-         "--redis_url=", kNow, "--webhook_retry_delays=50ms,100ms", "--shutdown_grace_ms=500"},
+         "--redis_url=", kNow, "--webhook_retry_delays=50ms,100ms", "--shutdown_grace_ms=500",
+         "--webhook_allow_targets=127.0.0.1"},
         &notification_server_);
     if (HasFatalFailure()) return;
     notification_address_ = notification_server_->address();

@@ -42,7 +42,7 @@ class HttpClientTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<HttpReceiver>> receiver = HttpReceiver::Start();
     ASSERT_TRUE(receiver.ok()) << receiver.status();
     receiver_ = *std::move(receiver);
-    transport_ = NewCurlTransport();
+    transport_ = NewCurlTransport(*TargetPolicy::Parse("127.0.0.1,::1"));
     ASSERT_NE(transport_, nullptr);
   }
 

@@ -7,6 +7,12 @@
 
 namespace suishin::notification::testing {
 
+AlertBook::Options LoopbackWebhooks() {
+  AlertBook::Options options;
+  options.webhook_targets = *TargetPolicy::Parse("127.0.0.1,::1");
+  return options;
+}
+
 absl::Time SuiteNow() {
   absl::Time now;
   std::string error;
@@ -40,7 +46,7 @@ absl::StatusOr<std::unique_ptr<NotificationServer>> NotificationServer::Start(
   AlertBook* book = server->book_.get();
   NotificationServiceImpl::StatusSources sources;
   if (options.deliver_webhooks) {
-    server->transport_ = NewCurlTransport();
+    server->transport_ = NewCurlTransport(options.book.webhook_targets);
     server->dispatcher_ = std::make_unique<WebhookDispatcher>(
         store, [book](NotificationStore::Body body) { return book->Write(std::move(body)); },
         server->transport_.get(), &server->delivery_clock_, options.dispatch);

@@ -32,11 +32,15 @@ namespace suishin::notification::testing {
 // The time the suite's notification-service runs at (its --now).
 absl::Time SuiteNow();
 
+// AlertBook's defaults, with webhooks allowed to reach 127.0.0.1 and ::1.
+AlertBook::Options LoopbackWebhooks();
+
 struct NotificationServerOptions {
   // When set, the book uses the store this returns, given the SQLite one
   // (which outlives it), instead of the SQLite store itself.
   std::function<std::unique_ptr<NotificationStore>(NotificationStore* sqlite)> wrap_store;
-  AlertBook::Options book;
+  // Webhooks may reach the loopback address, where the tests' receivers are.
+  AlertBook::Options book = LoopbackWebhooks();
   // Redis for the mirror; empty for none.
   std::string redis_url;
   // Starts a WebhookDispatcher (real libcurl transport, real time).

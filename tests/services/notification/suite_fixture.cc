@@ -181,7 +181,9 @@ void SuiteTest::StartNotification() {
       "--webhook_retry_delays=50ms,100ms,200ms,400ms", "--webhook_timeout_ms=2000",
       // Circuits open for as short a time as
       // the retries wait.
-      "--webhook_circuit_delay=20ms", "--webhook_circuit_max_delay=100ms"};
+      "--webhook_circuit_delay=20ms", "--webhook_circuit_max_delay=100ms",
+      // The tests' receivers listen on the loopback address.
+      "--webhook_allow_targets=127.0.0.1,::1"};
   argv.insert(argv.end(), notification_flags_.begin(), notification_flags_.end());
   notification_address_ = StartBinary(notification_, "notification-service", argv);
   notification_stub_ = v1::NotificationService::NewStub(MakeChannel(notification_address_));
