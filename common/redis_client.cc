@@ -10,7 +10,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <optional>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -166,10 +169,64 @@ bool IsDigits(absl::string_view s) {
 }
 
 absl::Status BadUrl(absl::string_view url, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrFormat("invalid redis url \"%s\": %s", url, why));
+  return absl::InvalidArgumentError(
+      absl::StrFormat("invalid redis url \"%s\": %s", RedactRedisUrl(url), why));
+}
+
+// "%40" → "@"; nullopt for a '%' without two hex digits.
+std::optional<std::string> PercentDecode(absl::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '%') {
+      out.push_back(text[i]);
+      continue;
+    }
+    if (i + 2 >= text.size()) return std::nullopt;
+    int value = 0;
+    for (const char digit : text.substr(i + 1, 2)) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(digit))) return std::nullopt;
+      value =
+          value * 16 + (absl::ascii_isdigit(static_cast<unsigned char>(digit))
+                            ? digit - '0'
+                            : absl::ascii_tolower(static_cast<unsigned char>(digit)) - 'a' + 10);
+    }
+    out.push_back(static_cast<char>(value));
+    i += 2;
+  }
+  return out;
+}
+
+// Where the user info of a redis URL ends (its '@'), within the authority.
+size_t UserInfoEnd(absl::string_view url) {
+  const size_t start = url.find("://");
+  if (start == absl::string_view::npos) return absl::string_view::npos;
+  const size_t authority_end = url.find('/', start + 3);
+  const absl::string_view authority = url.substr(start + 3, authority_end - (start + 3));
+  const size_t at = authority.rfind('@');
+  return at == absl::string_view::npos ? at : start + 3 + at;
 }
 
 }  // namespace
+
+std::string RedactRedisUrl(absl::string_view url) {
+  const size_t at = UserInfoEnd(url);
+  if (at == absl::string_view::npos) return std::string(url);
+  const size_t start = url.find("://") + 3;
+  const size_t colon = url.substr(start, at - start).find(':');
+  if (colon == absl::string_view::npos) return std::string(url);
+  return absl::StrCat(url.substr(0, start + colon + 1), "***", url.substr(at));
+}
+
+absl::Status ValidateRedisKeyPrefix(absl::string_view prefix) {
+  const bool ok = !prefix.empty() && prefix.size() <= 64 &&
+                  std::all_of(prefix.begin(), prefix.end(), [](char c) {
+                    return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                           c == '_' || c == '.';
+                  });
+  if (ok) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--redis_key_prefix=\"", prefix, "\": want 1 to 64 letters, digits, '-', '_' or '.'"));
+}
 
 absl::StatusOr<RedisOptions> ParseRedisUrl(absl::string_view url) {
   constexpr absl::string_view kScheme = "redis://";
@@ -180,8 +237,22 @@ absl::StatusOr<RedisOptions> ParseRedisUrl(absl::string_view url) {
     return BadUrl(url, "want redis://host[:port][/db]");
   }
   absl::string_view rest = url.substr(kScheme.size());
+  RedisOptions options;
+  if (const size_t at = UserInfoEnd(url); at != absl::string_view::npos) {
+    const absl::string_view user_info = url.substr(kScheme.size(), at - kScheme.size());
+    rest = url.substr(at + 1);
+    const size_t colon = user_info.find(':');
+    if (colon == absl::string_view::npos)
+      return BadUrl(url, "a user needs a password (user:password@)");
+    std::optional<std::string> user = PercentDecode(user_info.substr(0, colon));
+    std::optional<std::string> password = PercentDecode(user_info.substr(colon + 1));
+    if (!user || !password) return BadUrl(url, "bad percent-encoding in user info");
+    if (password->empty()) return BadUrl(url, "empty password");
+    options.user = *std::move(user);
+    options.password = *std::move(password);
+  }
   if (rest.find_first_of("@?#") != absl::string_view::npos) {
-    return BadUrl(url, "user info, query and fragment are not supported");
+    return BadUrl(url, "query and fragment are not supported");
   }
   absl::string_view authority = rest;
   absl::string_view db_part;
@@ -192,7 +263,6 @@ absl::StatusOr<RedisOptions> ParseRedisUrl(absl::string_view url) {
     has_db = true;
   }
 
-  RedisOptions options;
   absl::string_view host = authority;
   absl::string_view port_part;
   bool has_port = false;
@@ -298,6 +368,29 @@ absl::Status RedisClient::EnsureConnectedLocked() {
     return fail(absl::StatusCode::kUnavailable, absl::StrCat("set timeout: ", c->errstr));
   }
 
+  if (!options_.password.empty()) {
+    std::vector<const char*> argv = {"AUTH"};
+    std::vector<size_t> lens = {4};
+    if (!options_.user.empty()) {
+      argv.push_back(options_.user.c_str());
+      lens.push_back(options_.user.size());
+    }
+    argv.push_back(options_.password.c_str());
+    lens.push_back(options_.password.size());
+    ScopedSigpipeBlock no_sigpipe;
+    ReplyPtr reply(static_cast<redisReply*>(
+        redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data())));
+    if (reply == nullptr) {
+      return fail(absl::StatusCode::kUnavailable,
+                  absl::StrCat("AUTH: ", c->errstr[0] ? c->errstr : "no reply"));
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      // "WRONGPASS invalid username-password pair": the configuration, not a blip.
+      return fail(absl::StatusCode::kPermissionDenied,
+                  absl::StrCat("AUTH as ", options_.user.empty() ? "default" : options_.user, ": ",
+                               absl::string_view(reply->str, reply->len)));
+    }
+  }
   if (options_.db != 0) {
     const std::string db = absl::StrCat(options_.db);
     const char* argv[] = {"SELECT", db.c_str()};

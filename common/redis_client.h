@@ -25,7 +25,9 @@
 //  - A connection the server closed while idle (restart, CLIENT KILL, idle
 //    timeout) is noticed before the next command is sent and re-made at
 //    once, so that command does not fail.
-//  - `SELECT db` is sent on every (re)connect when db != 0.
+//  - `AUTH [user] password` is sent on every (re)connect when a password is
+//    set (a refusal is PERMISSION_DENIED, without the password), then
+//    `SELECT db` when db != 0.
 //
 // Example:
 //   ASSIGN_OR_RETURN(RedisOptions options, ParseRedisUrl(flag_redis_url));
@@ -46,6 +48,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -57,6 +60,13 @@ struct RedisOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
   int db = 0;
+  // Sent as AUTH [user] password on every (re)connect when password is set:
+  // a Redis 6 ACL user, or the default user's requirepass when user is empty.
+  std::string user;
+  std::string password;
+  // What every key this installation writes starts with, before a ':'
+  // (--redis_key_prefix), so installations can share one server.
+  std::string key_prefix = "suishin";
   // Zero, negative or infinite: no timeout.
   absl::Duration connect_timeout = absl::Milliseconds(250);
   // Bounds each read and write on the socket. Zero, negative or infinite: no timeout.
@@ -66,12 +76,22 @@ struct RedisOptions {
   absl::Duration reconnect_backoff = absl::Milliseconds(500);
 };
 
-// Parses "redis://host:port/db"; port (default 6379) and /db (default 0) are optional, and an
-// IPv6 host is written in brackets: "redis://127.0.0.1:6380/0", "redis://cache",
-// "redis://[::1]:6379/2". Timeouts keep their defaults. Anything else (other schemes, user
-// info, query strings, ports outside 1..65535, a non-numeric db) is INVALID_ARGUMENT naming
-// the url.
+// Parses "redis://[[user]:password@]host[:port][/db]"; port (default 6379) and /db
+// (default 0) are optional, an IPv6 host is written in brackets, and the user and password
+// are percent-decoded: "redis://127.0.0.1:6380/0", "redis://cache", "redis://[::1]:6379/2",
+// "redis://:s3cret@cache", "redis://suishin:p%40ss@cache:6379/1". Timeouts and the key
+// prefix keep their defaults. Anything else (other schemes, a user without a password,
+// query strings, ports outside 1..65535, a non-numeric db) is INVALID_ARGUMENT naming the
+// url with its password hidden (RedactRedisUrl).
 absl::StatusOr<RedisOptions> ParseRedisUrl(absl::string_view url);
+
+// `url` with the password of its user info, if any, replaced by "***": what may be
+// logged or shown.
+std::string RedactRedisUrl(absl::string_view url);
+
+// OK for a --redis_key_prefix of 1 to 64 letters, digits, '-', '_' and '.';
+// INVALID_ARGUMENT naming it otherwise.
+absl::Status ValidateRedisKeyPrefix(absl::string_view prefix);
 
 // A reply, as a plain value. Redis error replies never appear here: they are error statuses.
 struct RedisReply {
@@ -116,6 +136,10 @@ class RedisClient {
   absl::StatusOr<int64_t> Incr(absl::string_view key);
 
   const RedisOptions& options() const { return options_; }
+  // "<key_prefix>:<name>": a key of this installation.
+  std::string Key(absl::string_view name) const {
+    return absl::StrCat(options_.key_prefix, ":", name);
+  }
 
  private:
   struct Connection;  // Wraps the hiredis context; defined in the .cc.

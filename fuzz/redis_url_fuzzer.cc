@@ -2,9 +2,10 @@
 //
 // Oracle: an accepted URL gives a non-empty host without spaces, control
 // characters or brackets, a port in 1..65535 and a db >= 0, with the timeouts
-// left at their defaults; written back as "redis://host:port/db" (the host in
-// brackets when it holds a ':') it parses to the same options. A refusal is
-// INVALID_ARGUMENT.
+// left at their defaults; written back as "redis://[user:password@]host:port/db"
+// (the host in brackets when it holds a ':', user and password percent-encoded)
+// it parses to the same options. A password never appears in what
+// RedactRedisUrl makes of the written-back URL. A refusal is INVALID_ARGUMENT.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -13,6 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/redis_client.h"
 #include "fuzz/fuzz_check.h"
 
@@ -41,12 +43,33 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
              got);
 
   const bool bracket = absl::StrContains(options->host, ':');
+  auto encoded = [](const std::string& text) {
+    std::string out;
+    for (const char c : text) {
+      if (absl::ascii_isalnum(static_cast<unsigned char>(c))) {
+        out.push_back(c);
+      } else {
+        out += absl::StrFormat("%%%02X", static_cast<unsigned char>(c));
+      }
+    }
+    return out;
+  };
+  const std::string user_info =
+      options->password.empty()
+          ? ""
+          : absl::StrCat(encoded(options->user), ":", encoded(options->password), "@");
   const std::string again_url =
-      absl::StrCat("redis://", bracket ? "[" : "", options->host, bracket ? "]" : "", ":",
-                   options->port, "/", options->db);
+      absl::StrCat("redis://", user_info, bracket ? "[" : "", options->host, bracket ? "]" : "",
+                   ":", options->port, "/", options->db);
   const absl::StatusOr<suishin::RedisOptions> again = suishin::ParseRedisUrl(again_url);
+  if (!options->password.empty()) {
+    FUZZ_CHECK(!absl::StrContains(suishin::RedactRedisUrl(again_url),
+                                  absl::StrCat(":", encoded(options->password), "@")),
+               got);
+  }
   FUZZ_CHECK(again.ok() && again->host == options->host && again->port == options->port &&
-                 again->db == options->db,
+                 again->db == options->db && again->user == options->user &&
+                 again->password == options->password,
              got, "; written back as \"", Escaped(again_url), "\": ",
              again.ok() ? absl::StrCat(again->host, " ", again->port, " ", again->db)
                         : again.status().ToString());

@@ -43,7 +43,8 @@ int64_t FigureCache::BaselinesOrTargetsGeneration(absl::string_view kpi_id) cons
 
 std::string FigureCache::Key(absl::string_view kpi_id, absl::string_view kind,
                              absl::string_view args) const {
-  return absl::StrCat("suishin:kpi:", kpi_id, ":g", Generation(kpi_id), ":", kind, ":", args);
+  return absl::StrCat(redis_ != nullptr ? redis_->options().key_prefix : "suishin", ":kpi:", kpi_id,
+                      ":g", Generation(kpi_id), ":", kind, ":", args);
 }
 
 std::optional<std::string> FigureCache::Get(const std::string& key) {

@@ -27,6 +27,9 @@ ABSL_FLAG(std::string, plan_address, "127.0.0.1:50061", "plan-service to check p
 ABSL_FLAG(int, plan_timeout_ms, 2000, "deadline of each call to plan-service");
 ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379/0",
           "Redis for cached figures; empty for none");
+ABSL_FLAG(std::string, redis_key_prefix, "suishin",
+          "what every Redis key of this installation starts with (before a ':'), so "
+          "installations can share one Redis");
 ABSL_FLAG(bool, cache, true, "cache computed progress and aggregates (in this process and Redis)");
 ABSL_FLAG(int, stats_interval_s, 60,
           "how often to log cache hits and misses and the writes per group commit (0: never)");
@@ -73,6 +76,7 @@ int main(int argc, char** argv) {
           {suishin::ValidateAddress("--kpi_listen", listen),
            suishin::ValidateAddress("--plan_address", plan_address),
            redis_url.empty() ? absl::OkStatus() : suishin::ParseRedisUrl(redis_url).status(),
+           suishin::ValidateRedisKeyPrefix(absl::GetFlag(FLAGS_redis_key_prefix)),
            absl::GetFlag(FLAGS_plan_timeout_ms) > 0
                ? absl::OkStatus()
                : absl::InvalidArgumentError("--plan_timeout_ms must be positive"),
@@ -98,7 +102,9 @@ int main(int argc, char** argv) {
                                          absl::Milliseconds(absl::GetFlag(FLAGS_plan_timeout_ms)));
   std::unique_ptr<suishin::RedisClient> redis;
   if (!redis_url.empty()) {
-    redis = std::make_unique<suishin::RedisClient>(*suishin::ParseRedisUrl(redis_url));
+    suishin::RedisOptions redis_options = *suishin::ParseRedisUrl(redis_url);
+    redis_options.key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);
+    redis = std::make_unique<suishin::RedisClient>(std::move(redis_options));
   }
   suishin::kpi::FigureCache::Options cache_options;
   cache_options.enabled = absl::GetFlag(FLAGS_cache);
@@ -134,7 +140,7 @@ int main(int argc, char** argv) {
       listen, {{suishin::kpi::v1::KpiService::service_full_name(), &service}},
       {{"db", absl::GetFlag(FLAGS_kpi_db)},
        {"plan_address", plan_address},
-       {"redis_url", redis_url},
+       {"redis_url", suishin::RedactRedisUrl(redis_url)},
        {"cache", absl::GetFlag(FLAGS_cache) ? "on" : "off"}});
   stopped.Notify();
   stats_logger.join();

@@ -12,10 +12,10 @@ namespace {
 
 // Present while the mirror holds every firing alert; gone after Redis
 // restarts empty, which sends readers back to SQLite until it is refilled.
-constexpr char kMarker[] = "suishin:alerts:ready";
+std::string Marker(const RedisClient& redis) { return redis.Key("alerts:ready"); }
 
-std::string RegionKey(const std::string& region_id) {
-  return absl::StrCat("suishin:alerts:", region_id);
+std::string RegionKey(const RedisClient& redis, const std::string& region_id) {
+  return redis.Key(absl::StrCat("alerts:", region_id));
 }
 
 }  // namespace
@@ -35,13 +35,13 @@ bool AlertMirror::RefillLocked() {
   std::vector<std::vector<std::string>> commands = {{"MULTI"}};
   std::set<std::string> regions;
   for (const v1::Alert& alert : *alerts) regions.insert(alert.region_id());
-  for (const std::string& region : regions) commands.push_back({"DEL", RegionKey(region)});
+  for (const std::string& region : regions) commands.push_back({"DEL", RegionKey(*redis_, region)});
   for (const v1::Alert& alert : *alerts) {
     if (alert.state() != v1::ALERT_STATE_FIRING) continue;
-    commands.push_back(
-        {"HSET", RegionKey(alert.region_id()), alert.fingerprint(), alert.SerializeAsString()});
+    commands.push_back({"HSET", RegionKey(*redis_, alert.region_id()), alert.fingerprint(),
+                        alert.SerializeAsString()});
   }
-  commands.push_back({"SET", kMarker, "1"});
+  commands.push_back({"SET", Marker(*redis_), "1"});
   commands.push_back({"EXEC"});
   if (!redis_->Pipeline(commands).ok()) {
     ++errors_;
@@ -56,10 +56,10 @@ void AlertMirror::Apply(const std::vector<v1::Alert>& changed) {
   std::vector<std::vector<std::string>> commands;
   for (const v1::Alert& alert : changed) {
     if (alert.state() == v1::ALERT_STATE_FIRING) {
-      commands.push_back(
-          {"HSET", RegionKey(alert.region_id()), alert.fingerprint(), alert.SerializeAsString()});
+      commands.push_back({"HSET", RegionKey(*redis_, alert.region_id()), alert.fingerprint(),
+                          alert.SerializeAsString()});
     } else {
-      commands.push_back({"HDEL", RegionKey(alert.region_id()), alert.fingerprint()});
+      commands.push_back({"HDEL", RegionKey(*redis_, alert.region_id()), alert.fingerprint()});
     }
   }
   absl::MutexLock lock(&mu_);
@@ -71,7 +71,7 @@ void AlertMirror::Apply(const std::vector<v1::Alert>& changed) {
 
 void AlertMirror::AnnounceEvent(int64_t last_event) {
   if (redis_ == nullptr || last_event <= 0) return;
-  if (!redis_->Command({"PUBLISH", "suishin:alert-events", absl::StrCat(last_event)}).ok()) {
+  if (!redis_->Command({"PUBLISH", redis_->Key("alert-events"), absl::StrCat(last_event)}).ok()) {
     ++errors_;
   }
 }
@@ -80,7 +80,7 @@ std::optional<std::vector<v1::Alert>> AlertMirror::RegionAlerts(const std::strin
   if (redis_ == nullptr) return std::nullopt;
   if (stale_ && !Refill()) return std::nullopt;
   absl::StatusOr<std::vector<RedisReply>> replies =
-      redis_->Pipeline({{"EXISTS", kMarker}, {"HVALS", RegionKey(region_id)}});
+      redis_->Pipeline({{"EXISTS", Marker(*redis_)}, {"HVALS", RegionKey(*redis_, region_id)}});
   if (!replies.ok()) {
     ++errors_;
     stale_ = true;

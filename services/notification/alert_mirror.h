@@ -3,7 +3,7 @@
 // events to other replicas.
 //
 // Redis is a mirror only. Each region's firing alerts are a hash
-// (suishin:alerts:<region>, fingerprint → serialized Alert); a marker key
+// (<key prefix>:alerts:<region>, fingerprint → serialized Alert); a marker key
 // says the mirror is whole. After every commit the writer's `done` calls
 // Apply with the alerts the commit changed, in commit order. When a write to
 // Redis fails, or Redis comes back empty (the marker is gone), the mirror is
@@ -50,7 +50,7 @@ class AlertMirror {
   // Writes `changed` (firing: set; resolved: removed). On failure the
   // mirror is stale until refilled.
   void Apply(const std::vector<v1::Alert>& changed);
-  // PUBLISHes `last_event` on suishin:alert-events for other replicas.
+  // PUBLISHes `last_event` on <key prefix>:alert-events for other replicas.
   void AnnounceEvent(int64_t last_event);
   // Rewrites every region's alerts from the store and sets the marker;
   // false (the mirror stays stale) when Redis or the store failed.

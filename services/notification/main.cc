@@ -31,6 +31,9 @@ ABSL_FLAG(std::string, kpi_address, "127.0.0.1:50062", "kpi-service to follow");
 ABSL_FLAG(int, kpi_timeout_ms, 5000, "deadline of each call to kpi-service");
 ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379/0",
           "Redis for the active alerts per region; empty for none");
+ABSL_FLAG(std::string, redis_key_prefix, "suishin",
+          "what every Redis key of this installation starts with (before a ':'), so "
+          "installations can share one Redis");
 ABSL_FLAG(std::string, now, "",
           "evaluate as if it were this time (RFC 3339, e.g. 2020-01-01T00:00:00+09:00); "
           "empty for the real clock");
@@ -121,6 +124,7 @@ int main(int argc, char** argv) {
           {suishin::ValidateAddress("--notification_listen", listen),
            suishin::ValidateAddress("--kpi_address", kpi_address),
            redis_url.empty() ? absl::OkStatus() : suishin::ParseRedisUrl(redis_url).status(),
+           suishin::ValidateRedisKeyPrefix(absl::GetFlag(FLAGS_redis_key_prefix)),
            now_error.empty() ? absl::OkStatus() : absl::InvalidArgumentError(now_error),
            interval_ok ? absl::OkStatus()
                        : absl::InvalidArgumentError(absl::StrCat(
@@ -165,7 +169,9 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<suishin::RedisClient> redis;
   if (!redis_url.empty()) {
-    redis = std::make_unique<suishin::RedisClient>(*suishin::ParseRedisUrl(redis_url));
+    suishin::RedisOptions redis_options = *suishin::ParseRedisUrl(redis_url);
+    redis_options.key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);
+    redis = std::make_unique<suishin::RedisClient>(std::move(redis_options));
   }
   auto transport = suishin::notification::NewCurlTransport(book_options.webhook_targets);
   // Made before the book, whose hooks wake them; started once the book is.
@@ -218,7 +224,7 @@ int main(int argc, char** argv) {
       listen, {{suishin::notification::v1::NotificationService::service_full_name(), &service}},
       {{"db", absl::GetFlag(FLAGS_notification_db)},
        {"kpi_address", kpi_address},
-       {"redis_url", redis_url},
+       {"redis_url", suishin::RedactRedisUrl(redis_url)},
        {"clock", fixed ? absl::GetFlag(FLAGS_now) : "real"}});
   // Both write through the book: stopped while it is still here.
   follower.Stop();

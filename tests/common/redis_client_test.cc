@@ -204,6 +204,41 @@ TEST_F(RedisClientTest, ErrorInPipelineIsReturnedAndRepliesStayInStep) {
   EXPECT_EQ(*got, std::optional<std::string>("ran"));
 }
 
+TEST_F(RedisClientTest, AuthenticatesAsAnAclUserOrWithThePasswordAndIsRefusedOtherwise) {
+  RedisClient admin(Options());
+  // A user that may touch only its installation's keys, and a password for
+  // the default user (the admin's connection is already authenticated).
+  ASSERT_TRUE(
+      admin.Command({"ACL", "SETUSER", "suishin", "on", ">s3cret-user", "~dohoku:*", "+@all"})
+          .ok());
+  ASSERT_TRUE(admin.Command({"CONFIG", "SET", "requirepass", "s3cret-default"}).ok());
+
+  RedisOptions user = Options(2);
+  user.user = "suishin";
+  user.password = "s3cret-user";
+  RedisClient as_user(user);
+  EXPECT_TRUE(as_user.Set("dohoku:k", "v").ok());
+  EXPECT_EQ(*as_user.Get("dohoku:k"), std::optional<std::string>("v")) << "and SELECTed db 2";
+  const absl::Status outside = as_user.Set("other:k", "v");
+  EXPECT_FALSE(outside.ok()) << "the ACL applies: the server knows who this is";
+
+  RedisOptions password = Options();
+  password.password = "s3cret-default";
+  EXPECT_TRUE(RedisClient(password).Set("any", "v").ok());
+
+  RedisOptions anonymous = Options();
+  EXPECT_FALSE(RedisClient(anonymous).Set("any", "v").ok()) << "NOAUTH";
+
+  RedisOptions wrong = Options();
+  wrong.user = "suishin";
+  wrong.password = "not-the-s3cret";
+  const absl::Status refused = RedisClient(wrong).Set("dohoku:k", "v");
+  EXPECT_EQ(refused.code(), absl::StatusCode::kPermissionDenied) << refused;
+  EXPECT_TRUE(absl::StrContains(refused.message(), "AUTH as suishin")) << refused;
+  EXPECT_FALSE(absl::StrContains(refused.message(), "s3cret")) << refused;
+  ASSERT_TRUE(admin.Command({"CONFIG", "SET", "requirepass", ""}).ok());
+}
+
 TEST_F(RedisClientTest, SelectsTheConfiguredDb) {
   RedisClient db3(Options(3));
   RedisClient db0(Options(0));
@@ -442,7 +477,7 @@ TEST(ParseRedisUrlTest, RejectsBadFormsNamingTheUrl) {
       "redis://cache/x",
       "redis://cache/-1",
       "redis://cache/1/2",
-      "redis://user:secret@cache:6379",
+      "redis://user@cache:6379",
       "redis://cache:6379/0?timeout=1",
       "redis://[::1",
       "redis://[::1]x",
@@ -455,6 +490,51 @@ TEST(ParseRedisUrlTest, RejectsBadFormsNamingTheUrl) {
     EXPECT_TRUE(absl::StrContains(options.status().message(), absl::StrCat("\"", url, "\"")))
         << options.status();
   }
+}
+
+TEST(ParseRedisUrlTest, TakesAUserAndPasswordAndNeverShowsThePassword) {
+  absl::StatusOr<RedisOptions> acl = ParseRedisUrl("redis://suishin:p%40ss%3Aw0rd@cache:6380/1");
+  ASSERT_TRUE(acl.ok()) << acl.status();
+  EXPECT_EQ(acl->user, "suishin");
+  EXPECT_EQ(acl->password, "p@ss:w0rd");
+  EXPECT_EQ(acl->host, "cache");
+  EXPECT_EQ(acl->port, 6380);
+  EXPECT_EQ(acl->db, 1);
+  absl::StatusOr<RedisOptions> plain = ParseRedisUrl("redis://:s3cret@[::1]");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(plain->user, "");
+  EXPECT_EQ(plain->password, "s3cret");
+  EXPECT_EQ(plain->host, "::1");
+  EXPECT_EQ(ParseRedisUrl("redis://cache")->password, "");
+
+  EXPECT_EQ(RedactRedisUrl("redis://suishin:s3cret@cache:6380/1"),
+            "redis://suishin:***@cache:6380/1");
+  EXPECT_EQ(RedactRedisUrl("redis://:s3cret@cache"), "redis://:***@cache");
+  EXPECT_EQ(RedactRedisUrl("redis://cache:6379/0"), "redis://cache:6379/0");
+  for (const char* url :
+       {"redis://:s3cret@cache:0", "redis://u:s3cret@cache/x", "redis://:s3cret@cache/0?x=1",
+        "redis://u:%zzs3cret@cache", "redis://u:@cache"}) {
+    SCOPED_TRACE(url);
+    absl::StatusOr<RedisOptions> refused = ParseRedisUrl(url);
+    ASSERT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_FALSE(absl::StrContains(refused.status().message(), "s3cret")) << refused.status();
+    EXPECT_TRUE(absl::StrContains(refused.status().message(), RedactRedisUrl(url)))
+        << refused.status();
+  }
+}
+
+TEST(RedisKeyPrefixTest, IsAShortNameOfSafeCharacters) {
+  for (const char* good : {"suishin", "dohoku-2026", "pref_a.b", "a"}) {
+    EXPECT_TRUE(ValidateRedisKeyPrefix(good).ok()) << good;
+  }
+  for (const char* bad : {"", "a:b", "has space", "日本", "x*"}) {
+    const absl::Status status = ValidateRedisKeyPrefix(bad);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_TRUE(absl::StartsWith(status.message(), "--redis_key_prefix=")) << status;
+  }
+  RedisOptions options;
+  options.key_prefix = "dohoku";
+  EXPECT_EQ(RedisClient(options).Key("alerts:soya"), "dohoku:alerts:soya");
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
@@ -621,6 +622,34 @@ TEST_F(KpiStreamTest, ConcurrentWritersAlwaysReadTheirOwnWrites) {
 }
 
 // ---- The cache changes no answer ----
+
+TEST_F(KpiStreamTest, InstallationsSharingARedisKeepTheirFiguresApart) {
+  absl::StatusOr<RedisOptions> options = ParseRedisUrl(redis_->url());
+  ASSERT_TRUE(options.ok()) << options.status();
+  RedisOptions a = *options;
+  a.key_prefix = "pref-a";
+  RedisOptions b = *options;
+  b.key_prefix = "pref-b";
+  RedisClient redis_a(a), redis_b(b), redis_b_again(b);
+  FigureCache cache_a(&redis_a, FigureCache::Options());
+  FigureCache cache_b(&redis_b, FigureCache::Options());
+  // Another process of installation B: nothing in its own map yet.
+  FigureCache cache_b_again(&redis_b_again, FigureCache::Options());
+  // The same KPI id, generation and arguments in both installations.
+  const std::string key_a = cache_a.Key("kodomoen", "progress", "soya/0");
+  const std::string key_b = cache_b.Key("kodomoen", "progress", "soya/0");
+  EXPECT_TRUE(absl::StartsWith(key_a, "pref-a:kpi:kodomoen:")) << key_a;
+  cache_a.Put(key_a, "A's figure");
+  EXPECT_FALSE(cache_b.Get(key_b).has_value()) << "B never sees A's figure";
+  cache_b.Put(key_b, "B's figure");
+  EXPECT_EQ(cache_b_again.Get(cache_b_again.Key("kodomoen", "progress", "soya/0")),
+            std::optional<std::string>("B's figure"));
+  EXPECT_EQ(cache_b_again.stats().redis_hits, 1);
+  absl::StatusOr<RedisReply> keys = redis_a.Command({"KEYS", "pref-a:*"});
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_EQ(keys->elements.size(), 1u);
+  EXPECT_EQ(keys->elements[0].str, key_a);
+}
 
 TEST_F(KpiStreamTest, CacheOnAndOffGiveTheSameFigures) {
   struct Query {
