@@ -665,6 +665,7 @@ absl::Status AlertBook::ListWebhooks(const v1::ListWebhooksRequest& request,
         page, page_size,
         [&](v1::Webhook webhook) {
           webhook.clear_secret();  // shown once, when the service made it
+          webhook.clear_previous_secret();
           *response->add_webhooks() = std::move(webhook);
         },
         response->mutable_next_page_token());
@@ -843,6 +844,8 @@ void AlertBook::CreateWebhook(const v1::CreateWebhookRequest& request,
     webhook.DiscardUnknownFields();
     webhook.clear_id();  // output only
     webhook.clear_create_time();
+    webhook.clear_previous_secret_expire_time();
+    webhook.clear_previous_secret();
     const std::string& url = webhook.url();
     if (url.size() > static_cast<size_t>(options_.max_url_chars)) {
       return LimitError("webhook.url", static_cast<int64_t>(url.size()), options_.max_url_chars,
@@ -884,6 +887,51 @@ void AlertBook::DeleteWebhook(const v1::DeleteWebhookRequest& request,
       ASSIGN_OR_RETURN(std::optional<v1::Webhook> webhook, tx.FindWebhook(id));
       if (!webhook) return absl::NotFoundError(absl::StrCat("id: webhook \"", id, "\" not found"));
       return tx.DeleteWebhook(id);
+    });
+  };
+  Submit(prepare(), nullptr, std::move(done));
+}
+
+void AlertBook::RotateWebhookSecret(const v1::RotateWebhookSecretRequest& request,
+                                    v1::RotateWebhookSecretResponse* response, Done done) {
+  auto prepare = [&]() -> absl::StatusOr<Body> {
+    if (request.id().empty()) return FieldError("id", "", "is required");
+    absl::Duration overlap = absl::Hours(24);
+    if (request.has_overlap()) {
+      overlap =
+          absl::Seconds(request.overlap().seconds()) + absl::Nanoseconds(request.overlap().nanos());
+      if (overlap < absl::ZeroDuration() || overlap > absl::Hours(24 * 30)) {
+        return FieldError("overlap", absl::FormatDuration(overlap), "must be 0 to 30 days");
+      }
+    }
+    const bool generated = request.secret().empty();
+    std::string secret = generated ? NewWebhookSecret() : request.secret();
+    if (!generated) {
+      // The field is named, never the secret.
+      absl::Status decoded = DecodeWebhookSecret(secret).status();
+      if (!decoded.ok())
+        return absl::Status(decoded.code(), absl::StrCat("secret: ", decoded.message()));
+    }
+    // Real time, as deliveries are timed (the book's clock may be pinned by --now).
+    const absl::Time now = absl::Now();
+    return Body([id = request.id(), secret = std::move(secret), generated, overlap, now,
+                 response](NotificationTransaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(std::optional<v1::Webhook> webhook, tx.FindWebhook(id));
+      if (!webhook) return absl::NotFoundError(absl::StrCat("id: webhook \"", id, "\" not found"));
+      if (overlap > absl::ZeroDuration()) {
+        webhook->set_previous_secret(webhook->secret());
+        *webhook->mutable_previous_secret_expire_time() = ToProtoTimestamp(now + overlap);
+      } else {
+        webhook->clear_previous_secret();
+        webhook->clear_previous_secret_expire_time();
+      }
+      webhook->set_secret(secret);
+      RETURN_IF_ERROR(tx.PutWebhook(*webhook));
+      *response->mutable_webhook() = *std::move(webhook);
+      response->mutable_webhook()->clear_previous_secret();
+      // The new secret is shown once, here, when the service made it.
+      if (!generated) response->mutable_webhook()->clear_secret();
+      return absl::OkStatus();
     });
   };
   Submit(prepare(), nullptr, std::move(done));

@@ -30,7 +30,7 @@
 // for the writer, so listings and Subscribe never wait for an evaluation.
 //
 // The RPC writes (AcknowledgeAlert, CreateSilence, ExpireSilence, SetRule,
-// CreateWebhook, DeleteWebhook, ReplayDeadLetter) go in two steps:
+// CreateWebhook, DeleteWebhook, RotateWebhookSecret, ReplayDeadLetter) go in two steps:
 //   1. on the calling thread, what needs no store: unknown fields and the
 //      fields the service sets (ids, create times, `active`) dropped, every
 //      field and bound checked. A refusal (INVALID_ARGUMENT naming the field
@@ -188,6 +188,10 @@ class AlertBook {
                      Done done);
   void DeleteWebhook(const v1::DeleteWebhookRequest& request, v1::DeleteWebhookResponse* response,
                      Done done);
+  // A new secret (given or made), the old one signing beside it for the
+  // overlap (24 h unless set; at most 30 days).
+  void RotateWebhookSecret(const v1::RotateWebhookSecretRequest& request,
+                           v1::RotateWebhookSecretResponse* response, Done done);
   void ReplayDeadLetter(const v1::ReplayDeadLetterRequest& request,
                         v1::ReplayDeadLetterResponse* response, Done done);
 

@@ -18,6 +18,7 @@
 #include "services/notification/http_client.h"
 #include "services/notification/kpi_follower.h"
 #include "services/notification/notification_service.h"
+#include "services/notification/secret_sealer.h"
 #include "services/notification/set_aside_kpis.h"
 #include "services/notification/sqlite_notification_store.h"
 #include "services/notification/webhook_circuits.h"
@@ -61,6 +62,9 @@ ABSL_FLAG(int, max_rule_overrides, 1000, "per-KPI rule overrides that may be sto
 ABSL_FLAG(int, max_silences, 1000, "silences that may be live (not expired, not ended) at once");
 ABSL_FLAG(int, max_webhooks, 100, "webhooks that may be registered");
 ABSL_FLAG(int, max_webhook_url_chars, 2000, "characters of a webhook URL");
+ABSL_FLAG(std::string, webhook_secret_key_file, "",
+          "the key webhook secrets are sealed with in the database (base64 of 32 bytes, made "
+          "on first start when the file does not exist); empty: <notification_db>.secret-key");
 ABSL_FLAG(std::string, webhook_allow_targets, "",
           "comma-separated IP addresses, ranges (10.20.0.0/16) and host names webhooks may reach "
           "although they are not public (loopback, private, link-local, ...); empty: public "
@@ -154,8 +158,15 @@ int main(int argc, char** argv) {
            targets.status()})) {
     return 2;
   }
+  std::string key_file = absl::GetFlag(FLAGS_webhook_secret_key_file);
+  if (key_file.empty()) key_file = absl::GetFlag(FLAGS_notification_db) + ".secret-key";
+  auto sealer = suishin::notification::SecretSealer::LoadOrCreate(key_file);
+  if (!sealer.ok()) {
+    suishin::LogError("bad_config", {{"error", std::string(sealer.status().message())}});
+    return 2;
+  }
   auto store = suishin::notification::SqliteNotificationStore::Open(
-      absl::GetFlag(FLAGS_notification_db), readers);
+      absl::GetFlag(FLAGS_notification_db), *std::move(sealer), readers);
   if (!store.ok()) {
     suishin::LogError("store_open_failed", {{"path", absl::GetFlag(FLAGS_notification_db)},
                                             {"error", std::string(store.status().message())}});

@@ -49,6 +49,7 @@ class NotificationServiceImpl final : public v1::NotificationService::CallbackSe
   SUISHIN_NOTIFICATION_UNARY(CreateWebhook)
   SUISHIN_NOTIFICATION_UNARY(ListWebhooks)
   SUISHIN_NOTIFICATION_UNARY(DeleteWebhook)
+  SUISHIN_NOTIFICATION_UNARY(RotateWebhookSecret)
   SUISHIN_NOTIFICATION_UNARY(ListDeadLetters)
   SUISHIN_NOTIFICATION_UNARY(ReplayDeadLetter)
   SUISHIN_NOTIFICATION_UNARY(GetStatus)

@@ -104,7 +104,8 @@ CREATE INDEX dead_letters_by_webhook ON dead_letters (webhook_id, key);
 class SqliteTransaction : public NotificationTransaction {
  public:
   // `writable` is false inside a Read: then every write fails.
-  SqliteTransaction(Database& db, bool writable) : db_(db), writable_(writable) {}
+  SqliteTransaction(Database& db, bool writable, const SecretSealer& sealer)
+      : db_(db), writable_(writable), sealer_(sealer) {}
 
   absl::StatusOr<int64_t> Cursor() override {
     ASSIGN_OR_RETURN(Statement * statement,
@@ -275,7 +276,11 @@ class SqliteTransaction : public NotificationTransaction {
   }
 
   absl::StatusOr<std::vector<v1::Webhook>> Webhooks() override {
-    return ReadAll<v1::Webhook>("SELECT data FROM webhooks ORDER BY key", "", "webhooks");
+    ASSIGN_OR_RETURN(
+        std::vector<v1::Webhook> webhooks,
+        ReadAll<v1::Webhook>("SELECT data FROM webhooks ORDER BY key", "", "webhooks"));
+    for (v1::Webhook& webhook : webhooks) RETURN_IF_ERROR(Unseal(webhook));
+    return webhooks;
   }
 
   absl::StatusOr<std::vector<Keyed<v1::Webhook>>> ListWebhooks(int64_t after_key,
@@ -284,7 +289,10 @@ class SqliteTransaction : public NotificationTransaction {
                      db_.Cached("SELECT key, data FROM webhooks WHERE key > ?1 ORDER BY key "
                                 "LIMIT ?2"));
     statement->BindInt(1, after_key).BindInt(2, limit);
-    return ReadKeyed<v1::Webhook>(*statement, "webhooks");
+    ASSIGN_OR_RETURN(std::vector<Keyed<v1::Webhook>> webhooks,
+                     ReadKeyed<v1::Webhook>(*statement, "webhooks"));
+    for (Keyed<v1::Webhook>& webhook : webhooks) RETURN_IF_ERROR(Unseal(webhook.value));
+    return webhooks;
   }
 
   absl::StatusOr<int64_t> CountWebhooks() override {
@@ -293,14 +301,39 @@ class SqliteTransaction : public NotificationTransaction {
   }
 
   absl::StatusOr<std::optional<v1::Webhook>> FindWebhook(absl::string_view id) override {
-    return FindOne<v1::Webhook>("SELECT data FROM webhooks WHERE id = ?", id, "webhooks");
+    ASSIGN_OR_RETURN(
+        std::optional<v1::Webhook> webhook,
+        FindOne<v1::Webhook>("SELECT data FROM webhooks WHERE id = ?", id, "webhooks"));
+    if (webhook) RETURN_IF_ERROR(Unseal(*webhook));
+    return webhook;
   }
 
   absl::Status PutWebhook(const v1::Webhook& webhook) override {
+    v1::Webhook sealed = webhook;
+    sealed.set_secret(sealer_.Seal(webhook.id(), webhook.secret()));
+    if (!webhook.previous_secret().empty()) {
+      sealed.set_previous_secret(sealer_.Seal(webhook.id(), webhook.previous_secret()));
+    }
     return Put(
         "INSERT INTO webhooks (id, data) VALUES (?1, ?2) ON CONFLICT (id) "
         "DO UPDATE SET data = excluded.data",
-        webhook.id(), webhook.SerializeAsString());
+        webhook.id(), sealed.SerializeAsString());
+  }
+
+  // Seals every secret stored in the clear (by a version before sealing);
+  // fails when a sealed one does not open with this key.
+  absl::Status SealStoredSecrets() {
+    ASSIGN_OR_RETURN(
+        std::vector<v1::Webhook> stored,
+        ReadAll<v1::Webhook>("SELECT data FROM webhooks ORDER BY key", "", "webhooks"));
+    for (v1::Webhook& webhook : stored) {
+      if (SecretSealer::IsSealed(webhook.secret())) {
+        RETURN_IF_ERROR(Unseal(webhook));
+        continue;
+      }
+      RETURN_IF_ERROR(PutWebhook(webhook));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status DeleteWebhook(absl::string_view id) override {
@@ -451,32 +484,47 @@ class SqliteTransaction : public NotificationTransaction {
     return statement->Run();
   }
 
+  // The webhook's secrets as they were before PutWebhook sealed them.
+  absl::Status Unseal(v1::Webhook& webhook) const {
+    ASSIGN_OR_RETURN(*webhook.mutable_secret(), sealer_.Unseal(webhook.id(), webhook.secret()));
+    if (!webhook.previous_secret().empty()) {
+      ASSIGN_OR_RETURN(*webhook.mutable_previous_secret(),
+                       sealer_.Unseal(webhook.id(), webhook.previous_secret()));
+    }
+    return absl::OkStatus();
+  }
+
   Database& db_;
   const bool writable_;
+  const SecretSealer& sealer_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteNotificationStore>> SqliteNotificationStore::Open(
-    const std::string& path, int readers) {
+    const std::string& path, SecretSealer sealer, int readers) {
   ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
   RETURN_IF_ERROR(db->Migrate(Schema()));
+  RETURN_IF_ERROR(db->InTransaction([&]() {
+    SqliteTransaction transaction(*db, /*writable=*/true, sealer);
+    return transaction.SealStoredSecrets();
+  }));
   ASSIGN_OR_RETURN(std::unique_ptr<ReaderPool> pool, ReaderPool::Open(path, readers));
   ASSIGN_OR_RETURN(std::unique_ptr<Checkpointer> checkpointer, Checkpointer::Start(db.get(), path));
-  return std::unique_ptr<SqliteNotificationStore>(
-      new SqliteNotificationStore(std::move(db), std::move(pool), std::move(checkpointer)));
+  return std::unique_ptr<SqliteNotificationStore>(new SqliteNotificationStore(
+      std::move(db), std::move(pool), std::move(checkpointer), std::move(sealer)));
 }
 
 absl::Status SqliteNotificationStore::RunGroup(const std::vector<const Body*>& bodies,
                                                std::vector<absl::Status>* outcomes) {
   absl::MutexLock lock(&mu_);
-  SqliteTransaction transaction(*db_, /*writable=*/true);
+  SqliteTransaction transaction(*db_, /*writable=*/true, sealer_);
   return RunBodiesInGroup<NotificationTransaction>(*db_, transaction, bodies, outcomes);
 }
 
 absl::Status SqliteNotificationStore::Read(const Body& body) {
   return readers_->Read([&](Database& db) {
-    SqliteTransaction transaction(db, /*writable=*/false);
+    SqliteTransaction transaction(db, /*writable=*/false, sealer_);
     return body(transaction);
   });
 }

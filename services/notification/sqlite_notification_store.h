@@ -18,6 +18,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/sqlite.h"
 #include "services/notification/notification_store.h"
+#include "services/notification/secret_sealer.h"
 
 namespace suishin::notification {
 
@@ -26,7 +27,14 @@ class SqliteNotificationStore : public NotificationStore {
   // Opens or creates the file at `path`, brings its schema up to date and
   // opens `readers` (at least 1) connections for Read. Needs a real file:
   // ":memory:" would give every connection a database of its own.
+  //
+  // Webhook secrets are sealed with `sealer` as they are stored and opened
+  // as they are read (secret_sealer.h), so the file never holds them in the
+  // clear; secrets a version before sealing stored are sealed here. Fails
+  // (FAILED_PRECONDITION) when a stored secret does not open with `sealer`'s
+  // key.
   static absl::StatusOr<std::unique_ptr<SqliteNotificationStore>> Open(const std::string& path,
+                                                                       SecretSealer sealer,
                                                                        int readers = 4);
 
   SqliteNotificationStore(const SqliteNotificationStore&) = delete;
@@ -38,8 +46,11 @@ class SqliteNotificationStore : public NotificationStore {
 
  private:
   SqliteNotificationStore(std::unique_ptr<Database> db, std::unique_ptr<ReaderPool> readers,
-                          std::unique_ptr<Checkpointer> checkpointer)
-      : db_(std::move(db)), readers_(std::move(readers)), checkpointer_(std::move(checkpointer)) {}
+                          std::unique_ptr<Checkpointer> checkpointer, SecretSealer sealer)
+      : db_(std::move(db)),
+        readers_(std::move(readers)),
+        checkpointer_(std::move(checkpointer)),
+        sealer_(std::move(sealer)) {}
 
   // Held by the writer for a group; only Run from another thread (start-up,
   // tests) ever waits on it.
@@ -48,6 +59,7 @@ class SqliteNotificationStore : public NotificationStore {
   const std::unique_ptr<ReaderPool> readers_;
   // Checkpoints the log off the writer's thread; destroyed before db_.
   const std::unique_ptr<Checkpointer> checkpointer_;
+  const SecretSealer sealer_;
 };
 
 }  // namespace suishin::notification

@@ -258,16 +258,28 @@ void WebhookDispatcher::Deliver(Task task) {
   const v1::Webhook& webhook = task.webhook;
   absl::StatusOr<std::string> key = DecodeWebhookSecret(webhook.secret());
   const std::string id = WebhookMessageId(delivery.event_id);
-  const int64_t timestamp = absl::ToUnixSeconds(clock_->Now());
-  absl::StatusOr<HttpResult> result =
-      key.ok() ? transport_->Post(
-                     webhook.url(),
-                     {{"Content-Type", "application/json"},
-                      {"webhook-id", id},
-                      {"webhook-timestamp", absl::StrCat(timestamp)},
-                      {"webhook-signature", SignWebhook(*key, id, timestamp, delivery.payload)}},
-                     delivery.payload, options_.timeout)
-               : absl::StatusOr<HttpResult>(key.status());
+  const absl::Time sent = clock_->Now();
+  const int64_t timestamp = absl::ToUnixSeconds(sent);
+  absl::StatusOr<HttpResult> result = absl::UnknownError("not sent");
+  if (!key.ok()) {
+    result = key.status();
+  } else {
+    std::string signature = SignWebhook(*key, id, timestamp, delivery.payload);
+    // While a rotation's overlap lasts, the previous secret signs too.
+    if (!webhook.previous_secret().empty() &&
+        sent < FromProtoTimestamp(webhook.previous_secret_expire_time())) {
+      if (absl::StatusOr<std::string> previous = DecodeWebhookSecret(webhook.previous_secret());
+          previous.ok()) {
+        absl::StrAppend(&signature, " ", SignWebhook(*previous, id, timestamp, delivery.payload));
+      }
+    }
+    result = transport_->Post(webhook.url(),
+                              {{"Content-Type", "application/json"},
+                               {"webhook-id", id},
+                               {"webhook-timestamp", absl::StrCat(timestamp)},
+                               {"webhook-signature", signature}},
+                              delivery.payload, options_.timeout);
+  }
   const absl::Time now = clock_->Now();
   const bool delivered = result.ok() && result->status >= 200 && result->status < 300;
   delivery.attempts += 1;

@@ -732,6 +732,23 @@ TEST_F(SuishinctlTest, AddedWebhookShowsItsSecretOnceAndCanBeDeleted) {
   EXPECT_TRUE(absl::StrContains(LineWith(list.out, id), url)) << list.out;
   EXPECT_FALSE(absl::StrContains(list.out, "whsec_")) << "never listed: " << list.out;
 
+  // A new secret, shown once, and until when the old one signs too.
+  const RunResult rotated = Suishinctl({"rotate-webhook-secret", id, "--overlap", "2h"});
+  ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+  const std::string new_secret = LineWith(rotated.out, "secret ");
+  EXPECT_TRUE(absl::StrContains(new_secret, " whsec_")) << rotated.out;
+  EXPECT_FALSE(absl::StrContains(rotated.out, LineWith(added.out, "secret ").substr(9)))
+      << "a new secret: " << rotated.out;
+  EXPECT_TRUE(absl::EndsWith(LineWith(rotated.out, "旧secret"), " まで併用")) << rotated.out;
+  const RunResult ended = Suishinctl({"rotate-webhook-secret", id, "--overlap", "0", "--secret",
+                                      "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"});
+  ASSERT_EQ(ended.exit_code, 0) << ended.err;
+  EXPECT_FALSE(absl::StrContains(ended.out, "whsec_")) << "a given secret is not echoed";
+  EXPECT_TRUE(absl::StrContains(ended.out, "旧secret  廃止")) << ended.out;
+  const RunResult bad = Suishinctl({"rotate-webhook-secret", id, "--overlap", "soon"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_TRUE(absl::StrContains(bad.err, "--overlap: \"soon\"")) << bad.err;
+
   const RunResult deleted = Suishinctl({"delete-webhook", id});
   ASSERT_EQ(deleted.exit_code, 0) << deleted.err;
   EXPECT_EQ(deleted.out, absl::StrCat("webhook ", id, " deleted\n"));

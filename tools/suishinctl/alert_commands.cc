@@ -522,6 +522,32 @@ absl::Status RunDeleteWebhook(const Environment& env, const Arguments& args) {
   return absl::OkStatus();
 }
 
+absl::Status RunRotateWebhookSecret(const Environment& env, const Arguments& args) {
+  notification::v1::RotateWebhookSecretRequest request;
+  request.set_id(args.positional.at(0));
+  request.set_secret(FlagValue(args, "secret"));
+  if (const std::string overlap = FlagValue(args, "overlap"); !overlap.empty()) {
+    absl::Duration duration;
+    if (!absl::ParseDuration(overlap, &duration) || duration < absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--overlap: \"", overlap, "\" is not a duration such as 24h or 0"));
+    }
+    request.mutable_overlap()->set_seconds(absl::ToInt64Seconds(duration));
+    request.mutable_overlap()->set_nanos(
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(duration % absl::Seconds(1))));
+  }
+  notification::v1::RotateWebhookSecretResponse response;
+  RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
+    return env.notification->RotateWebhookSecret(context, request, &response);
+  }));
+  if (env.json) {
+    PrintJson(env, response);
+    return absl::OkStatus();
+  }
+  *env.out << FormatRotatedWebhook(response.webhook(), env.time_zone);
+  return absl::OkStatus();
+}
+
 absl::Status RunDeadLetters(const Environment& env, const Arguments& args) {
   notification::v1::ListDeadLettersRequest request;
   request.set_webhook_id(FlagValue(args, "webhook"));

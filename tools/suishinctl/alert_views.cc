@@ -428,6 +428,11 @@ std::string FormatWebhooks(const std::vector<Webhook>& webhooks, absl::TimeZone 
   return absl::StrCat(table.Render(), Count(webhooks.size(), "webhook", "webhooks"), "\n");
 }
 
+// After a secret the service made, shown this once.
+constexpr char kKeepTheSecret[] =
+    "Keep this secret: the receiver verifies each delivery's webhook-signature with it, and it "
+    "is not shown again.\n";
+
 std::string FormatCreatedWebhook(const Webhook& webhook, absl::TimeZone zone) {
   TerminalTable facts = TerminalTable::WithoutHeader(2);
   facts.AddRow({"webhook", webhook.id()});
@@ -437,9 +442,24 @@ std::string FormatCreatedWebhook(const Webhook& webhook, absl::TimeZone zone) {
   if (!webhook.secret().empty()) facts.AddRow({"secret", webhook.secret()});
   std::string out = facts.Render();
   if (!webhook.secret().empty()) {
-    absl::StrAppend(&out,
-                    "Keep this secret: the receiver verifies each delivery's webhook-signature "
-                    "with it, and it is not shown again.\n");
+    absl::StrAppend(&out, kKeepTheSecret);
+  }
+  return out;
+}
+
+std::string FormatRotatedWebhook(const Webhook& webhook, absl::TimeZone zone) {
+  TerminalTable facts = TerminalTable::WithoutHeader(2);
+  facts.AddRow({"webhook", webhook.id()});
+  facts.AddRow({"url", webhook.url()});
+  if (!webhook.secret().empty()) facts.AddRow({"secret", webhook.secret()});
+  facts.AddRow(
+      {"旧secret",
+       webhook.has_previous_secret_expire_time()
+           ? absl::StrCat(FormatTimestamp(webhook.previous_secret_expire_time(), zone), " まで併用")
+           : "廃止"});
+  std::string out = facts.Render();
+  if (!webhook.secret().empty()) {
+    absl::StrAppend(&out, kKeepTheSecret);
   }
   return out;
 }

@@ -102,6 +102,11 @@ std::string FormatWebhooks(const std::vector<notification::v1::Webhook>& webhook
 // secret and a note that it is shown this once.
 std::string FormatCreatedWebhook(const notification::v1::Webhook& webhook, absl::TimeZone zone);
 
+// The rotate-webhook-secret command: webhook (id), url, the new secret when
+// the service made it (shown this once), and until when the previous secret
+// signs too (or that it no longer does).
+std::string FormatRotatedWebhook(const notification::v1::Webhook& webhook, absl::TimeZone zone);
+
 // The dead-letters command: id, webhook, event, attempts, 時刻, エラー (wrapped
 // to `width`); then "N dead letter(s)", and when there are any a hint to
 // replay them.

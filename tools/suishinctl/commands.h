@@ -237,6 +237,10 @@ absl::Status RunWebhooks(const Environment& env, const Arguments& args);
 absl::Status RunAddWebhook(const Environment& env, const Arguments& args);
 // delete-webhook ID: DeleteWebhook.
 absl::Status RunDeleteWebhook(const Environment& env, const Arguments& args);
+// rotate-webhook-secret ID [--secret S] [--overlap D]: RotateWebhookSecret;
+// prints the new secret when the service made it, and until when the old
+// one signs too.
+absl::Status RunRotateWebhookSecret(const Environment& env, const Arguments& args);
 // dead-letters [--webhook ID]: ListDeadLetters.
 absl::Status RunDeadLetters(const Environment& env, const Arguments& args);
 // replay ID: ReplayDeadLetter.

@@ -75,7 +75,12 @@ ABSL_FLAG(std::string, clear_gap, "", "set-rule: LAGGING clears only above this 
 ABSL_FLAG(std::string, threshold, "", "set-rule: BELOW_THRESHOLD fires below this rate (%)");
 ABSL_FLAG(std::string, min_steps, "", "set-rule: STAGNANT's unchanged year-over-year steps");
 ABSL_FLAG(std::string, deadline, "", "set-rule: MISSING's reporting deadline, MM-DD");
-ABSL_FLAG(std::string, secret, "", "add-webhook: the signing secret (whsec_ + base64)");
+ABSL_FLAG(std::string, secret, "",
+          "add-webhook, rotate-webhook-secret: the signing secret (whsec_ + base64); empty: the "
+          "service makes one");
+ABSL_FLAG(std::string, overlap, "",
+          "rotate-webhook-secret: how long the old secret signs beside the new (24h unless set; "
+          "0 for none)");
 ABSL_FLAG(std::string, webhook, "", "dead-letters: only those of this webhook id");
 ABSL_FLAG(std::string, encoding, "",
           "import-csv: auto (default), utf-8 or cp932; export-csv: utf-8 (default) or cp932");

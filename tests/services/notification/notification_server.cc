@@ -24,7 +24,9 @@ absl::StatusOr<std::unique_ptr<NotificationServer>> NotificationServer::Start(
     const std::string& db_path, NotificationServerOptions options) {
   std::unique_ptr<NotificationServer> server(new NotificationServer);
   NotificationServer* self = server.get();
-  ASSIGN_OR_RETURN(server->store_, SqliteNotificationStore::Open(db_path));
+  // The same key for every start on this file, as main.cc's default does.
+  ASSIGN_OR_RETURN(SecretSealer sealer, SecretSealer::LoadOrCreate(db_path + ".secret-key"));
+  ASSIGN_OR_RETURN(server->store_, SqliteNotificationStore::Open(db_path, std::move(sealer)));
   NotificationStore* store = server->store_.get();
   if (options.wrap_store) {
     server->wrapped_store_ = options.wrap_store(store);

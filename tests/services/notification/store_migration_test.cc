@@ -110,7 +110,7 @@ TEST(SqliteNotificationStoreTest, SilencesOfTheFirstSchemaAreLiveOrEndedAsBefore
       ASSERT_TRUE(insert->Run().ok());
     }
   }
-  auto store = SqliteNotificationStore::Open(path, 1);
+  auto store = SqliteNotificationStore::Open(path, *SecretSealer::LoadOrCreate(path + ".key"), 1);
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)
                   ->Read([&](NotificationTransaction& tx) -> absl::Status {
