@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "common/limits.h"
+#include "common/tls.h"
 
 namespace suishin {
 
@@ -23,7 +24,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
               static_cast<int>(absl::ToInt64Milliseconds(limits.keepalive_timeout)));
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, ChannelCredentials(ProcessTls()), args);
 }
 
 std::unique_ptr<grpc::ClientContext> NewClientContext(absl::Duration timeout,

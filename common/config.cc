@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/limits.h"
+#include "common/tls.h"
 
 namespace suishin {
 
@@ -46,6 +47,12 @@ std::vector<char*> InitFlags(int argc, char** argv, absl::string_view usage) {
     std::exit(2);
   }
   SetProcessLimits(limits);
+  absl::StatusOr<TlsSettings> tls = TlsFromFlags();
+  if (!tls.ok()) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], std::string(tls.status().message()).c_str());
+    std::exit(2);
+  }
+  SetProcessTls(*std::move(tls));
   // absl::Mutex's deadlock detection (on in this Abseil build) costs a graph
   // update on every lock; tests keep it, running services do not need it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/tls.h"
 
 ABSL_FLAG(std::string, port_file, "", "when set, write the bound port to this file");
 ABSL_FLAG(int, shutdown_grace_ms, 5000, "how long running calls may finish after SIGTERM");
@@ -50,7 +51,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                              keepalive_ms / 2);
   int port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(address, ServerCredentials(ProcessTls()), &port);
   for (const HostedService& hosted : services) builder.RegisterService(hosted.service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

@@ -13,6 +13,7 @@
 #include "common/redis_client.h"
 #include "common/sequence_feed.h"
 #include "common/server.h"
+#include "common/tls.h"
 #include "services/kpi/figure_cache.h"
 #include "services/kpi/kpi_catalog.h"
 #include "services/kpi/kpi_service.h"
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
   const std::string redis_url = absl::GetFlag(FLAGS_redis_url);
   if (!suishin::ConfigurationIsValid(
           {suishin::ValidateAddress("--kpi_listen", listen),
+           suishin::CheckListenAddress("--kpi_listen", listen, suishin::ProcessTls()),
            suishin::ValidateAddress("--plan_address", plan_address),
            redis_url.empty() ? absl::OkStatus() : suishin::ParseRedisUrl(redis_url).status(),
            suishin::ValidateRedisKeyPrefix(absl::GetFlag(FLAGS_redis_key_prefix)),

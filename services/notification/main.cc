@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "common/redis_client.h"
 #include "common/server.h"
+#include "common/tls.h"
 #include "services/notification/alert_book.h"
 #include "services/notification/http_client.h"
 #include "services/notification/kpi_follower.h"
@@ -126,6 +127,7 @@ int main(int argc, char** argv) {
   if (targets.ok()) book_options.webhook_targets = *targets;
   if (!suishin::ConfigurationIsValid(
           {suishin::ValidateAddress("--notification_listen", listen),
+           suishin::CheckListenAddress("--notification_listen", listen, suishin::ProcessTls()),
            suishin::ValidateAddress("--kpi_address", kpi_address),
            redis_url.empty() ? absl::OkStatus() : suishin::ParseRedisUrl(redis_url).status(),
            suishin::ValidateRedisKeyPrefix(absl::GetFlag(FLAGS_redis_key_prefix)),

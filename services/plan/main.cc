@@ -6,6 +6,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/server.h"
+#include "common/tls.h"
 #include "services/plan/plan_catalog.h"
 #include "services/plan/plan_service.h"
 #include "services/plan/sqlite_plan_store.h"
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   const int import_max_items = absl::GetFlag(FLAGS_import_plan_max_items);
   if (!suishin::ConfigurationIsValid(
           {suishin::ValidateAddress("--plan_listen", listen),
+           suishin::CheckListenAddress("--plan_listen", listen, suishin::ProcessTls()),
            ValidatePositive("plan_db_readers", readers),
            ValidatePositive("import_plan_max_items", import_max_items)})) {
     return 2;

@@ -23,7 +23,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/channel.h"
+#include "common/tls.h"
 #include "tests/services/notification/suite_fixture.h"
+#include "tests/support/service_process.h"
 
 namespace suishin::notification::testing {
 namespace {
@@ -257,6 +259,44 @@ TEST_F(AdversarialTest, EveryLimitIsNamedAndTheSuiteKeepsAnswering) {
 
 // 10,000 bad rows: the client reads the first errors and the total (the
 // import limit is raised for this one).
+// The suite runs with TLS (the fixture's certificates): a plaintext client
+// gets nothing, and a service presenting a certificate of another CA is
+// refused by the service it calls, with nothing stored.
+TEST_F(AdversarialTest, PlaintextClientsAndCertificatesOfAnotherCaAreRefused) {
+  auto plaintext = kpi::v1::KpiService::NewStub(
+      grpc::CreateChannel(kpi_address_, grpc::InsecureChannelCredentials()));
+  kpi::v1::ListKpisRequest list;
+  kpi::v1::ListKpisResponse listed;
+  EXPECT_EQ(plaintext->ListKpis(Context().get(), list, &listed).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(kpi_stub_->ListKpis(Context().get(), list, &listed).ok()) << "over TLS it answers";
+
+  // A kpi-service whose certificate another CA signed: it trusts the suite's
+  // plan-service, but plan-service does not trust it.
+  absl::StatusOr<suishin::testing::TestPki> other =
+      suishin::testing::TestPki::Make(dir_->File("other-pki"));
+  ASSERT_TRUE(other.ok()) << other.status();
+  auto impostor = suishin::testing::ServiceProcess::Start(
+      *dir_, "impostor-kpi",
+      {suishin::testing::kKpiServiceBinary, "--kpi_listen=127.0.0.1:0",
+       "--kpi_db=" + dir_->File("impostor.db"), "--plan_address=" + plan_address_,
+       "--redis_url=", "--tls_cert=" + other->cert_file, "--tls_key=" + other->key_file,
+       "--tls_ca=" + pki_.ca_file, "--plan_timeout_ms=2000"});
+  ASSERT_TRUE(impostor.ok()) << impostor.status();
+  TlsSettings client = other->ClientTls();
+  auto impostor_stub = kpi::v1::KpiService::NewStub(
+      grpc::CreateChannel(impostor->address(), ChannelCredentials(client)));
+  kpi::v1::CreateKpiRequest create;
+  *create.mutable_kpi() = seed_.kpi().kpis(0).kpi();
+  create.mutable_kpi()->set_id("impostor-kpi");
+  kpi::v1::CreateKpiResponse created;
+  const grpc::Status refused = impostor_stub->CreateKpi(Context().get(), create, &created);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  kpi::v1::ListKpisResponse impostor_listed;
+  ASSERT_TRUE(impostor_stub->ListKpis(Context().get(), list, &impostor_listed).ok());
+  EXPECT_EQ(impostor_listed.kpis_size(), 0) << "nothing stored";
+}
+
 TEST_F(AdversarialTest, TenThousandBadRowsAreAnsweredReadably) {
   kpi_flags_ = {"--import_max_rows=20000"};
   ASSERT_NO_FATAL_FAILURE(StopKpi());

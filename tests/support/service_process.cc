@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -23,6 +26,15 @@ absl::StatusOr<ServiceProcess> ServiceProcess::Start(const TempDir& dir, const s
   const std::string port_file = dir.File(name + ".port");
   const std::string log = dir.File(name + ".log");
   argv.push_back("--port_file=" + port_file);
+  // With TLS, as an installation runs (unless the test set TLS flags itself).
+  const bool own_tls = std::any_of(argv.begin(), argv.end(), [](const std::string& arg) {
+    return absl::StartsWith(arg, "--tls_");
+  });
+  if (!own_tls) {
+    absl::StatusOr<TestPki> pki = UseTestPki(dir);
+    if (!pki.ok()) return pki.status();
+    for (const std::string& flag : pki->Flags()) argv.push_back(flag);
+  }
   absl::StatusOr<ChildProcess> child = ChildProcess::Start(argv, {}, log, log);
   if (!child.ok()) return child.status();
   ServiceProcess service(*std::move(child), name, log);
@@ -55,6 +67,14 @@ absl::Status ServiceProcess::Stop(absl::Duration timeout) {
     return absl::InternalError(absl::StrCat(name_, ": wait status ", *status, "\n", Log()));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<TestPki> UseTestPki(const TempDir& dir) {
+  absl::StatusOr<TestPki> pki = TestPki::Make(dir.File("pki"));
+  if (!pki.ok()) return pki.status();
+  SetProcessTls(pki->Tls());
+  setenv("SUISHIN_TLS_CA", pki->ca_file.c_str(), /*overwrite=*/1);
+  return pki;
 }
 
 void StartService(const TempDir& dir, const std::string& name, std::vector<std::string> argv,

@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 namespace suishin::testing {
 
@@ -45,11 +46,17 @@ extern const std::string kPlanServiceBinary;
 extern const std::string kKpiServiceBinary;
 extern const std::string kNotificationServiceBinary;
 
+// The certificates of the services started in `dir` (made in <dir>/pki once),
+// and this process made their client: its channels (MakeChannel) trust their
+// CA, and so does every suishinctl it runs (SUISHIN_TLS_CA).
+absl::StatusOr<TestPki> UseTestPki(const TempDir& dir);
+
 class ServiceProcess {
  public:
   // Starts `argv` plus --port_file=<dir>/<name>.port, its standard output
   // and error appended to <dir>/<name>.log, and waits up to `timeout` for the
-  // port. On failure (the child is killed) the status carries the log.
+  // port. On failure (the child is killed) the status carries the log. The
+  // service runs with TLS (UseTestPki(dir)) unless `argv` has --tls_ flags.
   static absl::StatusOr<ServiceProcess> Start(const TempDir& dir, const std::string& name,
                                               std::vector<std::string> argv,
                                               absl::Duration timeout = kServiceStartTimeout);

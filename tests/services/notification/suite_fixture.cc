@@ -125,6 +125,13 @@ void SuiteTest::SetUp() {
   redis_ = *std::move(redis);
   ASSERT_TRUE(
       ReadJsonFile(std::string(SUISHIN_SOURCE_DIR) + "/data/seed/dohoku-2019.json", &seed_).ok());
+  // The suite runs with TLS, as an installation does: the services among
+  // themselves with mutual TLS, this process as a client trusting their CA.
+  absl::StatusOr<suishin::testing::TestPki> pki =
+      suishin::testing::TestPki::Make(dir_->File("pki"));
+  ASSERT_TRUE(pki.ok()) << pki.status();
+  pki_ = *std::move(pki);
+  SetProcessTls(pki_.Tls());
   plan_address_ = StartBinary(
       plan_, "plan-service", {"/services/plan/plan-service", "--plan_db=" + dir_->File("plan.db")});
   plan_stub_ = plan::v1::PlanService::NewStub(MakeChannel(plan_address_));
@@ -132,6 +139,7 @@ void SuiteTest::SetUp() {
 }
 
 void SuiteTest::TearDown() {
+  SetProcessTls(TlsSettings());
   for (auto* child : {&notification_, &kpi_, &plan_}) {
     if (child->has_value() && (*child)->running()) (void)(*child)->Terminate(absl::Seconds(10));
   }
@@ -144,6 +152,7 @@ std::string SuiteTest::StartBinary(std::optional<suishin::testing::ChildProcess>
   argv[0] = std::string(SUISHIN_BINARY_DIR) + argv[0];
   argv.push_back("--port_file=" + port_file);
   argv.push_back("--shutdown_grace_ms=500");
+  for (const std::string& flag : pki_.Flags()) argv.push_back(flag);
   const std::string listen_flag = name == "plan-service"  ? "--plan_listen"
                                   : name == "kpi-service" ? "--kpi_listen"
                                                           : "--notification_listen";

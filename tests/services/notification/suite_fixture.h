@@ -27,6 +27,7 @@
 #include "tests/support/child_process.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 namespace suishin::notification::testing {
 
@@ -102,6 +103,8 @@ class SuiteTest : public ::testing::Test {
   std::vector<v1::Alert> Alerts(bool include_resolved = false);
 
   std::unique_ptr<suishin::testing::TempDir> dir_;
+  // The suite's CA and service certificate (every binary gets them).
+  suishin::testing::TestPki pki_;
   std::unique_ptr<suishin::testing::RedisServer> redis_;
   std::optional<suishin::testing::ChildProcess> plan_;
   std::optional<suishin::testing::ChildProcess> kpi_;

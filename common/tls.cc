@@ -1,0 +1,120 @@
+#include "common/tls.h"
+
+#include <fstream>
+#include <sstream>
+#include <utility>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+
+ABSL_FLAG(std::string, tls_cert, "",
+          "this process's certificate chain (PEM): served with TLS, and presented to the "
+          "services it calls");
+ABSL_FLAG(std::string, tls_key, "", "the private key of --tls_cert (PEM)");
+ABSL_FLAG(std::string, tls_ca, "",
+          "the CA (PEM) the suite's service certificates are signed by: servers called are "
+          "checked against it, and so are client certificates presented to this server");
+ABSL_FLAG(bool, allow_insecure_listen, false,
+          "listen beyond the loopback address without TLS (only behind a trusted proxy)");
+
+namespace suishin {
+namespace {
+
+absl::Mutex tls_mu(absl::kConstInit);
+TlsSettings* process_tls ABSL_GUARDED_BY(tls_mu) = nullptr;
+
+// The PEM text of the file the flag `name` names ("" when the flag is empty).
+absl::StatusOr<std::string> ReadPem(absl::string_view name, const std::string& path) {
+  if (path.empty()) return std::string();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, "=\"", path, "\": cannot be read"));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!absl::StrContains(text.str(), "-----BEGIN ")) {
+    return absl::InvalidArgumentError(absl::StrCat("--", name, "=\"", path, "\": holds no PEM"));
+  }
+  return text.str();
+}
+
+bool IsLoopbackHost(absl::string_view host) {
+  host = absl::StripPrefix(absl::StripSuffix(host, "]"), "[");
+  return absl::EqualsIgnoreCase(host, "localhost") || host == "::1" ||
+         absl::StartsWith(host, "127.");
+}
+
+}  // namespace
+
+absl::StatusOr<TlsSettings> TlsFromFlags() {
+  TlsSettings settings;
+  const std::string cert = absl::GetFlag(FLAGS_tls_cert);
+  const std::string key = absl::GetFlag(FLAGS_tls_key);
+  if (cert.empty() != key.empty()) {
+    return absl::InvalidArgumentError("--tls_cert and --tls_key go together: give both or neither");
+  }
+  auto read = [](absl::string_view name, const std::string& path,
+                 std::string* out) -> absl::Status {
+    absl::StatusOr<std::string> pem = ReadPem(name, path);
+    if (!pem.ok()) return pem.status();
+    *out = *std::move(pem);
+    return absl::OkStatus();
+  };
+  if (absl::Status s = read("tls_cert", cert, &settings.cert); !s.ok()) return s;
+  if (absl::Status s = read("tls_key", key, &settings.key); !s.ok()) return s;
+  if (absl::Status s = read("tls_ca", absl::GetFlag(FLAGS_tls_ca), &settings.ca); !s.ok()) {
+    return s;
+  }
+  settings.allow_insecure_listen = absl::GetFlag(FLAGS_allow_insecure_listen);
+  return settings;
+}
+
+const TlsSettings& ProcessTls() {
+  absl::MutexLock lock(&tls_mu);
+  if (process_tls == nullptr) process_tls = new TlsSettings();
+  return *process_tls;
+}
+
+void SetProcessTls(TlsSettings settings) {
+  absl::MutexLock lock(&tls_mu);
+  // Kept for the life of the process: references handed out stay valid.
+  process_tls = new TlsSettings(std::move(settings));
+}
+
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsSettings& settings) {
+  if (!settings.serves_tls()) return grpc::InsecureServerCredentials();
+  grpc::SslServerCredentialsOptions options(settings.ca.empty()
+                                                ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                                : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = settings.ca;
+  options.pem_key_cert_pairs.push_back({settings.key, settings.cert});
+  return grpc::SslServerCredentials(options);
+}
+
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const TlsSettings& settings) {
+  if (!settings.calls_tls()) return grpc::InsecureChannelCredentials();
+  grpc::SslCredentialsOptions options;
+  options.pem_root_certs = settings.ca;
+  options.pem_private_key = settings.key;
+  options.pem_cert_chain = settings.cert;
+  return grpc::SslCredentials(options);
+}
+
+absl::Status CheckListenAddress(absl::string_view flag, absl::string_view listen,
+                                const TlsSettings& settings) {
+  if (settings.serves_tls() || settings.allow_insecure_listen) return absl::OkStatus();
+  const size_t colon = listen.rfind(':');
+  const absl::string_view host =
+      colon == absl::string_view::npos ? listen : listen.substr(0, colon);
+  if (IsLoopbackHost(host)) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      flag, "=", listen,
+      " is beyond the loopback address: serve it with --tls_cert and --tls_key, or allow "
+      "plaintext with --allow_insecure_listen"));
+}
+
+}  // namespace suishin
