@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "common/auth.h"
 #include "common/limits.h"
 #include "common/tls.h"
 
@@ -24,7 +25,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
               static_cast<int>(absl::ToInt64Milliseconds(limits.keepalive_timeout)));
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
-  return grpc::CreateCustomChannel(address, ChannelCredentials(ProcessTls()), args);
+  return grpc::CreateCustomChannel(address, ChannelCredentials(ProcessTls(), ProcessToken()), args);
 }
 
 std::unique_ptr<grpc::ClientContext> NewClientContext(absl::Duration timeout,

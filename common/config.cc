@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/auth.h"
 #include "common/limits.h"
 #include "common/tls.h"
 
@@ -53,6 +54,12 @@ std::vector<char*> InitFlags(int argc, char** argv, absl::string_view usage) {
     std::exit(2);
   }
   SetProcessTls(*std::move(tls));
+  absl::StatusOr<AuthSettings> auth = AuthFromFlags();
+  if (!auth.ok()) {
+    std::fprintf(stderr, "%s: %s\n", argv[0], std::string(auth.status().message()).c_str());
+    std::exit(2);
+  }
+  SetProcessAuth(*std::move(auth));
   // absl::Mutex's deadlock detection (on in this Abseil build) costs a graph
   // update on every lock; tests keep it, running services do not need it.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);

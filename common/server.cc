@@ -11,6 +11,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth.h"
 #include "common/limits.h"
 #include "common/log.h"
 #include "common/tls.h"
@@ -51,7 +52,7 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
                              keepalive_ms / 2);
   int port = 0;
-  builder.AddListeningPort(address, ServerCredentials(ProcessTls()), &port);
+  builder.AddListeningPort(address, ServerCredentials(ProcessTls(), ProcessAuth()), &port);
   for (const HostedService& hosted : services) builder.RegisterService(hosted.service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

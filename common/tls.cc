@@ -85,36 +85,50 @@ void SetProcessTls(TlsSettings settings) {
   process_tls = new TlsSettings(std::move(settings));
 }
 
-std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsSettings& settings) {
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsSettings& settings,
+                                                           const AuthSettings& auth) {
   if (!settings.serves_tls()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions options(settings.ca.empty()
                                                 ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
                                                 : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
   options.pem_root_certs = settings.ca;
   options.pem_key_cert_pairs.push_back({settings.key, settings.cert});
-  return grpc::SslServerCredentials(options);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::SslServerCredentials(options);
+  if (auth.enabled()) {
+    credentials->SetAuthMetadataProcessor(std::make_shared<TokenAuthProcessor>(auth));
+  }
+  return credentials;
 }
 
-std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const TlsSettings& settings) {
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const TlsSettings& settings,
+                                                             const std::string& token) {
   if (!settings.calls_tls()) return grpc::InsecureChannelCredentials();
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = settings.ca;
   options.pem_private_key = settings.key;
   options.pem_cert_chain = settings.cert;
-  return grpc::SslCredentials(options);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::SslCredentials(options);
+  if (token.empty()) return credentials;
+  return grpc::CompositeChannelCredentials(credentials, grpc::AccessTokenCredentials(token));
 }
 
 absl::Status CheckListenAddress(absl::string_view flag, absl::string_view listen,
-                                const TlsSettings& settings) {
-  if (settings.serves_tls() || settings.allow_insecure_listen) return absl::OkStatus();
+                                const TlsSettings& settings, const AuthSettings& auth) {
+  if (auth.enabled() && !settings.serves_tls()) {
+    return absl::FailedPreconditionError(
+        "--auth_keys needs --tls_cert and --tls_key: tokens travel only over TLS");
+  }
+  if ((settings.serves_tls() && auth.enabled()) || settings.allow_insecure_listen) {
+    return absl::OkStatus();
+  }
   const size_t colon = listen.rfind(':');
   const absl::string_view host =
       colon == absl::string_view::npos ? listen : listen.substr(0, colon);
   if (IsLoopbackHost(host)) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
       flag, "=", listen,
-      " is beyond the loopback address: serve it with --tls_cert and --tls_key, or allow "
-      "plaintext with --allow_insecure_listen"));
+      " is beyond the loopback address: serve it with TLS and authentication (--tls_cert, "
+      "--tls_key, --auth_keys), or allow it unprotected with --allow_insecure_listen"));
 }
 
 }  // namespace suishin

@@ -12,8 +12,9 @@
 //                          presents against it (a client may present none:
 //                          suishinctl and other clients come with tokens).
 //   --allow_insecure_listen  lets a service listen beyond the loopback
-//                          address without TLS; otherwise it refuses to
-//                          start, naming this flag.
+//                          address without TLS and authentication
+//                          (common/auth.h); otherwise it refuses to start,
+//                          naming this flag.
 //
 // Example (tests):
 //   TlsSettings tls;
@@ -30,6 +31,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/auth.h"
 
 namespace suishin {
 
@@ -56,16 +58,21 @@ absl::StatusOr<TlsSettings> TlsFromFlags();
 const TlsSettings& ProcessTls();
 void SetProcessTls(TlsSettings settings);
 
-// Credentials for a server and for a channel with `settings`.
-std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsSettings& settings);
-std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const TlsSettings& settings);
+// Credentials for a server with `settings`, checking every call with
+// `auth` when it is enabled (common/auth.h: only over TLS); for a channel,
+// sending `token` as a bearer token with every call when it is not empty.
+std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsSettings& settings,
+                                                           const AuthSettings& auth = {});
+std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const TlsSettings& settings,
+                                                             const std::string& token = "");
 
-// OK when a service may listen on `listen` ("host:port") with `settings`:
-// with TLS, on a loopback address (127.0.0.0/8, ::1, localhost), or with
-// allow_insecure_listen. FAILED_PRECONDITION naming `flag` ("--plan_listen")
-// and --allow_insecure_listen otherwise.
+// OK when a service may listen on `listen` ("host:port") with `settings` and
+// `auth`: on a loopback address (127.0.0.0/8, ::1, localhost), with TLS and
+// authentication, or with allow_insecure_listen; and tokens only with TLS.
+// FAILED_PRECONDITION naming `flag` ("--plan_listen") and the flags that
+// would allow it otherwise.
 absl::Status CheckListenAddress(absl::string_view flag, absl::string_view listen,
-                                const TlsSettings& settings);
+                                const TlsSettings& settings, const AuthSettings& auth = {});
 
 }  // namespace suishin
 

@@ -6,6 +6,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/auth.h"
 #include "common/channel.h"
 #include "common/config.h"
 #include "common/limits.h"
@@ -75,7 +76,8 @@ int main(int argc, char** argv) {
   const std::string redis_url = absl::GetFlag(FLAGS_redis_url);
   if (!suishin::ConfigurationIsValid(
           {suishin::ValidateAddress("--kpi_listen", listen),
-           suishin::CheckListenAddress("--kpi_listen", listen, suishin::ProcessTls()),
+           suishin::CheckListenAddress("--kpi_listen", listen, suishin::ProcessTls(),
+                                       suishin::ProcessAuth()),
            suishin::ValidateAddress("--plan_address", plan_address),
            redis_url.empty() ? absl::OkStatus() : suishin::ParseRedisUrl(redis_url).status(),
            suishin::ValidateRedisKeyPrefix(absl::GetFlag(FLAGS_redis_key_prefix)),

@@ -8,6 +8,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/auth.h"
 #include "common/channel.h"
 #include "common/clock.h"
 #include "common/config.h"
@@ -127,7 +128,8 @@ int main(int argc, char** argv) {
   if (targets.ok()) book_options.webhook_targets = *targets;
   if (!suishin::ConfigurationIsValid(
           {suishin::ValidateAddress("--notification_listen", listen),
-           suishin::CheckListenAddress("--notification_listen", listen, suishin::ProcessTls()),
+           suishin::CheckListenAddress("--notification_listen", listen, suishin::ProcessTls(),
+                                       suishin::ProcessAuth()),
            suishin::ValidateAddress("--kpi_address", kpi_address),
            redis_url.empty() ? absl::OkStatus() : suishin::ParseRedisUrl(redis_url).status(),
            suishin::ValidateRedisKeyPrefix(absl::GetFlag(FLAGS_redis_key_prefix)),

@@ -3,6 +3,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/server.h"
@@ -40,7 +41,8 @@ int main(int argc, char** argv) {
   const int import_max_items = absl::GetFlag(FLAGS_import_plan_max_items);
   if (!suishin::ConfigurationIsValid(
           {suishin::ValidateAddress("--plan_listen", listen),
-           suishin::CheckListenAddress("--plan_listen", listen, suishin::ProcessTls()),
+           suishin::CheckListenAddress("--plan_listen", listen, suishin::ProcessTls(),
+                                       suishin::ProcessAuth()),
            ValidatePositive("plan_db_readers", readers),
            ValidatePositive("import_plan_max_items", import_max_items)})) {
     return 2;

@@ -2,7 +2,7 @@
 // that trusts its CA, and nobody else: not a plaintext client, not one that
 // trusts another CA, not one presenting a certificate of another CA (the
 // services' mutual TLS); a service refuses to listen beyond loopback
-// without TLS; the flags name what is wrong with them.
+// without TLS and authentication; the flags name what is wrong with them.
 #include "common/tls.h"
 
 #include <grpcpp/grpcpp.h>
@@ -97,7 +97,14 @@ TEST_F(TlsTest, WithoutTlsAServiceListensOnlyOnLoopback) {
         << refused;
     EXPECT_TRUE(absl::StrContains(refused.message(), "--allow_insecure_listen")) << refused;
   }
-  EXPECT_TRUE(CheckListenAddress("--plan_listen", "0.0.0.0:1", ours_.Tls()).ok());
+  // Beyond loopback: TLS and authentication together, or the explicit flag.
+  EXPECT_FALSE(CheckListenAddress("--plan_listen", "0.0.0.0:1", ours_.Tls()).ok());
+  EXPECT_TRUE(CheckListenAddress("--plan_listen", "0.0.0.0:1", ours_.Tls(), ours_.Auth()).ok());
+  // Tokens never travel in the clear, even on loopback.
+  const absl::Status clear =
+      CheckListenAddress("--plan_listen", "127.0.0.1:1", plain, ours_.Auth());
+  EXPECT_EQ(clear.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StartsWith(clear.message(), "--auth_keys needs --tls_cert")) << clear;
   plain.allow_insecure_listen = true;
   EXPECT_TRUE(CheckListenAddress("--plan_listen", "0.0.0.0:1", plain).ok());
 }

@@ -15,15 +15,19 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/auth.h"
 #include "common/channel.h"
 #include "common/tls.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "tests/services/notification/suite_fixture.h"
 #include "tests/support/service_process.h"
 
@@ -295,6 +299,60 @@ TEST_F(AdversarialTest, PlaintextClientsAndCertificatesOfAnotherCaAreRefused) {
   kpi::v1::ListKpisResponse impostor_listed;
   ASSERT_TRUE(impostor_stub->ListKpis(Context().get(), list, &impostor_listed).ok());
   EXPECT_EQ(impostor_listed.kpis_size(), 0) << "nothing stored";
+}
+
+// The suite checks tokens (the fixture's --auth_keys): a call without one,
+// with an expired one, one signed by another key or for another audience is
+// UNAUTHENTICATED and stores nothing; the health check stays open.
+TEST_F(AdversarialTest, CallsWithoutAGoodTokenAreUnauthenticatedAndStoreNothing) {
+  auto stub_with = [&](const std::string& token) {
+    return kpi::v1::KpiService::NewStub(
+        grpc::CreateChannel(kpi_address_, ChannelCredentials(pki_.ClientTls(), token)));
+  };
+  absl::StatusOr<suishin::testing::TestPki> other =
+      suishin::testing::TestPki::Make(dir_->File("other-keys"));
+  ASSERT_TRUE(other.ok()) << other.status();
+  TokenClaims other_audience;
+  other_audience.issuer = suishin::testing::kTestIssuer;
+  other_audience.audience = "another-system";
+  other_audience.subject = "soya-officer";
+  std::ifstream key_in(pki_.signing_key_file);
+  std::stringstream key;
+  key << key_in.rdbuf();
+  const size_t before = HistorySize("kodomoen");
+  struct Case {
+    const char* what;
+    std::string token;
+  };
+  for (const Case& c :
+       std::vector<Case>{{"no token", ""},
+                         {"expired", pki_.Token("soya-officer", {"officer"}, {"soya"},
+                                                absl::Hours(1), absl::Now() - absl::Hours(3))},
+                         {"another key", other->Token("soya-officer", {"officer"}, {"soya"})},
+                         {"another audience", *IssueToken(key.str(), other_audience)}}) {
+    auto stub = stub_with(c.token);
+    kpi::v1::RecordActualRequest request;
+    request.mutable_actual()->set_kpi_id("kodomoen");
+    request.mutable_actual()->set_region_id("soya");
+    request.mutable_actual()->mutable_fiscal_year()->set_year(2019);
+    request.mutable_actual()->set_value(5);
+    request.mutable_actual()->set_reported_by("宗谷総合振興局");
+    kpi::v1::RecordActualResponse response;
+    const grpc::Status status = stub->RecordActual(Context().get(), request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << c.what << ": " << status.error_message();
+  }
+  EXPECT_EQ(HistorySize("kodomoen"), before) << "nothing stored";
+
+  // The health check needs no token; a good token is let in.
+  auto health = grpc::health::v1::Health::NewStub(
+      grpc::CreateChannel(kpi_address_, ChannelCredentials(pki_.ClientTls())));
+  grpc::health::v1::HealthCheckResponse serving;
+  EXPECT_TRUE(health->Check(Context().get(), {}, &serving).ok());
+  kpi::v1::ListKpisResponse listed;
+  EXPECT_TRUE(
+      stub_with(pki_.Token("viewer-1", {"viewer"}))->ListKpis(Context().get(), {}, &listed).ok());
+  EXPECT_EQ(listed.kpis_size(), 2);
 }
 
 TEST_F(AdversarialTest, TenThousandBadRowsAreAnsweredReadably) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -74,6 +75,15 @@ absl::StatusOr<TestPki> UseTestPki(const TempDir& dir) {
   if (!pki.ok()) return pki.status();
   SetProcessTls(pki->Tls());
   setenv("SUISHIN_TLS_CA", pki->ca_file.c_str(), /*overwrite=*/1);
+  // suishinctl calls as a person would, with a token (12 hours, every role).
+  const std::string token_file = pki->dir + "/test.token";
+  {
+    std::ofstream out(token_file);
+    out << pki->Token("suishinctl-test", {"viewer", "officer", "planner", "operator"}, {"hokkaido"},
+                      absl::Hours(12))
+        << "\n";
+  }
+  setenv("SUISHIN_TOKEN_FILE", token_file.c_str(), /*overwrite=*/1);
   return pki;
 }
 

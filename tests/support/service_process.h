@@ -46,9 +46,11 @@ extern const std::string kPlanServiceBinary;
 extern const std::string kKpiServiceBinary;
 extern const std::string kNotificationServiceBinary;
 
-// The certificates of the services started in `dir` (made in <dir>/pki once),
-// and this process made their client: its channels (MakeChannel) trust their
-// CA, and so does every suishinctl it runs (SUISHIN_TLS_CA).
+// The certificates and token key of the services started in `dir` (made in
+// <dir>/pki once), and this process made their client: its channels
+// (MakeChannel) trust their CA and present the service certificate, and
+// every suishinctl it runs trusts the CA (SUISHIN_TLS_CA) and sends a token
+// of every role (SUISHIN_TOKEN_FILE).
 absl::StatusOr<TestPki> UseTestPki(const TempDir& dir);
 
 class ServiceProcess {

@@ -29,6 +29,8 @@ absl::StatusOr<TestPki> TestPki::Make(const std::string& dir) {
   pki.ca_file = dir + "/ca.pem";
   pki.cert_file = dir + "/service.pem";
   pki.key_file = dir + "/service.key";
+  pki.signing_key_file = dir + "/token-signing.key";
+  pki.signing_pub_file = dir + "/token-signing.pub";
   return pki;
 }
 
@@ -47,7 +49,29 @@ TlsSettings TestPki::ClientTls() const {
 }
 
 std::vector<std::string> TestPki::Flags() const {
-  return {"--tls_cert=" + cert_file, "--tls_key=" + key_file, "--tls_ca=" + ca_file};
+  return {"--tls_cert=" + cert_file, "--tls_key=" + key_file, "--tls_ca=" + ca_file,
+          "--auth_keys=" + signing_pub_file, absl::StrCat("--auth_issuer=", kTestIssuer)};
+}
+
+AuthSettings TestPki::Auth() const {
+  AuthSettings settings;
+  settings.public_keys = *SplitPublicKeys(Read(signing_pub_file));
+  settings.issuer = kTestIssuer;
+  return settings;
+}
+
+std::string TestPki::Token(const std::string& subject, std::vector<std::string> roles,
+                           std::vector<std::string> regions, absl::Duration lifetime,
+                           absl::Time issued) const {
+  TokenClaims claims;
+  claims.issuer = kTestIssuer;
+  claims.subject = subject;
+  claims.roles = std::move(roles);
+  claims.regions = std::move(regions);
+  claims.lifetime = lifetime;
+  claims.issued = issued;
+  absl::StatusOr<std::string> token = IssueToken(Read(signing_key_file), claims);
+  return token.ok() ? *token : std::string();
 }
 
 }  // namespace suishin::testing

@@ -8,8 +8,11 @@
 #                             127.0.0.1 and ::1, good as a server's and as a
 #                             client's (the services call each other with it:
 #                             mutual TLS)
-# A real installation uses certificates from its own CA instead (README,
-# "Security").
+#   token-signing.key/.pub    a key pair for signing identity tokens
+#                             (suishinctl token issue) and checking them
+#                             (--auth_keys)
+# A real installation uses certificates from its own CA and its identity
+# provider's keys instead (README, "TLS and identity").
 set -euo pipefail
 dir=${1:?usage: make-local-pki.sh DIR}
 mkdir -p "$dir"
@@ -32,4 +35,8 @@ if [[ ! -s service.pem || ! -s service.key ]]; then
   openssl x509 -req -in service.csr -CA ca.pem -CAkey ca.key -CAcreateserial -sha256 \
     -days 3650 -extfile service.ext -out service.pem 2>/dev/null
   rm -f service.csr service.ext ca.srl
+fi
+if [[ ! -s token-signing.key || ! -s token-signing.pub ]]; then
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out token-signing.key 2>/dev/null
+  openssl pkey -in token-signing.key -pubout -out token-signing.pub 2>/dev/null
 fi

@@ -3,14 +3,18 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/blocking_counter.h"
+#include "common/auth.h"
 #include "common/channel.h"
 #include "common/fiscal_year.h"
 #include "common/grpc_status.h"
@@ -300,6 +304,15 @@ const std::vector<CommandSpec>& AllCommands() {
        0,
        0,
        &RunHealth},
+      {"token",
+       "token issue --key FILE --role R[,R…] [--region ID,…] [--subject S] [--by NAME] "
+       "[--issuer I] [--lifetime 12h]",
+       "sign an identity token with a local key (./suishin up's .state/pki/token-signing.key), "
+       "to try roles",
+       {"key", "role", "region", "subject", "by", "issuer", "lifetime"},
+       1,
+       1,
+       &RunToken},
       {"help", "help", "this text", {}, 0, 0, &RunHelp},
   };
   return *kCommands;
@@ -549,6 +562,47 @@ absl::Status RunInitiatives(const Environment& env, const Arguments& args) {
     for (const auto& region : regions) names[region.id()] = region.name();
   }
   *env.out << FormatInitiatives(initiatives, names, env.width);
+  return absl::OkStatus();
+}
+
+absl::Status RunToken(const Environment& env, const Arguments& args) {
+  if (args.positional.at(0) != "issue") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("token: want \"token issue\" (got \"", args.positional.at(0), "\")"));
+  }
+  const std::string key_file = FlagValue(args, "key");
+  if (key_file.empty()) return absl::InvalidArgumentError("--key: the signing key is required");
+  std::ifstream in(key_file);
+  if (!in) return absl::InvalidArgumentError(absl::StrCat("--key: cannot read \"", key_file, "\""));
+  std::stringstream key;
+  key << in.rdbuf();
+  TokenClaims claims;
+  claims.issuer = FlagValue(args, "issuer");
+  if (claims.issuer.empty()) claims.issuer = "suishin-local";  // what ./suishin up's services take
+  claims.roles = absl::StrSplit(FlagValue(args, "role"), ',', absl::SkipWhitespace());
+  if (claims.roles.empty()) return absl::InvalidArgumentError("--role: at least one role");
+  for (const std::string& role : claims.roles) {
+    if (role != "viewer" && role != "officer" && role != "planner" && role != "operator") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--role: \"", role, "\" is not viewer, officer, planner or operator"));
+    }
+  }
+  claims.regions = absl::StrSplit(FlagValue(args, "region"), ',', absl::SkipWhitespace());
+  claims.subject = FlagValue(args, "subject");
+  if (claims.subject.empty()) {
+    claims.subject = absl::StrCat(claims.roles.front(),
+                                  claims.regions.empty() ? "" : "-" + claims.regions.front());
+  }
+  claims.name = FlagValue(args, "by");
+  if (const std::string lifetime = FlagValue(args, "lifetime"); !lifetime.empty()) {
+    if (!absl::ParseDuration(lifetime, &claims.lifetime) ||
+        claims.lifetime <= absl::ZeroDuration()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--lifetime: \"", lifetime, "\" is not a duration such as 12h"));
+    }
+  }
+  ASSIGN_OR_RETURN(std::string token, IssueToken(key.str(), claims));
+  *env.out << token << "\n";
   return absl::OkStatus();
 }
 

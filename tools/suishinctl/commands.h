@@ -246,6 +246,10 @@ absl::Status RunDeadLetters(const Environment& env, const Arguments& args);
 // replay ID: ReplayDeadLetter.
 absl::Status RunReplay(const Environment& env, const Arguments& args);
 
+// token issue --key FILE --role R,… [--region …] [--subject S] [--by NAME]
+// [--issuer I] [--lifetime D]: prints a token signed with the key.
+absl::Status RunToken(const Environment& env, const Arguments& args);
+
 absl::Status RunHealth(const Environment& env, const Arguments& args);
 absl::Status RunHelp(const Environment& env, const Arguments& args);
 

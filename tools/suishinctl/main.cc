@@ -82,6 +82,12 @@ ABSL_FLAG(std::string, overlap, "",
           "rotate-webhook-secret: how long the old secret signs beside the new (24h unless set; "
           "0 for none)");
 ABSL_FLAG(std::string, webhook, "", "dead-letters: only those of this webhook id");
+ABSL_FLAG(std::string, role, "",
+          "token issue: the roles (viewer, officer, planner, operator; comma-separated)");
+ABSL_FLAG(std::string, subject, "", "token issue: who the token names (sub)");
+ABSL_FLAG(std::string, key, "", "token issue: the PEM private key to sign with");
+ABSL_FLAG(std::string, issuer, "", "token issue: the issuer (iss; suishin-local by default)");
+ABSL_FLAG(std::string, lifetime, "", "token issue: how long the token is valid (12h by default)");
 ABSL_FLAG(std::string, encoding, "",
           "import-csv: auto (default), utf-8 or cp932; export-csv: utf-8 (default) or cp932");
 ABSL_FLAG(std::string, table, "", "export-csv: the project whose KPI table to write (with --year)");
