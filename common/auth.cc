@@ -14,11 +14,15 @@
 #include <utility>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "suishin/common/v1/access.pb.h"
 
 ABSL_FLAG(std::string, auth_keys, "",
           "a PEM file of the public keys tokens are signed with; empty: no authentication "
@@ -69,6 +73,11 @@ std::vector<std::string> Strings(jwt_t* jwt, const char* claim) {
     }
   }
   return out;
+}
+
+// "officer" for ROLE_OFFICER: a role as tokens name it.
+std::string RoleName(common::v1::Role role) {
+  return absl::AsciiStrToLower(absl::StripPrefix(common::v1::Role_Name(role), "ROLE_"));
 }
 
 bool AcceptedAlgorithm(jwt_alg_t alg) {
@@ -272,6 +281,37 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUncached(const std::string& token
   return principal;
 }
 
+absl::Status AuthorizeMethod(absl::string_view path, const std::vector<std::string>& roles) {
+  // "/suishin.kpi.v1.KpiService/RecordActual" → "suishin.kpi.v1.KpiService.RecordActual"
+  absl::string_view name = absl::StripPrefix(path, "/");
+  const size_t slash = name.find('/');
+  if (slash == absl::string_view::npos) return absl::PermissionDeniedError("no method");
+  const std::string full = absl::StrCat(name.substr(0, slash), ".", name.substr(slash + 1));
+  const google::protobuf::MethodDescriptor* method =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full);
+  // Not one of the suite's (reflection): any authenticated caller.
+  if (!absl::StartsWith(full, "suishin.")) return absl::OkStatus();
+  if (method == nullptr) {  // fail closed
+    return absl::PermissionDeniedError(absl::StrCat(full, " is not known here"));
+  }
+  const common::v1::Access& access = method->options().GetExtension(common::v1::access);
+  if (access.any_role()) return absl::OkStatus();
+  std::vector<std::string> wanted;
+  for (const int role : access.roles()) {
+    const std::string wanted_name = RoleName(static_cast<common::v1::Role>(role));
+    if (std::find(roles.begin(), roles.end(), wanted_name) != roles.end()) {
+      return absl::OkStatus();
+    }
+    wanted.push_back(wanted_name);
+  }
+  if (wanted.empty()) {  // fail closed: every method of the suite declares its access
+    return absl::PermissionDeniedError(absl::StrCat(method->name(), " declares no access"));
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat(method->name(), " needs the role ", absl::StrJoin(wanted, " or "),
+                   " (the caller has ", roles.empty() ? "none" : absl::StrJoin(roles, ", "), ")"));
+}
+
 grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata,
                                          grpc::AuthContext* context,
                                          OutputMetadata* consumed_auth_metadata,
@@ -301,6 +341,13 @@ grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata,
       context->AddProperty(kRegionProperty, region);
     }
     context->SetPeerIdentityPropertyName(kSubjectProperty);
+    if (path != auth_metadata.end()) {
+      const absl::Status allowed = AuthorizeMethod(
+          absl::string_view(path->second.data(), path->second.size()), principal->roles);
+      if (!allowed.ok()) {
+        return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
+      }
+    }
     consumed_auth_metadata->insert(
         std::make_pair(std::string(authorization->first.data(), authorization->first.size()),
                        std::string(authorization->second.data(), authorization->second.size())));
@@ -313,6 +360,13 @@ grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata,
     context->AddProperty(kSubjectProperty, std::string(names.front().data(), names.front().size()));
     context->AddProperty(kRoleProperty, "service");
     context->SetPeerIdentityPropertyName(kSubjectProperty);
+    if (path != auth_metadata.end()) {
+      const absl::Status allowed =
+          AuthorizeMethod(absl::string_view(path->second.data(), path->second.size()), {"service"});
+      if (!allowed.ok()) {
+        return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
+      }
+    }
     return grpc::Status::OK;
   }
   return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,

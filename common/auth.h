@@ -12,7 +12,9 @@
 //   - another service of the suite, known by the client certificate it
 //     presented over mutual TLS (common/tls.h), as role "service";
 // and answers anyone else UNAUTHENTICATED before the call reaches the
-// service. The health check stays open, for probes. Tokens need TLS: a
+// service; then a caller without a role the method declares (its
+// suishin.common.v1.access option, beside the RPC in the proto) gets
+// PERMISSION_DENIED. The health check stays open, for probes. Tokens need TLS: a
 // service with --auth_keys and no --tls_cert refuses to start.
 //
 // The identity is put on the call's AuthContext (kSubjectProperty and the
@@ -134,6 +136,14 @@ class TokenAuthProcessor : public grpc::AuthMetadataProcessor {
  private:
   TokenVerifier verifier_;
 };
+
+// OK when a caller with `roles` may call the method at `path`
+// ("/suishin.kpi.v1.KpiService/RecordActual") as its proto declares
+// (suishin/common/v1/access.proto); PERMISSION_DENIED naming the method,
+// the roles it needs and those the caller has otherwise. A method of the
+// suite that declares nothing is refused; other methods (reflection) are
+// open to any authenticated caller.
+absl::Status AuthorizeMethod(absl::string_view path, const std::vector<std::string>& roles);
 
 // The caller of a call the processor let in: its subject, display name,
 // roles and regions from the AuthContext. Empty when the server runs

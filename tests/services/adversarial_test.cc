@@ -355,6 +355,58 @@ TEST_F(AdversarialTest, CallsWithoutAGoodTokenAreUnauthenticatedAndStoreNothing)
   EXPECT_EQ(listed.kpis_size(), 2);
 }
 
+// Each RPC lets in only the roles its proto declares: a viewer writes
+// nothing, an officer changes no rule, an operator does.
+TEST_F(AdversarialTest, ACallerOutsideTheRoleOfAnRpcIsRefusedAndStoresNothing) {
+  auto kpi_as = [&](const std::string& token) {
+    return kpi::v1::KpiService::NewStub(
+        grpc::CreateChannel(kpi_address_, ChannelCredentials(pki_.ClientTls(), token)));
+  };
+  auto notification_as = [&](const std::string& token) {
+    return v1::NotificationService::NewStub(
+        grpc::CreateChannel(notification_address_, ChannelCredentials(pki_.ClientTls(), token)));
+  };
+  const std::string viewer = pki_.Token("viewer-1", {"viewer"}, {"hokkaido"});
+  const std::string officer = pki_.Token("soya-officer", {"officer"}, {"soya"});
+  const std::string operator_token = pki_.Token("operator-1", {"operator"}, {"hokkaido"});
+  const size_t before = HistorySize("kodomoen");
+
+  kpi::v1::RecordActualRequest record;
+  record.mutable_actual()->set_kpi_id("kodomoen");
+  record.mutable_actual()->set_region_id("soya");
+  record.mutable_actual()->mutable_fiscal_year()->set_year(2019);
+  record.mutable_actual()->set_value(5);
+  record.mutable_actual()->set_reported_by("宗谷総合振興局");
+  kpi::v1::RecordActualResponse recorded;
+  grpc::Status status = kpi_as(viewer)->RecordActual(Context().get(), record, &recorded);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(), "RecordActual needs the role officer (the caller has viewer)");
+  kpi::v1::SetBaselineRequest baseline;
+  baseline.set_kpi_id("kodomoen");
+  kpi::v1::SetBaselineResponse set;
+  EXPECT_EQ(kpi_as(officer)->SetBaseline(Context().get(), baseline, &set).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(HistorySize("kodomoen"), before) << "nothing stored";
+  kpi::v1::ListKpisResponse listed;
+  EXPECT_TRUE(kpi_as(viewer)->ListKpis(Context().get(), {}, &listed).ok()) << "reads are open";
+
+  v1::SetRuleRequest rule;
+  rule.mutable_rule()->set_kind(v1::RULE_KIND_DECLINING);
+  rule.mutable_rule()->set_enabled(false);
+  rule.mutable_rule()->set_severity(v1::SEVERITY_WARNING);
+  v1::SetRuleResponse changed;
+  status = notification_as(officer)->SetRule(Context().get(), rule, &changed);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(Contains(status.error_message(), "SetRule needs the role operator"))
+      << status.error_message();
+  v1::ListWebhooksResponse webhooks;
+  EXPECT_EQ(notification_as(viewer)->ListWebhooks(Context().get(), {}, &webhooks).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED)
+      << "webhook URLs are for operators";
+  status = notification_as(operator_token)->SetRule(Context().get(), rule, &changed);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
 TEST_F(AdversarialTest, TenThousandBadRowsAreAnsweredReadably) {
   kpi_flags_ = {"--import_max_rows=20000"};
   ASSERT_NO_FATAL_FAILURE(StopKpi());

@@ -75,13 +75,16 @@ absl::StatusOr<TestPki> UseTestPki(const TempDir& dir) {
   if (!pki.ok()) return pki.status();
   SetProcessTls(pki->Tls());
   setenv("SUISHIN_TLS_CA", pki->ca_file.c_str(), /*overwrite=*/1);
-  // suishinctl calls as a person would, with a token (12 hours, every role).
+  // This process and the suishinctl it runs call as a person would, with a
+  // token (12 hours, every role).
+  const std::string token =
+      pki->Token("suishinctl-test", {"viewer", "officer", "planner", "operator"}, {"hokkaido"},
+                 absl::Hours(12));
+  SetProcessToken(token);
   const std::string token_file = pki->dir + "/test.token";
   {
     std::ofstream out(token_file);
-    out << pki->Token("suishinctl-test", {"viewer", "officer", "planner", "operator"}, {"hokkaido"},
-                      absl::Hours(12))
-        << "\n";
+    out << token << "\n";
   }
   setenv("SUISHIN_TOKEN_FILE", token_file.c_str(), /*overwrite=*/1);
   return pki;

@@ -132,6 +132,9 @@ void SuiteTest::SetUp() {
   ASSERT_TRUE(pki.ok()) << pki.status();
   pki_ = *std::move(pki);
   SetProcessTls(pki_.Tls());
+  // And calls as a person would, with a token (every role, all of Hokkaido).
+  SetProcessToken(pki_.Token("suite-test", {"viewer", "officer", "planner", "operator"},
+                             {"hokkaido"}, absl::Hours(12)));
   plan_address_ = StartBinary(
       plan_, "plan-service", {"/services/plan/plan-service", "--plan_db=" + dir_->File("plan.db")});
   plan_stub_ = plan::v1::PlanService::NewStub(MakeChannel(plan_address_));
@@ -140,6 +143,7 @@ void SuiteTest::SetUp() {
 
 void SuiteTest::TearDown() {
   SetProcessTls(TlsSettings());
+  SetProcessToken("");
   for (auto* child : {&notification_, &kpi_, &plan_}) {
     if (child->has_value() && (*child)->running()) (void)(*child)->Terminate(absl::Seconds(10));
   }
