@@ -17,28 +17,40 @@ void FigureCache::LoadGenerations(const std::vector<std::pair<std::string, int64
   }
 }
 
+namespace {
+
+using Generations = absl::flat_hash_map<std::string, int64_t>;
+
+void Raise(Generations& generations, absl::string_view kpi_id, int64_t sequence) {
+  int64_t& generation = generations[kpi_id];
+  generation = std::max(generation, sequence);
+}
+
+int64_t Of(const Generations& generations, absl::string_view kpi_id) {
+  auto it = generations.find(kpi_id);
+  return it == generations.end() ? 0 : it->second;
+}
+
+}  // namespace
+
 void FigureCache::Bump(absl::string_view kpi_id, int64_t sequence) {
   absl::MutexLock lock(&mu_);
-  int64_t& generation = generations_[kpi_id];
-  generation = std::max(generation, sequence);
+  Raise(generations_, kpi_id, sequence);
 }
 
 int64_t FigureCache::Generation(absl::string_view kpi_id) const {
   absl::ReaderMutexLock lock(&mu_);
-  auto it = generations_.find(kpi_id);
-  return it == generations_.end() ? 0 : it->second;
+  return Of(generations_, kpi_id);
 }
 
 void FigureCache::BaselinesOrTargetsChanged(absl::string_view kpi_id, int64_t sequence) {
   absl::MutexLock lock(&mu_);
-  int64_t& generation = definition_generations_[kpi_id];
-  generation = std::max(generation, sequence);
+  Raise(definition_generations_, kpi_id, sequence);
 }
 
 int64_t FigureCache::BaselinesOrTargetsGeneration(absl::string_view kpi_id) const {
   absl::ReaderMutexLock lock(&mu_);
-  auto it = definition_generations_.find(kpi_id);
-  return it == definition_generations_.end() ? 0 : it->second;
+  return Of(definition_generations_, kpi_id);
 }
 
 std::string FigureCache::Key(absl::string_view kpi_id, absl::string_view kind,

@@ -49,6 +49,8 @@ class ImportReactor : public grpc::ServerReadReactor<v1::ImportActualsRequest> {
     absl::MutexLock lock(&mu_);
     timer_->reactor = this;
     first_ = last_activity_ = absl::Now();
+    // Tells the client at once that the import is accepted (its slot held).
+    StartSendInitialMetadata();
     StartRead(&request_);
     ArmIdleTimerLocked(first_ + idle_timeout_);
   }

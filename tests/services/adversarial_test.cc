@@ -222,6 +222,7 @@ TEST_F(AdversarialTest, EveryLimitIsNamedAndTheSuiteKeepsAnswering) {
   kpi::v1::ImportActualsRequest one;
   *one.add_rows() = Row(1, "kodomoen", "soya", 2019, 4);
   ASSERT_TRUE(open->Write(one));
+  open->WaitForInitialMetadata();  // accepted: its slot is held
   status = Import({{Row(1, "kodomoen", "rumoi", 2019, 5)}}, &response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status.error_message();
   EXPECT_TRUE(Contains(status.error_message(), "--import_max_concurrent"))

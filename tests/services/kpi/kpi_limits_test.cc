@@ -164,6 +164,7 @@ TEST_F(KpiLimitsTest, MoreConcurrentImportsThanAllowedAreRefused) {
   v1::ImportActualsRequest one;
   *one.add_rows() = Row(1, "kodomoen", "kamikawa", 2019, 45);
   ASSERT_TRUE(first->Write(one));
+  first->WaitForInitialMetadata();  // accepted: its slot is held
 
   v1::ImportActualsResponse second_response;
   auto second_context = ContextFor(absl::Seconds(5));

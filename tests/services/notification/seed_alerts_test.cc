@@ -126,16 +126,11 @@ TEST_F(SuiteTest, RestartingEvaluatesNothingTwice) {
 // Records an actual through kpi-service; its change sequence (0 on failure).
 int64_t Record(kpi::v1::KpiService::Stub& kpi, const std::string& kpi_id,
                const std::string& region_id, int year, double value) {
-  kpi::v1::RecordActualRequest request;
-  request.mutable_actual()->set_kpi_id(kpi_id);
-  request.mutable_actual()->set_region_id(region_id);
-  request.mutable_actual()->mutable_fiscal_year()->set_year(year);
-  request.mutable_actual()->set_value(value);
-  request.mutable_actual()->set_reported_by("テスト振興局");
-  kpi::v1::RecordActualResponse recorded;
-  const grpc::Status status = kpi.RecordActual(Context().get(), request, &recorded);
+  int64_t sequence = 0;
+  const grpc::Status status =
+      testing::RecordActual(&kpi, kpi_id, region_id, year, value, &sequence);
   EXPECT_TRUE(status.ok()) << status.error_message();
-  return recorded.sequence();
+  return sequence;
 }
 
 class FollowerTest : public SuiteTest {

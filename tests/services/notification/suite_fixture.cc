@@ -56,7 +56,8 @@ bool Eventually(const std::function<bool()>& condition, absl::Duration timeout) 
 }
 
 grpc::Status RecordActual(kpi::v1::KpiService::Stub* stub, const std::string& kpi_id,
-                          const std::string& region_id, int fiscal_year, double value) {
+                          const std::string& region_id, int fiscal_year, double value,
+                          int64_t* sequence) {
   kpi::v1::RecordActualRequest request;
   request.mutable_actual()->set_kpi_id(kpi_id);
   request.mutable_actual()->set_region_id(region_id);
@@ -64,7 +65,9 @@ grpc::Status RecordActual(kpi::v1::KpiService::Stub* stub, const std::string& kp
   request.mutable_actual()->set_value(value);
   request.mutable_actual()->set_reported_by("acceptance test");
   kpi::v1::RecordActualResponse response;
-  return stub->RecordActual(Context().get(), request, &response);
+  grpc::Status status = stub->RecordActual(Context().get(), request, &response);
+  if (sequence != nullptr) *sequence = response.sequence();
+  return status;
 }
 
 Subscriber::Subscriber(v1::NotificationService::Stub* stub, int64_t after_event_id,

@@ -46,9 +46,11 @@ std::set<AlertKey> SeedAlertKeys();
 // ListDeadLetters, a Redis-backed listing); wait on the event where there is one.
 bool Eventually(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(20));
 
-// Records (or corrects) one actual through kpi-service.
+// Records (or corrects) one actual through kpi-service; its change's
+// sequence in `sequence` when given.
 grpc::Status RecordActual(kpi::v1::KpiService::Stub* stub, const std::string& kpi_id,
-                          const std::string& region_id, int fiscal_year, double value);
+                          const std::string& region_id, int fiscal_year, double value,
+                          int64_t* sequence = nullptr);
 
 // Reads a Subscribe stream on its own thread and keeps every event.
 class Subscriber {
