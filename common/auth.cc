@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <utility>
 
@@ -36,8 +37,18 @@ namespace suishin {
 namespace {
 
 absl::Mutex auth_mu(absl::kConstInit);
-AuthSettings* process_auth ABSL_GUARDED_BY(auth_mu) = nullptr;
-std::string* process_token ABSL_GUARDED_BY(auth_mu) = nullptr;
+
+// Never destroyed: no exit-time order.
+AuthSettings& ProcessAuthLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(auth_mu) {
+  static AuthSettings* settings = new AuthSettings();
+  return *settings;
+}
+
+// The token, read from --token_file the first time it is asked for.
+std::optional<std::string>& ProcessTokenLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(auth_mu) {
+  static std::optional<std::string>* token = new std::optional<std::string>();
+  return *token;
+}
 
 using Jwt = std::unique_ptr<jwt_t, decltype(&jwt_free)>;
 
@@ -137,34 +148,34 @@ absl::StatusOr<AuthSettings> AuthFromFlags() {
   return settings;
 }
 
-const AuthSettings& ProcessAuth() {
+AuthSettings ProcessAuth() {
   absl::MutexLock lock(&auth_mu);
-  if (process_auth == nullptr) process_auth = new AuthSettings();
-  return *process_auth;
+  return ProcessAuthLocked();
 }
 
 void SetProcessAuth(AuthSettings settings) {
   absl::MutexLock lock(&auth_mu);
-  process_auth = new AuthSettings(std::move(settings));  // kept: references stay valid
+  ProcessAuthLocked() = std::move(settings);
 }
 
-const std::string& ProcessToken() {
+std::string ProcessToken() {
   absl::MutexLock lock(&auth_mu);
-  if (process_token == nullptr) {
-    process_token = new std::string();
+  std::optional<std::string>& token = ProcessTokenLocked();
+  if (!token) {
+    token = std::string();
     if (const std::string path = absl::GetFlag(FLAGS_token_file); !path.empty()) {
       std::ifstream in(path);
       std::stringstream text;
       text << in.rdbuf();
-      *process_token = std::string(absl::StripAsciiWhitespace(text.str()));
+      *token = std::string(absl::StripAsciiWhitespace(text.str()));
     }
   }
-  return *process_token;
+  return *token;
 }
 
 void SetProcessToken(std::string token) {
   absl::MutexLock lock(&auth_mu);
-  process_token = new std::string(std::move(token));
+  ProcessTokenLocked() = std::move(token);
 }
 
 absl::StatusOr<std::string> IssueToken(absl::string_view private_key, const TokenClaims& claims) {

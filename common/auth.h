@@ -78,14 +78,14 @@ absl::StatusOr<AuthSettings> AuthFromFlags();
 // there is none.
 absl::StatusOr<std::vector<std::string>> SplitPublicKeys(absl::string_view pem);
 
-// The authentication settings of this process (InitFlags sets them).
-const AuthSettings& ProcessAuth();
+// The authentication settings of this process (a copy; InitFlags sets them).
+AuthSettings ProcessAuth();
 void SetProcessAuth(AuthSettings settings);
 
 // The bearer token this process's channels send (--token_file, or
 // SUISHIN_TOKEN through --token); empty: none. suishinctl and other
 // clients set it; the services call each other with their certificates.
-const std::string& ProcessToken();
+std::string ProcessToken();
 void SetProcessToken(std::string token);
 
 class TokenVerifier {

@@ -25,7 +25,10 @@ namespace suishin {
 namespace {
 
 absl::Mutex tls_mu(absl::kConstInit);
-TlsSettings* process_tls ABSL_GUARDED_BY(tls_mu) = nullptr;
+TlsSettings& ProcessTlsLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(tls_mu) {
+  static TlsSettings* settings = new TlsSettings();  // never destroyed: no exit-time order
+  return *settings;
+}
 
 // The PEM text of the file the flag `name` names ("" when the flag is empty).
 absl::StatusOr<std::string> ReadPem(absl::string_view name, const std::string& path) {
@@ -73,16 +76,14 @@ absl::StatusOr<TlsSettings> TlsFromFlags() {
   return settings;
 }
 
-const TlsSettings& ProcessTls() {
+TlsSettings ProcessTls() {
   absl::MutexLock lock(&tls_mu);
-  if (process_tls == nullptr) process_tls = new TlsSettings();
-  return *process_tls;
+  return ProcessTlsLocked();
 }
 
 void SetProcessTls(TlsSettings settings) {
   absl::MutexLock lock(&tls_mu);
-  // Kept for the life of the process: references handed out stay valid.
-  process_tls = new TlsSettings(std::move(settings));
+  ProcessTlsLocked() = std::move(settings);
 }
 
 std::shared_ptr<grpc::ServerCredentials> ServerCredentials(const TlsSettings& settings,

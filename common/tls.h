@@ -53,9 +53,9 @@ struct TlsSettings {
 // not given together.
 absl::StatusOr<TlsSettings> TlsFromFlags();
 
-// The TLS settings of this process: TlsFromFlags() once flags are parsed
-// (InitFlags), none before (tests set them).
-const TlsSettings& ProcessTls();
+// The TLS settings of this process (a copy): TlsFromFlags() once flags are
+// parsed (InitFlags), none before (tests set them).
+TlsSettings ProcessTls();
 void SetProcessTls(TlsSettings settings);
 
 // Credentials for a server with `settings`, checking every call with
