@@ -292,6 +292,13 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUncached(const std::string& token
   return principal;
 }
 
+bool IsTokenRole(absl::string_view name) {
+  common::v1::Role role = common::v1::ROLE_UNSPECIFIED;
+  return common::v1::Role_Parse(absl::StrCat("ROLE_", absl::AsciiStrToUpper(name)), &role) &&
+         role != common::v1::ROLE_UNSPECIFIED && role != common::v1::ROLE_SERVICE &&
+         RoleName(role) == name;
+}
+
 absl::Status AuthorizeMethod(absl::string_view path, const std::vector<std::string>& roles) {
   // "/suishin.kpi.v1.KpiService/RecordActual" → "suishin.kpi.v1.KpiService.RecordActual"
   absl::string_view name = absl::StripPrefix(path, "/");

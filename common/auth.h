@@ -137,6 +137,10 @@ class TokenAuthProcessor : public grpc::AuthMetadataProcessor {
   TokenVerifier verifier_;
 };
 
+// True when `name` is a role as tokens name it ("officer" for
+// suishin.common.v1.ROLE_OFFICER); "service" is not one a token may carry.
+bool IsTokenRole(absl::string_view name);
+
 // OK when a caller with `roles` may call the method at `path`
 // ("/suishin.kpi.v1.KpiService/RecordActual") as its proto declares
 // (suishin/common/v1/access.proto); PERMISSION_DENIED naming the method,

@@ -46,6 +46,15 @@ TEST(AccessTest, EveryRpcOfTheSuiteDeclaresWhoMayCallIt) {
   EXPECT_EQ(methods, 12 + 12 + 16);
 }
 
+TEST(AccessTest, TokenRolesAreTheDeclaredOnesButService) {
+  for (const char* role : {"viewer", "officer", "planner", "operator"}) {
+    EXPECT_TRUE(IsTokenRole(role)) << role;
+  }
+  for (const char* role : {"service", "unspecified", "Officer", "admin", ""}) {
+    EXPECT_FALSE(IsTokenRole(role)) << role;
+  }
+}
+
 TEST(AccessTest, ACallerNeedsOneOfTheRolesTheRpcDeclares) {
   Services();
   const std::string record = "/suishin.kpi.v1.KpiService/RecordActual";

@@ -582,7 +582,7 @@ absl::Status RunToken(const Environment& env, const Arguments& args) {
   claims.roles = absl::StrSplit(FlagValue(args, "role"), ',', absl::SkipWhitespace());
   if (claims.roles.empty()) return absl::InvalidArgumentError("--role: at least one role");
   for (const std::string& role : claims.roles) {
-    if (role != "viewer" && role != "officer" && role != "planner" && role != "operator") {
+    if (!IsTokenRole(role)) {
       return absl::InvalidArgumentError(
           absl::StrCat("--role: \"", role, "\" is not viewer, officer, planner or operator"));
     }
