@@ -15,11 +15,13 @@
 #include <utility>
 
 #include "absl/flags/flag.h"
+#include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "common/audit.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -84,11 +86,6 @@ std::vector<std::string> Strings(jwt_t* jwt, const char* claim) {
     }
   }
   return out;
-}
-
-// "officer" for ROLE_OFFICER: a role as tokens name it.
-std::string RoleName(common::v1::Role role) {
-  return absl::AsciiStrToLower(absl::StripPrefix(common::v1::Role_Name(role), "ROLE_"));
 }
 
 bool AcceptedAlgorithm(jwt_alg_t alg) {
@@ -292,6 +289,19 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUncached(const std::string& token
   return principal;
 }
 
+std::string RoleName(common::v1::Role role) {
+  return absl::AsciiStrToLower(absl::StripPrefix(common::v1::Role_Name(role), "ROLE_"));
+}
+
+const google::protobuf::MethodDescriptor* SuiteMethod(absl::string_view path) {
+  // "/suishin.kpi.v1.KpiService/RecordActual" → "suishin.kpi.v1.KpiService.RecordActual"
+  absl::string_view name = absl::StripPrefix(path, "/");
+  const size_t slash = name.find('/');
+  if (slash == absl::string_view::npos) return nullptr;
+  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+      absl::StrCat(name.substr(0, slash), ".", name.substr(slash + 1)));
+}
+
 bool IsTokenRole(absl::string_view name) {
   common::v1::Role role = common::v1::ROLE_UNSPECIFIED;
   return common::v1::Role_Parse(absl::StrCat("ROLE_", absl::AsciiStrToUpper(name)), &role) &&
@@ -300,17 +310,12 @@ bool IsTokenRole(absl::string_view name) {
 }
 
 absl::Status AuthorizeMethod(absl::string_view path, const std::vector<std::string>& roles) {
-  // "/suishin.kpi.v1.KpiService/RecordActual" → "suishin.kpi.v1.KpiService.RecordActual"
-  absl::string_view name = absl::StripPrefix(path, "/");
-  const size_t slash = name.find('/');
-  if (slash == absl::string_view::npos) return absl::PermissionDeniedError("no method");
-  const std::string full = absl::StrCat(name.substr(0, slash), ".", name.substr(slash + 1));
-  const google::protobuf::MethodDescriptor* method =
-      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full);
+  if (path.find('/', 1) == absl::string_view::npos) return absl::PermissionDeniedError("no method");
   // Not one of the suite's (reflection): any authenticated caller.
-  if (!absl::StartsWith(full, "suishin.")) return absl::OkStatus();
+  if (!absl::StartsWith(path, "/suishin.")) return absl::OkStatus();
+  const google::protobuf::MethodDescriptor* method = SuiteMethod(path);
   if (method == nullptr) {  // fail closed
-    return absl::PermissionDeniedError(absl::StrCat(full, " is not known here"));
+    return absl::PermissionDeniedError(absl::StrCat(path, " is not known here"));
   }
   const common::v1::Access& access = method->options().GetExtension(common::v1::access);
   if (access.any_role()) return absl::OkStatus();
@@ -334,10 +339,32 @@ grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata,
                                          grpc::AuthContext* context,
                                          OutputMetadata* consumed_auth_metadata,
                                          OutputMetadata* /*response_metadata*/) {
-  auto path = auth_metadata.find(":path");
-  if (path != auth_metadata.end() &&
-      absl::StartsWith(absl::string_view(path->second.data(), path->second.size()),
-                       "/grpc.health.v1.Health/")) {
+  auto found = auth_metadata.find(":path");
+  const std::string path = found == auth_metadata.end()
+                               ? std::string()
+                               : std::string(found->second.data(), found->second.size());
+  std::string subject;
+  grpc::Status status =
+      Authenticate(path, auth_metadata, context, consumed_auth_metadata, &subject);
+  // A refused write is audited here: it never reaches the service.
+  if (!status.ok() && ProcessAuditTrail() != nullptr && IsAuditedMethod(path)) {
+    common::v1::AuditRecord record;
+    record.set_principal(subject);
+    record.set_method(path);
+    record.set_outcome(
+        absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())));
+    record.set_message(status.error_message());
+    ProcessAuditTrail()->Append(std::move(record), nullptr);
+  }
+  return status;
+}
+
+grpc::Status TokenAuthProcessor::Authenticate(const std::string& path,
+                                              const InputMetadata& auth_metadata,
+                                              grpc::AuthContext* context,
+                                              OutputMetadata* consumed_auth_metadata,
+                                              std::string* subject) {
+  if (absl::StartsWith(path, "/grpc.health.v1.Health/")) {
     return grpc::Status::OK;  // open for probes
   }
   auto authorization = auth_metadata.find("authorization");
@@ -347,40 +374,29 @@ grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata,
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                           "authorization: want \"Bearer <JWT>\"");
     }
-    absl::StatusOr<Principal> principal = verifier_.Verify(value, absl::Now());
+    absl::StatusOr<Principal> principal = verifier_->Verify(value, absl::Now());
     if (!principal.ok()) {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                           std::string(principal.status().message()));
     }
-    context->AddProperty(kSubjectProperty, principal->subject);
-    if (!principal->name.empty()) context->AddProperty(kNameProperty, principal->name);
-    for (const std::string& role : principal->roles) context->AddProperty(kRoleProperty, role);
-    for (const std::string& region : principal->regions) {
-      context->AddProperty(kRegionProperty, region);
-    }
-    context->SetPeerIdentityPropertyName(kSubjectProperty);
-    if (path != auth_metadata.end()) {
-      const absl::Status allowed = AuthorizeMethod(
-          absl::string_view(path->second.data(), path->second.size()), principal->roles);
+    *subject = principal->subject;
+    if (!path.empty()) {
+      const absl::Status allowed = AuthorizeMethod(path, principal->roles);
       if (!allowed.ok()) {
         return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
       }
     }
-    consumed_auth_metadata->insert(
-        std::make_pair(std::string(authorization->first.data(), authorization->first.size()),
-                       std::string(authorization->second.data(), authorization->second.size())));
+    // The header stays with the call: CallerOf reads it there (the verified
+    // token is cached, so it is not checked twice).
     return grpc::Status::OK;
   }
   // Another service of the suite: the certificate it presented was checked
   // against the suite's CA during the TLS handshake.
   const std::vector<grpc::string_ref> names = context->FindPropertyValues("x509_common_name");
   if (!names.empty()) {
-    context->AddProperty(kSubjectProperty, std::string(names.front().data(), names.front().size()));
-    context->AddProperty(kRoleProperty, "service");
-    context->SetPeerIdentityPropertyName(kSubjectProperty);
-    if (path != auth_metadata.end()) {
-      const absl::Status allowed =
-          AuthorizeMethod(absl::string_view(path->second.data(), path->second.size()), {"service"});
+    *subject = std::string(names.front().data(), names.front().size());
+    if (!path.empty()) {
+      const absl::Status allowed = AuthorizeMethod(path, {"service"});
       if (!allowed.ok()) {
         return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
       }
@@ -391,23 +407,49 @@ grpc::Status TokenAuthProcessor::Process(const InputMetadata& auth_metadata,
                       "no token: send \"authorization: Bearer <JWT>\"");
 }
 
+namespace {
+
+// The verifier of the process's servers, shared with CallerOf (and its
+// cache with it).
+absl::Mutex verifier_mu(absl::kConstInit);
+std::shared_ptr<TokenVerifier>* process_verifier ABSL_GUARDED_BY(verifier_mu) = nullptr;
+
+}  // namespace
+
+std::shared_ptr<TokenVerifier> ProcessVerifier(const AuthSettings& settings) {
+  absl::MutexLock lock(&verifier_mu);
+  if (process_verifier == nullptr || !(*process_verifier)->SameSettings(settings)) {
+    delete process_verifier;
+    process_verifier =
+        new std::shared_ptr<TokenVerifier>(std::make_shared<TokenVerifier>(settings));
+  }
+  return *process_verifier;
+}
+
 Principal CallerOf(const grpc::ServerContextBase& context) {
   Principal principal;
+  // A token: read from the call's own metadata. (The AuthContext belongs to
+  // the connection, shared by every call on it: nothing per call is put
+  // there.)
+  const auto& metadata = context.client_metadata();
+  if (auto found = metadata.find("authorization"); found != metadata.end()) {
+    absl::string_view value(found->second.data(), found->second.size());
+    std::shared_ptr<TokenVerifier> verifier;
+    {
+      absl::MutexLock lock(&verifier_mu);
+      if (process_verifier != nullptr) verifier = *process_verifier;
+    }
+    if (verifier == nullptr || !absl::ConsumePrefix(&value, "Bearer ")) return principal;
+    absl::StatusOr<Principal> verified = verifier->Verify(value, absl::Now());
+    return verified.ok() ? *std::move(verified) : principal;
+  }
+  // Another service, by its certificate.
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
   if (auth == nullptr) return principal;
-  auto strings = [&](const char* property) {
-    std::vector<std::string> out;
-    for (const grpc::string_ref& value : auth->FindPropertyValues(property)) {
-      out.emplace_back(value.data(), value.size());
-    }
-    return out;
-  };
-  const std::vector<std::string> subject = strings(kSubjectProperty);
-  if (!subject.empty()) principal.subject = subject.front();
-  const std::vector<std::string> name = strings(kNameProperty);
-  if (!name.empty()) principal.name = name.front();
-  principal.roles = strings(kRoleProperty);
-  principal.regions = strings(kRegionProperty);
+  const std::vector<grpc::string_ref> names = auth->FindPropertyValues("x509_common_name");
+  if (names.empty()) return principal;
+  principal.subject = std::string(names.front().data(), names.front().size());
+  principal.roles = {"service"};
   return principal;
 }
 

@@ -12,15 +12,16 @@
 //   - another service of the suite, known by the client certificate it
 //     presented over mutual TLS (common/tls.h), as role "service";
 // and answers anyone else UNAUTHENTICATED before the call reaches the
-// service; then a caller without a role the method declares (its
+// service (recording the refusal of a write in the process's audit trail,
+// common/audit.h); then a caller without a role the method declares (its
 // suishin.common.v1.access option, beside the RPC in the proto) gets
 // PERMISSION_DENIED. The health check stays open, for probes. Tokens need TLS: a
 // service with --auth_keys and no --tls_cert refuses to start.
 //
-// The identity is put on the call's AuthContext (kSubjectProperty and the
-// others below), where the handlers read it (CallerOf). Verified tokens are
-// kept by their SHA-256 until they expire, so a warm call does no signature
-// check.
+// Handlers learn who calls with CallerOf, from the call's own token (the
+// AuthContext is the connection's, shared by its calls: nothing per call is
+// put there). Verified tokens are kept by their SHA-256 until they expire,
+// so a warm call does no signature check, and CallerOf none again.
 //
 // Libraries: libjwt for the token format, OpenSSL for the keys and the
 // cryptography.
@@ -41,14 +42,10 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "google/protobuf/descriptor.h"
+#include "suishin/common/v1/access.pb.h"
 
 namespace suishin {
-
-// AuthContext properties of an authenticated call.
-inline constexpr char kSubjectProperty[] = "suishin.subject";  // "sub", or the certificate's CN
-inline constexpr char kNameProperty[] = "suishin.name";        // "name", when given
-inline constexpr char kRoleProperty[] = "suishin.role";        // one per role
-inline constexpr char kRegionProperty[] = "suishin.region";    // one per region scope
 
 // The identity a token or a certificate gives.
 struct Principal {
@@ -97,6 +94,11 @@ class TokenVerifier {
   // subject, an algorithm not accepted) otherwise; never repeats the token.
   absl::StatusOr<Principal> Verify(absl::string_view token, absl::Time now) const;
 
+  bool SameSettings(const AuthSettings& other) const {
+    return settings_.public_keys == other.public_keys && settings_.issuer == other.issuer &&
+           settings_.audience == other.audience && settings_.leeway == other.leeway;
+  }
+
  private:
   absl::StatusOr<Principal> VerifyUncached(const std::string& token, absl::Time now) const;
 
@@ -104,6 +106,10 @@ class TokenVerifier {
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<std::string, Principal> verified_ ABSL_GUARDED_BY(mu_);
 };
+
+// The verifier for `settings` that this process's servers and CallerOf
+// share (made again when the settings change).
+std::shared_ptr<TokenVerifier> ProcessVerifier(const AuthSettings& settings);
 
 // What a token says, for IssueToken.
 struct TokenClaims {
@@ -127,19 +133,33 @@ absl::StatusOr<std::string> IssueToken(absl::string_view private_key, const Toke
 // credentials by ServerCredentials (common/tls.h) when authentication is on.
 class TokenAuthProcessor : public grpc::AuthMetadataProcessor {
  public:
-  explicit TokenAuthProcessor(AuthSettings settings) : verifier_(std::move(settings)) {}
+  explicit TokenAuthProcessor(const AuthSettings& settings)
+      : verifier_(ProcessVerifier(settings)) {}
   bool IsBlocking() const override { return false; }
   grpc::Status Process(const InputMetadata& auth_metadata, grpc::AuthContext* context,
                        OutputMetadata* consumed_auth_metadata,
                        OutputMetadata* response_metadata) override;
 
  private:
-  TokenVerifier verifier_;
+  // The check itself; `subject` is set once the caller is known.
+  grpc::Status Authenticate(const std::string& path, const InputMetadata& auth_metadata,
+                            grpc::AuthContext* context, OutputMetadata* consumed_auth_metadata,
+                            std::string* subject);
+
+  std::shared_ptr<TokenVerifier> verifier_;
 };
 
 // True when `name` is a role as tokens name it ("officer" for
 // suishin.common.v1.ROLE_OFFICER); "service" is not one a token may carry.
 bool IsTokenRole(absl::string_view name);
+
+// "officer" for ROLE_OFFICER: a role as tokens name it.
+std::string RoleName(common::v1::Role role);
+
+// The suite's method at `path` ("/suishin.kpi.v1.KpiService/RecordActual"),
+// whose options carry its access (suishin/common/v1/access.proto); null when
+// there is none.
+const google::protobuf::MethodDescriptor* SuiteMethod(absl::string_view path);
 
 // OK when a caller with `roles` may call the method at `path`
 // ("/suishin.kpi.v1.KpiService/RecordActual") as its proto declares
@@ -150,8 +170,10 @@ bool IsTokenRole(absl::string_view name);
 absl::Status AuthorizeMethod(absl::string_view path, const std::vector<std::string>& roles);
 
 // The caller of a call the processor let in: its subject, display name,
-// roles and regions from the AuthContext. Empty when the server runs
-// without authentication (plaintext on loopback).
+// roles and regions, from the call's token (verified again, from the cache
+// the processor filled) or, for another service, from its certificate
+// (role "service"). Empty when the server runs without authentication
+// (plaintext on loopback).
 Principal CallerOf(const grpc::ServerContextBase& context);
 
 }  // namespace suishin

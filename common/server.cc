@@ -11,6 +11,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/audit.h"
 #include "common/auth.h"
 #include "common/limits.h"
 #include "common/log.h"
@@ -54,6 +55,15 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   int port = 0;
   builder.AddListeningPort(address, ServerCredentials(ProcessTls(), ProcessAuth()), &port);
   for (const HostedService& hosted : services) builder.RegisterService(hosted.service);
+  // The audit trail: each audited call recorded as it ends, and served.
+  std::unique_ptr<AuditServiceImpl> audit_service;
+  if (AuditTrail* trail = ProcessAuditTrail(); trail != nullptr) {
+    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+    factories.push_back(std::make_unique<AuditInterceptorFactory>(trail));
+    builder.experimental().SetInterceptorCreators(std::move(factories));
+    audit_service = std::make_unique<AuditServiceImpl>(trail);
+    builder.RegisterService(audit_service.get());
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
@@ -62,8 +72,10 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
     server->GetHealthCheckService()->SetServingStatus(hosted.name, true);
   }
   const std::string host = address.substr(0, address.rfind(':'));
-  return std::unique_ptr<ServiceHost>(
+  auto started = std::unique_ptr<ServiceHost>(
       new ServiceHost(std::move(server), host.empty() ? "127.0.0.1" : host, port));
+  started->audit_service_ = std::move(audit_service);
+  return started;
 }
 
 ServiceHost::ServiceHost(std::unique_ptr<grpc::Server> server, std::string host, int port)

@@ -60,6 +60,9 @@ class ServiceHost {
  private:
   ServiceHost(std::unique_ptr<grpc::Server> server, std::string host, int port);
 
+  // ListAuditRecords, when the process keeps an audit trail (common/audit.h);
+  // before server_, so it outlives it.
+  std::unique_ptr<grpc::Service> audit_service_;
   std::unique_ptr<grpc::Server> server_;
   std::string host_;
   int port_;

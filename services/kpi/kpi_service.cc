@@ -11,9 +11,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/auth.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/log_stream.h"
+#include "common/scope.h"
 #include "common/validation.h"
 #include "services/kpi/kpi_rules.h"
 
@@ -36,10 +38,11 @@ class Refused : public Base {
 // reached (rows per message, rows in all) ends it at once.
 class ImportReactor : public grpc::ServerReadReactor<v1::ImportActualsRequest> {
  public:
-  ImportReactor(KpiCatalog* catalog, KpiWriter* writer, grpc::CallbackServerContext* context,
-                v1::ImportActualsResponse* response, const KpiServiceImpl::Options& options,
-                StreamSlots::Release release)
+  ImportReactor(KpiCatalog* catalog, KpiWriter* writer, ScopeResolver* scopes,
+                grpc::CallbackServerContext* context, v1::ImportActualsResponse* response,
+                const KpiServiceImpl::Options& options, StreamSlots::Release release)
       : writer_(writer),
+        scopes_(scopes),
         context_(context),
         response_(response),
         idle_timeout_(options.import_idle_timeout),
@@ -107,6 +110,10 @@ class ImportReactor : public grpc::ServerReadReactor<v1::ImportActualsRequest> {
 
   void ReceivedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     last_activity_ = absl::Now();
+    if (absl::Status allowed = AuthorizeScope(*context_, request_, *scopes_); !allowed.ok()) {
+      FinishLocked(allowed);  // a row outside the caller's regions: nothing stored
+      return;
+    }
     if (absl::Status status = batch_.Add(request_.rows()); !status.ok()) {
       FinishLocked(status);  // a limit, or the store could not say what a KPI is
       return;
@@ -158,7 +165,8 @@ class ImportReactor : public grpc::ServerReadReactor<v1::ImportActualsRequest> {
                              {"status", std::string(absl::StatusCodeToString(status.code()))}});
           absl::MutexLock lock(&mu_);
           FinishLocked(status);
-        });
+        },
+        CallerOf(*context_).subject);
   }
 
   // Finishes once. A refusal with bad rows carries the response (capped
@@ -183,6 +191,7 @@ class ImportReactor : public grpc::ServerReadReactor<v1::ImportActualsRequest> {
   }
 
   KpiWriter* writer_;
+  ScopeResolver* scopes_;
   grpc::CallbackServerContext* context_;
   v1::ImportActualsResponse* response_;
   const absl::Duration idle_timeout_;
@@ -229,30 +238,42 @@ grpc::ServerUnaryReactor* KpiServiceImpl::CreateKpi(grpc::CallbackServerContext*
   if (!kpi.ok()) return FinishUnary(context, kpi.status());
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const std::string project_id = kpi->project_id();  // kpi moves into the callback
-  plans_->ResolveProject(
-      "kpi.project_id", project_id, context,
-      [this, reactor, response, kpi = *std::move(kpi)](absl::StatusOr<ProjectScope> scope) {
-        if (!scope.ok()) {
-          reactor->Finish(ToGrpcStatus(scope.status()));
-          return;
-        }
-        absl::StatusOr<v1::Kpi> scoped = ScopeKpi(kpi, *scope);
-        if (!scoped.ok()) {
-          reactor->Finish(ToGrpcStatus(scoped.status()));
-          return;
-        }
-        writer_->CreateKpi(*std::move(scoped), response, FinishWith(reactor));
-      });
+  plans_->ResolveProject("kpi.project_id", project_id, context,
+                         [this, context, reactor, response,
+                          kpi = *std::move(kpi)](absl::StatusOr<ProjectScope> scope) {
+                           if (!scope.ok()) {
+                             reactor->Finish(ToGrpcStatus(scope.status()));
+                             return;
+                           }
+                           absl::StatusOr<v1::Kpi> scoped = ScopeKpi(kpi, *scope);
+                           if (!scoped.ok()) {
+                             reactor->Finish(ToGrpcStatus(scoped.status()));
+                             return;
+                           }
+                           // The area as the project gives it, when the request left it out.
+                           v1::CreateKpiRequest where;
+                           where.mutable_kpi()->set_area_id(scoped->area_id());
+                           if (absl::Status allowed = AuthorizeScope(*context, where, *plans_);
+                               !allowed.ok()) {
+                             reactor->Finish(ToGrpcStatus(allowed));
+                             return;
+                           }
+                           writer_->CreateKpi(*std::move(scoped), response, FinishWith(reactor),
+                                              CallerOf(*context).subject);
+                         });
   return reactor;
 }
 
-#define SUISHIN_KPI_WRITE(Method)                                                        \
-  grpc::ServerUnaryReactor* KpiServiceImpl::Method(grpc::CallbackServerContext* context, \
-                                                   const v1::Method##Request* request,   \
-                                                   v1::Method##Response* response) {     \
-    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                       \
-    writer_->Method(*request, response, FinishWith(reactor));                            \
-    return reactor;                                                                      \
+#define SUISHIN_KPI_WRITE(Method)                                                            \
+  grpc::ServerUnaryReactor* KpiServiceImpl::Method(grpc::CallbackServerContext* context,     \
+                                                   const v1::Method##Request* request,       \
+                                                   v1::Method##Response* response) {         \
+    if (absl::Status allowed = AuthorizeScope(*context, *request, *plans_); !allowed.ok()) { \
+      return FinishUnary(context, allowed);                                                  \
+    }                                                                                        \
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();                           \
+    writer_->Method(*request, response, FinishWith(reactor), CallerOf(*context).subject);    \
+    return reactor;                                                                          \
   }
 
 SUISHIN_KPI_WRITE(SetBaseline)
@@ -283,7 +304,8 @@ grpc::ServerReadReactor<v1::ImportActualsRequest>* KpiServiceImpl::ImportActuals
   if (!slot.ok()) {
     return new Refused<grpc::ServerReadReactor<v1::ImportActualsRequest>>(slot.status());
   }
-  return new ImportReactor(catalog_, writer_, context, response, options_, *std::move(slot));
+  return new ImportReactor(catalog_, writer_, plans_, context, response, options_,
+                           *std::move(slot));
 }
 
 grpc::ServerWriteReactor<v1::WatchChangesResponse>* KpiServiceImpl::WatchChanges(

@@ -65,6 +65,11 @@ class KpiTransaction {
  public:
   virtual ~KpiTransaction() = default;
 
+  // Who makes the changes appended from now on (the caller's principal):
+  // AppendChange records it in each (Change.principal). "" for none.
+  void set_principal(std::string principal) { principal_ = std::move(principal); }
+  const std::string& principal() const { return principal_; }
+
   // ---- Definitions ----
   // nullopt when there is no such KPI.
   virtual absl::StatusOr<std::optional<v1::Kpi>> FindKpi(absl::string_view id) = 0;
@@ -101,7 +106,8 @@ class KpiTransaction {
   // ---- The change log ----
   // Appends `change` (its sequence must be unset) and returns the sequence
   // it got: the next after the last, without gaps, in commit order. `change`
-  // is borrowed while it is encoded and left as it was. Only in a write.
+  // is borrowed while it is encoded and left as it was but for its
+  // principal, which becomes the transaction's. Only in a write.
   virtual absl::StatusOr<int64_t> AppendChange(v1::Change& change) = 0;
   // Changes matching `query`, in sequence order, and how far the read looked.
   virtual absl::StatusOr<ChangePage> Changes(const ChangeQuery& query) = 0;
@@ -111,6 +117,9 @@ class KpiTransaction {
   virtual absl::StatusOr<int64_t> LastSequence() = 0;
   // The last sequence of one KPI (its generation); 0 when it has none.
   virtual absl::StatusOr<int64_t> LastSequenceOf(absl::string_view kpi_id) = 0;
+
+ private:
+  std::string principal_;
 };
 
 class KpiStore {

@@ -49,12 +49,15 @@ void KpiWriter::Publish(const ChangeSink& sink) {
   feed_->Published(sink.last(), sink.entries());
 }
 
-void KpiWriter::Submit(std::function<absl::Status(KpiTransaction&, ChangeSink&)> body, Done done) {
+void KpiWriter::Submit(std::function<absl::Status(KpiTransaction&, ChangeSink&)> body, Done done,
+                       std::string by) {
   // The sink lives from the body to its `done`, on the writer thread.
   auto sink = std::make_shared<ChangeSink>();
   writer_->Submit(
-      [this, body = std::move(body), sink](KpiTransaction& tx) {
+      [this, body = std::move(body), sink, by = std::move(by)](KpiTransaction& tx) {
+        tx.set_principal(by);
         absl::Status status = body(tx, *sink);
+        tx.set_principal("");
         // Whether it stays or not, the baselines it touched are no longer
         // what the cache remembers.
         for (const std::string& kpi_id : sink->baselines_changed()) {
@@ -74,7 +77,7 @@ void KpiWriter::Submit(std::function<absl::Status(KpiTransaction&, ChangeSink&)>
       });
 }
 
-void KpiWriter::CreateKpi(v1::Kpi kpi, v1::CreateKpiResponse* response, Done done) {
+void KpiWriter::CreateKpi(v1::Kpi kpi, v1::CreateKpiResponse* response, Done done, std::string by) {
   Submit(
       [this, kpi = std::move(kpi), response](KpiTransaction& tx,
                                              ChangeSink& sink) mutable -> absl::Status {
@@ -93,12 +96,13 @@ void KpiWriter::CreateKpi(v1::Kpi kpi, v1::CreateKpiResponse* response, Done don
         *response->mutable_kpi() = kpi;
         return absl::OkStatus();
       },
-      std::move(done));
+      std::move(done), std::move(by));
 }
 
 void KpiWriter::SubmitForKpi(
     absl::string_view field, const std::string& kpi_id,
-    std::function<absl::Status(KpiTransaction&, const v1::Kpi&, ChangeSink&)> body, Done done) {
+    std::function<absl::Status(KpiTransaction&, const v1::Kpi&, ChangeSink&)> body, Done done,
+    std::string by) {
   if (absl::Status status = ValidateId(field, kpi_id); !status.ok()) {
     done(status);
     return;
@@ -119,11 +123,12 @@ void KpiWriter::SubmitForKpi(
       [this, learned, done = std::move(done)](absl::Status status) {
         if (status.ok() && *learned) kpis_.try_emplace((*learned)->id(), *learned);
         done(std::move(status));
-      });
+      },
+      std::move(by));
 }
 
 void KpiWriter::SetBaseline(const v1::SetBaselineRequest& request,
-                            v1::SetBaselineResponse* response, Done done) {
+                            v1::SetBaselineResponse* response, Done done, std::string by) {
   SubmitForKpi(
       "kpi_id", request.kpi_id(),
       [this, &request, response](KpiTransaction& tx, const v1::Kpi& kpi,
@@ -138,11 +143,11 @@ void KpiWriter::SetBaseline(const v1::SetBaselineRequest& request,
         response->set_sequence(sequence);
         return absl::OkStatus();
       },
-      std::move(done));
+      std::move(done), std::move(by));
 }
 
 void KpiWriter::ReviseTarget(const v1::ReviseTargetRequest& request,
-                             v1::ReviseTargetResponse* response, Done done) {
+                             v1::ReviseTargetResponse* response, Done done, std::string by) {
   SubmitForKpi(
       "kpi_id", request.kpi_id(),
       [this, &request, response](KpiTransaction& tx, const v1::Kpi& kpi,
@@ -155,11 +160,11 @@ void KpiWriter::ReviseTarget(const v1::ReviseTargetRequest& request,
         response->set_sequence(applied.second);
         return absl::OkStatus();
       },
-      std::move(done));
+      std::move(done), std::move(by));
 }
 
 void KpiWriter::RecordActual(const v1::RecordActualRequest& request,
-                             v1::RecordActualResponse* response, Done done) {
+                             v1::RecordActualResponse* response, Done done, std::string by) {
   // The KPI's baselines, read from the store when the cache does not have
   // them, are remembered once this write commits, unless a baseline of the
   // KPI changed meanwhile (its epoch moved).
@@ -207,11 +212,12 @@ void KpiWriter::RecordActual(const v1::RecordActualRequest& request,
           baselines_.try_emplace(learned->kpi_id, learned->baselines);
         }
         done(std::move(status));
-      });
+      },
+      std::move(by));
 }
 
 void KpiWriter::Import(ImportBatch* batch, std::function<bool()> cancelled,
-                       v1::ImportActualsResponse* response, Done done) {
+                       v1::ImportActualsResponse* response, Done done, std::string by) {
   Submit(
       [this, batch, cancelled = std::move(cancelled), response](KpiTransaction& tx,
                                                                 ChangeSink& sink) -> absl::Status {
@@ -220,7 +226,7 @@ void KpiWriter::Import(ImportBatch* batch, std::function<bool()> cancelled,
         }
         return batch->Apply(tx, now_(), sink, response);
       },
-      std::move(done));
+      std::move(done), std::move(by));
 }
 
 }  // namespace suishin::kpi

@@ -70,19 +70,22 @@ class KpiWriter {
 
   // Stores `kpi` (from PrepareKpi and ScopeKpi) unless its id is taken
   // (ALREADY_EXISTS), with its KPI_CREATED change.
-  void CreateKpi(v1::Kpi kpi, v1::CreateKpiResponse* response, Done done);
+  //
+  // `by` is who writes (the caller's principal, CallerOf): each change the
+  // write appends records it (Change.principal); "" for none.
+  void CreateKpi(v1::Kpi kpi, v1::CreateKpiResponse* response, Done done, std::string by = "");
   void SetBaseline(const v1::SetBaselineRequest& request, v1::SetBaselineResponse* response,
-                   Done done);
+                   Done done, std::string by = "");
   void ReviseTarget(const v1::ReviseTargetRequest& request, v1::ReviseTargetResponse* response,
-                    Done done);
+                    Done done, std::string by = "");
   void RecordActual(const v1::RecordActualRequest& request, v1::RecordActualResponse* response,
-                    Done done);
+                    Done done, std::string by = "");
   // Applies an import's rows (ImportBatch::Apply) as one write.
   // INVALID_ARGUMENT, storing nothing, with the bad rows in `response` when
   // any row was bad; CANCELLED, storing nothing, when `cancelled()` is true
   // as the write begins. `batch` must stay alive until `done`.
   void Import(ImportBatch* batch, std::function<bool()> cancelled,
-              v1::ImportActualsResponse* response, Done done);
+              v1::ImportActualsResponse* response, Done done, std::string by = "");
 
   BatchWriter<KpiTransaction>::Stats stats() const { return writer_->stats(); }
 
@@ -92,13 +95,14 @@ class KpiWriter {
 
   // Queues `body`; after its commit publishes what `sink` collected, then
   // calls `done`.
-  void Submit(std::function<absl::Status(KpiTransaction&, ChangeSink&)> body, Done done);
+  void Submit(std::function<absl::Status(KpiTransaction&, ChangeSink&)> body, Done done,
+              std::string by);
   // Submit, for a write to one KPI: `kpi_id` checked first (`field` names
   // it), then the body gets the KPI as stored (NOT_FOUND when there is
   // none). `kpi_id` must stay alive until `done`.
   void SubmitForKpi(absl::string_view field, const std::string& kpi_id,
                     std::function<absl::Status(KpiTransaction&, const v1::Kpi&, ChangeSink&)> body,
-                    Done done);
+                    Done done, std::string by);
   // After a commit: cache generations, then the feed.
   void Publish(const ChangeSink& sink);
 

@@ -6,6 +6,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/audit.h"
 #include "common/auth.h"
 #include "common/channel.h"
 #include "common/config.h"
@@ -99,6 +100,11 @@ int main(int argc, char** argv) {
   if (!store.ok()) {
     suishin::LogError("store_open_failed", {{"path", absl::GetFlag(FLAGS_kpi_db)},
                                             {"error", std::string(store.status().message())}});
+    return 1;
+  }
+  auto audit = suishin::OpenProcessAuditTrail(absl::GetFlag(FLAGS_kpi_db));
+  if (!audit.ok()) {
+    suishin::LogError("audit_open_failed", {{"error", std::string(audit.status().message())}});
     return 1;
   }
   auto plans =

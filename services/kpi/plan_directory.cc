@@ -4,9 +4,13 @@
 
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/channel.h"
 #include "common/grpc_status.h"
+#include "common/status_macros.h"
 
 namespace suishin::kpi {
 namespace {
@@ -31,6 +35,24 @@ class GrpcPlanDirectory : public PlanDirectory {
       : stub_(plan::v1::PlanService::NewStub(std::move(channel))),
         address_(std::move(address)),
         timeout_(timeout) {}
+
+  // Blocks (a gRPC thread) only to read the tree, the first time and for a
+  // region not known yet.
+  absl::StatusOr<std::vector<std::string>> RegionAndAbove(absl::string_view region_id) override {
+    absl::MutexLock lock(&mu_);
+    const absl::Time now = absl::Now();
+    if (!parents_.contains(region_id) && now - last_read_ >= absl::Seconds(1)) {
+      last_read_ = now;
+      RETURN_IF_ERROR(ReadTreeLocked());
+    }
+    std::vector<std::string> above;
+    for (auto at = parents_.find(region_id); at != parents_.end() && above.size() < 16;
+         at = parents_.find(at->second)) {
+      above.push_back(at->first);
+      if (at->second.empty()) break;
+    }
+    return above;
+  }
 
   void ResolveProject(absl::string_view field, const std::string& project_id,
                       const grpc::ServerContextBase* parent, Callback done) override {
@@ -70,6 +92,29 @@ class GrpcPlanDirectory : public PlanDirectory {
   }
 
  private:
+  absl::Status ReadTreeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    plan::v1::ListRegionsRequest request;
+    request.set_page_size(1000);
+    absl::flat_hash_map<std::string, std::string> parents;
+    do {
+      grpc::ClientContext context;
+      context.set_deadline(absl::ToChronoTime(absl::Now() + timeout_));
+      plan::v1::ListRegionsResponse response;
+      const grpc::Status status = stub_->ListRegions(&context, request, &response);
+      if (!status.ok()) {
+        return absl::UnavailableError(
+            absl::StrCat("plan-service at ", address_, " is unavailable (", status.error_message(),
+                         "); cannot check the caller's region scope, try again"));
+      }
+      for (const plan::v1::Region& region : response.regions()) {
+        parents[region.id()] = region.parent_id();
+      }
+      request.set_page_token(response.next_page_token());
+    } while (!request.page_token().empty());
+    parents_ = std::move(parents);
+    return absl::OkStatus();
+  }
+
   // plan-service's answer as kpi-service's: the caller learns which field
   // and which dependency failed.
   absl::Status Explain(const Lookup& lookup, const grpc::Status& status) const {
@@ -91,6 +136,9 @@ class GrpcPlanDirectory : public PlanDirectory {
   std::unique_ptr<plan::v1::PlanService::Stub> stub_;
   std::string address_;
   absl::Duration timeout_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::string> parents_ ABSL_GUARDED_BY(mu_);  // id → parent
+  absl::Time last_read_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace

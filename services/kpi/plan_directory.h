@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/scope.h"
 #include "suishin/plan/v1/plan.grpc.pb.h"
 
 namespace grpc {
@@ -30,7 +31,12 @@ struct ProjectScope {
   std::vector<plan::v1::Region> regions;
 };
 
-class PlanDirectory {
+// It also tells AuthorizeScope (common/scope.h) where a region lies:
+// RegionAndAbove answers from the region tree it keeps, read from
+// plan-service whole (ListRegions) the first time and again when asked for a
+// region it does not know (at most once a second). Regions never move (the
+// tree's invariants), so what it keeps stays true.
+class PlanDirectory : public ScopeResolver {
  public:
   using Callback = std::function<void(absl::StatusOr<ProjectScope>)>;
   virtual ~PlanDirectory() = default;

@@ -47,6 +47,7 @@ constexpr uint64_t kHasKind = 2;
 constexpr uint64_t kHasAuthor = 4;
 constexpr uint64_t kHasReason = 8;
 constexpr uint64_t kHasRegion = 16;
+constexpr uint64_t kHasPrincipal = 32;  // changes stored before principals have none
 
 // The shared fields of the change before, while a run is encoded or decoded.
 struct RunContext {
@@ -56,6 +57,7 @@ struct RunContext {
   std::string author;
   std::string reason;
   std::string region;
+  std::string principal;
 
   void Remember(const v1::Change& change) {
     valid = true;
@@ -64,6 +66,7 @@ struct RunContext {
     if (author != change.author()) author = change.author();
     if (reason != change.reason()) reason = change.reason();
     if (region != change.region_id()) region = change.region_id();
+    if (principal != change.principal()) principal = change.principal();
   }
 };
 
@@ -71,10 +74,10 @@ struct RunContext {
 // shares with the change before (`context`), which it then becomes. The
 // change is borrowed: fields are moved out while it is encoded, and back.
 void EncodeInto(v1::Change& change, RunContext& context, std::string* data) {
-  uint64_t flags = kHasTime | kHasKind | kHasAuthor | kHasReason | kHasRegion;
+  uint64_t flags = kHasTime | kHasKind | kHasAuthor | kHasReason | kHasRegion | kHasPrincipal;
   google::protobuf::Timestamp* time = nullptr;
   const v1::ChangeKind kind = change.kind();
-  std::string author, reason, region;
+  std::string author, reason, region, principal;
   if (context.valid) {
     if (change.change_time().seconds() == context.time.seconds() &&
         change.change_time().nanos() == context.time.nanos()) {
@@ -97,6 +100,10 @@ void EncodeInto(v1::Change& change, RunContext& context, std::string* data) {
       flags &= ~kHasRegion;
       change.mutable_region_id()->swap(region);
     }
+    if (change.principal() == context.principal) {
+      flags &= ~kHasPrincipal;
+      change.mutable_principal()->swap(principal);
+    }
   }
   const size_t size = change.ByteSizeLong();
   AppendVarint(data, flags);
@@ -109,6 +116,7 @@ void EncodeInto(v1::Change& change, RunContext& context, std::string* data) {
   if ((flags & kHasAuthor) == 0) change.mutable_author()->swap(author);
   if ((flags & kHasReason) == 0) change.mutable_reason()->swap(reason);
   if ((flags & kHasRegion) == 0) change.mutable_region_id()->swap(region);
+  if ((flags & kHasPrincipal) == 0) change.mutable_principal()->swap(principal);
   context.Remember(change);
 }
 
@@ -125,7 +133,7 @@ absl::Status DecodeRun(int64_t first_sequence, int64_t last_sequence, absl::stri
     if (!ReadVarint(data, &pos, &flags) || !ReadVarint(data, &pos, &size) ||
         size > data.size() - pos ||
         !change.ParseFromArray(data.data() + pos, static_cast<int>(size)) ||
-        (!context.valid && flags != 31)) {
+        (!context.valid && (flags & 31) != 31)) {
       return absl::DataLossError(
           absl::StrCat("change_runs row ", first_sequence, " does not parse at ", sequence));
     }
@@ -135,6 +143,7 @@ absl::Status DecodeRun(int64_t first_sequence, int64_t last_sequence, absl::stri
     if ((flags & kHasAuthor) == 0) change.set_author(context.author);
     if ((flags & kHasReason) == 0) change.set_reason(context.reason);
     if ((flags & kHasRegion) == 0) change.set_region_id(context.region);
+    if ((flags & kHasPrincipal) == 0) change.set_principal(context.principal);
     context.Remember(change);
     change.set_sequence(sequence);
     change.set_kpi_id(kpi_id.data(), kpi_id.size());
@@ -422,6 +431,7 @@ class SqliteTransaction : public KpiTransaction {
     }
     // The KPI is the row's, the sequence its place in the run: moved out (no
     // copy) while the rest is encoded, then put back.
+    change.set_principal(principal());
     kpi_id_.clear();
     change.mutable_kpi_id()->swap(kpi_id_);
     EncodeInto(change, run_context_, &run_data_);

@@ -691,12 +691,27 @@ absl::Status AlertBook::ListDeadLetters(const v1::ListDeadLettersRequest& reques
   });
 }
 
+namespace {
+
+// "acknowledged by 上川総合振興局 (kamikawa-officer)": the display name and
+// the principal, for the alert's history.
+std::string AcknowledgedBy(const v1::Acknowledgement& ack) {
+  std::string by = ack.author().empty() ? ack.principal() : ack.author();
+  if (!ack.author().empty() && !ack.principal().empty()) {
+    absl::StrAppend(&by, " (", ack.principal(), ")");
+  }
+  return absl::StrCat("acknowledged", by.empty() ? "" : " by ", by);
+}
+
+}  // namespace
+
 // ---- RPC writes: each checks its request alone, then hands the writer the
 // body that checks against the store and writes. A body owns copies of what
 // it needs and fills the response only when it succeeds. ----
 
 void AlertBook::AcknowledgeAlert(const v1::AcknowledgeAlertRequest& request,
-                                 v1::AcknowledgeAlertResponse* response, Done done) {
+                                 v1::AcknowledgeAlertResponse* response, Done done,
+                                 std::string by) {
   auto outcome = std::make_shared<Outcome>();
   auto prepare = [&]() -> absl::StatusOr<Body> {
     if (request.fingerprint().empty()) return FieldError("fingerprint", "", "is required");
@@ -704,6 +719,7 @@ void AlertBook::AcknowledgeAlert(const v1::AcknowledgeAlertRequest& request,
     if (!request.comment().empty()) RETURN_IF_ERROR(ValidateLongText("comment", request.comment()));
     v1::Acknowledgement ack;
     ack.set_author(request.author());
+    ack.set_principal(by);
     ack.set_comment(request.comment());
     const absl::Time now = clock_->Now();
     *ack.mutable_time() = ToProtoTimestamp(now);
@@ -713,9 +729,8 @@ void AlertBook::AcknowledgeAlert(const v1::AcknowledgeAlertRequest& request,
       if (!alert) return AlertNotFound(fingerprint);
       *alert->mutable_acknowledgement() = ack;
       RETURN_IF_ERROR(tx.PutAlert(*alert));
-      RETURN_IF_ERROR(tx.AppendHistory(
-          alert->fingerprint(),
-          HistoryEntry(*alert, now, absl::StrCat("acknowledged by ", ack.author()))));
+      RETURN_IF_ERROR(
+          tx.AppendHistory(alert->fingerprint(), HistoryEntry(*alert, now, AcknowledgedBy(ack))));
       ASSIGN_OR_RETURN(std::vector<v1::Webhook> webhooks, tx.Webhooks());
       RETURN_IF_ERROR(
           RecordEvent(tx, v1::EVENT_KIND_ACKNOWLEDGED, *alert, now, webhooks, *outcome));
@@ -728,7 +743,7 @@ void AlertBook::AcknowledgeAlert(const v1::AcknowledgeAlertRequest& request,
 }
 
 void AlertBook::CreateSilence(const v1::CreateSilenceRequest& request,
-                              v1::CreateSilenceResponse* response, Done done) {
+                              v1::CreateSilenceResponse* response, Done done, std::string by) {
   auto outcome = std::make_shared<Outcome>();
   outcome->silence_added = true;
   auto prepare = [&]() -> absl::StatusOr<Body> {
@@ -736,6 +751,7 @@ void AlertBook::CreateSilence(const v1::CreateSilenceRequest& request,
     silence.DiscardUnknownFields();
     silence.clear_id();  // output only
     silence.clear_active();
+    silence.set_principal(by);
     RETURN_IF_ERROR(ValidateListSize("silence.matchers", silence.matchers_size()));
     if (silence.matchers().empty()) {
       return FieldError("silence.matchers", "", "must have at least one matcher");

@@ -177,10 +177,12 @@ class AlertBook {
 
   // ---- RPC writes (asynchronous; see the file comment) ----
 
+  // `by` is who acknowledges, or silences: the caller's principal
+  // (CallerOf), kept beside the display name the request gives.
   void AcknowledgeAlert(const v1::AcknowledgeAlertRequest& request,
-                        v1::AcknowledgeAlertResponse* response, Done done);
+                        v1::AcknowledgeAlertResponse* response, Done done, std::string by = "");
   void CreateSilence(const v1::CreateSilenceRequest& request, v1::CreateSilenceResponse* response,
-                     Done done);
+                     Done done, std::string by = "");
   void ExpireSilence(const v1::ExpireSilenceRequest& request, v1::ExpireSilenceResponse* response,
                      Done done);
   void SetRule(const v1::SetRuleRequest& request, v1::SetRuleResponse* response, Done done);

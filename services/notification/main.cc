@@ -8,6 +8,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/audit.h"
 #include "common/auth.h"
 #include "common/channel.h"
 #include "common/clock.h"
@@ -174,6 +175,11 @@ int main(int argc, char** argv) {
   if (!store.ok()) {
     suishin::LogError("store_open_failed", {{"path", absl::GetFlag(FLAGS_notification_db)},
                                             {"error", std::string(store.status().message())}});
+    return 1;
+  }
+  auto audit = suishin::OpenProcessAuditTrail(absl::GetFlag(FLAGS_notification_db));
+  if (!audit.ok()) {
+    suishin::LogError("audit_open_failed", {{"error", std::string(audit.status().message())}});
     return 1;
   }
   std::unique_ptr<suishin::Clock> clock;

@@ -3,6 +3,7 @@
 #include <functional>
 #include <utility>
 
+#include "common/auth.h"
 #include "common/grpc_status.h"
 #include "common/log_stream.h"
 #include "common/status_macros.h"
@@ -59,8 +60,6 @@ SUISHIN_NOTIFICATION_READ(ListDeadLetters)
       book_->Method(*request, response, std::move(done));                                         \
     });                                                                                           \
   }
-SUISHIN_NOTIFICATION_WRITE(AcknowledgeAlert)
-SUISHIN_NOTIFICATION_WRITE(CreateSilence)
 SUISHIN_NOTIFICATION_WRITE(ExpireSilence)
 SUISHIN_NOTIFICATION_WRITE(SetRule)
 SUISHIN_NOTIFICATION_WRITE(CreateWebhook)
@@ -68,6 +67,19 @@ SUISHIN_NOTIFICATION_WRITE(DeleteWebhook)
 SUISHIN_NOTIFICATION_WRITE(RotateWebhookSecret)
 SUISHIN_NOTIFICATION_WRITE(ReplayDeadLetter)
 #undef SUISHIN_NOTIFICATION_WRITE
+
+// The writes that record who made them (the caller's principal).
+#define SUISHIN_NOTIFICATION_WRITE_BY(Method)                                                     \
+  grpc::ServerUnaryReactor* NotificationServiceImpl::Method(grpc::CallbackServerContext* context, \
+                                                            const v1::Method##Request* request,   \
+                                                            v1::Method##Response* response) {     \
+    return StartWrite(context, [&](AlertBook::Done done) {                                        \
+      book_->Method(*request, response, std::move(done), CallerOf(*context).subject);             \
+    });                                                                                           \
+  }
+SUISHIN_NOTIFICATION_WRITE_BY(AcknowledgeAlert)
+SUISHIN_NOTIFICATION_WRITE_BY(CreateSilence)
+#undef SUISHIN_NOTIFICATION_WRITE_BY
 
 grpc::ServerUnaryReactor* NotificationServiceImpl::GetStatus(
     grpc::CallbackServerContext* context, const v1::GetStatusRequest* /*request*/,

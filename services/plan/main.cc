@@ -3,6 +3,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/audit.h"
 #include "common/auth.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -51,6 +52,11 @@ int main(int argc, char** argv) {
   if (!store.ok()) {
     suishin::LogError("store_open_failed",
                       {{"path", db}, {"error", std::string(store.status().message())}});
+    return 1;
+  }
+  auto audit = suishin::OpenProcessAuditTrail(db);
+  if (!audit.ok()) {
+    suishin::LogError("audit_open_failed", {{"error", std::string(audit.status().message())}});
     return 1;
   }
   suishin::plan::PlanCatalog::Options options;

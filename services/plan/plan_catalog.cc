@@ -463,6 +463,43 @@ PlanCatalog::WriteStats PlanCatalog::write_stats() const {
 
 // ---- Reads ----
 
+absl::StatusOr<std::vector<std::string>> PlanCatalog::RegionAndAbove(absl::string_view region_id) {
+  std::vector<std::string> above;
+  RETURN_IF_ERROR(store_->Read([&](PlanTransaction& tx) -> absl::Status {
+    std::string at(region_id);
+    while (!at.empty() && above.size() < static_cast<size_t>(kMaxRegionDepth)) {
+      ASSIGN_OR_RETURN(std::optional<Region> region, tx.FindRegion(at));
+      if (!region) break;
+      above.push_back(at);
+      at = region->parent_id();
+    }
+    return absl::OkStatus();
+  }));
+  return above;
+}
+
+absl::StatusOr<std::string> PlanCatalog::AreaOfProject(absl::string_view project_id) {
+  std::string area;
+  RETURN_IF_ERROR(store_->Read([&](PlanTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<v1::Project> project, tx.FindProject(project_id));
+    if (project) area = project->area_id();
+    return absl::OkStatus();
+  }));
+  return area;
+}
+
+absl::StatusOr<std::string> PlanCatalog::AreaOfInitiative(absl::string_view initiative_id) {
+  std::string area;
+  RETURN_IF_ERROR(store_->Read([&](PlanTransaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<v1::Initiative> initiative, tx.FindInitiative(initiative_id));
+    if (!initiative) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::optional<v1::Project> project, tx.FindProject(initiative->project_id()));
+    if (project) area = project->area_id();
+    return absl::OkStatus();
+  }));
+  return area;
+}
+
 absl::Status PlanCatalog::GetRegion(const v1::GetRegionRequest& request,
                                     v1::GetRegionResponse* response) {
   RETURN_IF_ERROR(ValidateId("id", request.id()));

@@ -46,12 +46,13 @@
 #include "absl/time/time.h"
 #include "common/batch_writer.h"
 #include "common/limits.h"
+#include "common/scope.h"
 #include "services/plan/plan_store.h"
 #include "suishin/plan/v1/plan.pb.h"
 
 namespace suishin::plan {
 
-class PlanCatalog {
+class PlanCatalog : public ScopeResolver {
  public:
   // Told a write's outcome; see the file comment for when and where.
   using Done = std::function<void(absl::Status)>;
@@ -114,6 +115,11 @@ class PlanCatalog {
                   Done done);
 
   WriteStats write_stats() const;
+
+  // ---- Where things lie (common/scope.h), from the store ----
+  absl::StatusOr<std::vector<std::string>> RegionAndAbove(absl::string_view region_id) override;
+  absl::StatusOr<std::string> AreaOfProject(absl::string_view project_id) override;
+  absl::StatusOr<std::string> AreaOfInitiative(absl::string_view initiative_id) override;
 
  private:
   // Calls `done` with the refusal when `body` is one (the request failed its

@@ -3,15 +3,21 @@
 #include <functional>
 
 #include "common/grpc_status.h"
+#include "common/scope.h"
 
 namespace suishin::plan {
 namespace {
 
 // Starts a write through `start` and returns its reactor, which the write's
 // `done` finishes (perhaps before this returns, when the request is refused
-// at once).
+// at once). A request outside the caller's region scope is refused first.
 grpc::ServerUnaryReactor* StartWrite(grpc::CallbackServerContext* context,
+                                     const google::protobuf::Message& request,
+                                     ScopeResolver& scopes,
                                      const std::function<void(PlanCatalog::Done)>& start) {
+  if (absl::Status allowed = AuthorizeScope(*context, request, scopes); !allowed.ok()) {
+    return FinishUnary(context, allowed);
+  }
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   start([reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
   return reactor;
@@ -22,7 +28,7 @@ grpc::ServerUnaryReactor* StartWrite(grpc::CallbackServerContext* context,
 grpc::ServerUnaryReactor* PlanServiceImpl::CreateRegion(grpc::CallbackServerContext* context,
                                                         const v1::CreateRegionRequest* request,
                                                         v1::CreateRegionResponse* response) {
-  return StartWrite(context, [&](PlanCatalog::Done done) {
+  return StartWrite(context, *request, *catalog_, [&](PlanCatalog::Done done) {
     catalog_->CreateRegion(*request, response, std::move(done));
   });
 }
@@ -42,7 +48,7 @@ grpc::ServerUnaryReactor* PlanServiceImpl::ListRegions(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* PlanServiceImpl::CreateProject(grpc::CallbackServerContext* context,
                                                          const v1::CreateProjectRequest* request,
                                                          v1::CreateProjectResponse* response) {
-  return StartWrite(context, [&](PlanCatalog::Done done) {
+  return StartWrite(context, *request, *catalog_, [&](PlanCatalog::Done done) {
     catalog_->CreateProject(*request, response, std::move(done));
   });
 }
@@ -62,7 +68,7 @@ grpc::ServerUnaryReactor* PlanServiceImpl::ListProjects(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* PlanServiceImpl::UpdateProject(grpc::CallbackServerContext* context,
                                                          const v1::UpdateProjectRequest* request,
                                                          v1::UpdateProjectResponse* response) {
-  return StartWrite(context, [&](PlanCatalog::Done done) {
+  return StartWrite(context, *request, *catalog_, [&](PlanCatalog::Done done) {
     catalog_->UpdateProject(*request, response, std::move(done));
   });
 }
@@ -70,7 +76,7 @@ grpc::ServerUnaryReactor* PlanServiceImpl::UpdateProject(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* PlanServiceImpl::CreateInitiative(
     grpc::CallbackServerContext* context, const v1::CreateInitiativeRequest* request,
     v1::CreateInitiativeResponse* response) {
-  return StartWrite(context, [&](PlanCatalog::Done done) {
+  return StartWrite(context, *request, *catalog_, [&](PlanCatalog::Done done) {
     catalog_->CreateInitiative(*request, response, std::move(done));
   });
 }
@@ -84,7 +90,7 @@ grpc::ServerUnaryReactor* PlanServiceImpl::ListInitiatives(
 grpc::ServerUnaryReactor* PlanServiceImpl::UpdateInitiative(
     grpc::CallbackServerContext* context, const v1::UpdateInitiativeRequest* request,
     v1::UpdateInitiativeResponse* response) {
-  return StartWrite(context, [&](PlanCatalog::Done done) {
+  return StartWrite(context, *request, *catalog_, [&](PlanCatalog::Done done) {
     catalog_->UpdateInitiative(*request, response, std::move(done));
   });
 }
@@ -92,7 +98,7 @@ grpc::ServerUnaryReactor* PlanServiceImpl::UpdateInitiative(
 grpc::ServerUnaryReactor* PlanServiceImpl::DeleteInitiative(
     grpc::CallbackServerContext* context, const v1::DeleteInitiativeRequest* request,
     v1::DeleteInitiativeResponse* response) {
-  return StartWrite(context, [&](PlanCatalog::Done done) {
+  return StartWrite(context, *request, *catalog_, [&](PlanCatalog::Done done) {
     catalog_->DeleteInitiative(*request, response, std::move(done));
   });
 }
@@ -100,7 +106,7 @@ grpc::ServerUnaryReactor* PlanServiceImpl::DeleteInitiative(
 grpc::ServerUnaryReactor* PlanServiceImpl::ImportPlan(grpc::CallbackServerContext* context,
                                                       const v1::ImportPlanRequest* request,
                                                       v1::ImportPlanResponse* response) {
-  return StartWrite(context, [&](PlanCatalog::Done done) {
+  return StartWrite(context, *request, *catalog_, [&](PlanCatalog::Done done) {
     catalog_->ImportPlan(*request, response, std::move(done));
   });
 }
