@@ -21,13 +21,16 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/auth.h"
 #include "common/channel.h"
+#include "common/proto_util.h"
 #include "common/tls.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "suishin/common/v1/audit.grpc.pb.h"
 #include "tests/services/notification/suite_fixture.h"
 #include "tests/support/service_process.h"
 
@@ -406,6 +409,226 @@ TEST_F(AdversarialTest, ACallerOutsideTheRoleOfAnRpcIsRefusedAndStoresNothing) {
       << "webhook URLs are for operators";
   status = notification_as(operator_token)->SetRule(Context().get(), rule, &changed);
   EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+// A token's regions bound where its holder may write: a 上川 officer records
+// 上川's actuals (whatever display name it gives, the change log names the
+// token's subject) and nothing of 宗谷's, by RecordActual or by import; a
+// 道北 officer covers 宗谷 below it. Every refusal, before the service or
+// in it, is an audit record operators can read.
+TEST_F(AdversarialTest, AnOfficerWritesOnlyInItsRegionsAndEveryRefusalIsAudited) {
+  auto kpi_as = [&](const std::string& token) {
+    return kpi::v1::KpiService::NewStub(
+        grpc::CreateChannel(kpi_address_, ChannelCredentials(pki_.ClientTls(), token)));
+  };
+  const std::string kamikawa = pki_.Token("kamikawa-officer", {"officer"}, {"kamikawa"});
+  const std::string dohoku = pki_.Token("dohoku-officer", {"officer"}, {"dohoku"});
+  const std::string viewer = pki_.Token("viewer-1", {"viewer"}, {"hokkaido"});
+  auto record = [](const std::string& region, double value) {
+    kpi::v1::RecordActualRequest request;
+    request.mutable_actual()->set_kpi_id("kodomoen");
+    request.mutable_actual()->set_region_id(region);
+    request.mutable_actual()->mutable_fiscal_year()->set_year(2019);
+    request.mutable_actual()->set_value(value);
+    request.mutable_actual()->set_reported_by("宗谷総合振興局");  // a display name, not an identity
+    return request;
+  };
+  const size_t before = HistorySize("kodomoen");
+  kpi::v1::RecordActualResponse recorded;
+  grpc::Status status =
+      kpi_as(kamikawa)->RecordActual(Context().get(), record("soya", 5), &recorded);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(),
+            "RecordActual: actual.region_id \"soya\" is outside the officer's region scope "
+            "(kamikawa); nothing stored");
+  kpi::v1::ImportActualsResponse imported;
+  {
+    auto context = Context();
+    auto writer = kpi_as(kamikawa)->ImportActuals(context.get(), &imported);
+    kpi::v1::ImportActualsRequest rows;
+    *rows.add_rows() = Row(1, "kodomoen", "kamikawa", 2019, 7);
+    *rows.add_rows() = Row(2, "kodomoen", "soya", 2019, 5);
+    writer->Write(rows);
+    writer->WritesDone();
+    status = writer->Finish();
+  }
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(Contains(status.error_message(), "rows[1].region_id \"soya\""))
+      << status.error_message();
+  EXPECT_EQ(HistorySize("kodomoen"), before) << "nothing stored";
+
+  // Its own region, and 宗谷 for an officer of 道北 above it.
+  status = kpi_as(kamikawa)->RecordActual(Context().get(), record("kamikawa", 7), &recorded);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  status = kpi_as(dohoku)->RecordActual(Context().get(), record("soya", 5), &recorded);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  kpi::v1::GetHistoryRequest history_request;
+  history_request.set_kpi_id("kodomoen");
+  history_request.set_page_size(1000);
+  kpi::v1::GetHistoryResponse history;
+  ASSERT_TRUE(kpi_stub_->GetHistory(Context().get(), history_request, &history).ok());
+  ASSERT_EQ(static_cast<size_t>(history.changes_size()), before + 2);
+  const kpi::v1::Change& by_kamikawa = history.changes(history.changes_size() - 2);
+  EXPECT_EQ(by_kamikawa.region_id(), "kamikawa");
+  EXPECT_EQ(by_kamikawa.principal(), "kamikawa-officer");
+  EXPECT_EQ(by_kamikawa.author(), "宗谷総合振興局");
+  EXPECT_EQ(history.changes(history.changes_size() - 1).principal(), "dohoku-officer");
+
+  // A viewer's write is refused before it reaches the service.
+  EXPECT_EQ(
+      kpi_as(viewer)->RecordActual(Context().get(), record("soya", 6), &recorded).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+
+  // The trail: operators read it, others may not.
+  auto audit_as = [&](const std::string& token) {
+    return common::v1::AuditService::NewStub(
+        grpc::CreateChannel(kpi_address_, ChannelCredentials(pki_.ClientTls(), token)));
+  };
+  common::v1::ListAuditRecordsRequest audit_request;
+  audit_request.set_method("RecordActual");
+  common::v1::ListAuditRecordsResponse trail;
+  EXPECT_EQ(audit_as(viewer)->ListAuditRecords(Context().get(), audit_request, &trail).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const std::string operator_token = pki_.Token("operator-1", {"operator"}, {"hokkaido"});
+  status = audit_as(operator_token)->ListAuditRecords(Context().get(), audit_request, &trail);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  // Newest first: the viewer's, 道北's, 上川's accepted one, 上川's refusal.
+  ASSERT_GE(trail.records_size(), 4);
+  const common::v1::AuditRecord& refused_before = trail.records(0);
+  EXPECT_EQ(refused_before.principal(), "viewer-1");
+  EXPECT_EQ(refused_before.outcome(), "PERMISSION_DENIED");
+  EXPECT_EQ(refused_before.method(), "/suishin.kpi.v1.KpiService/RecordActual");
+  EXPECT_EQ(trail.records(1).principal(), "dohoku-officer");
+  EXPECT_EQ(trail.records(1).outcome(), "OK");
+  EXPECT_EQ(trail.records(2).principal(), "kamikawa-officer");
+  EXPECT_EQ(trail.records(2).outcome(), "OK");
+  const common::v1::AuditRecord& refused = trail.records(3);
+  EXPECT_EQ(refused.principal(), "kamikawa-officer");
+  EXPECT_EQ(refused.outcome(), "PERMISSION_DENIED");
+  EXPECT_EQ(refused.target(),
+            "actual.kpi_id=kodomoen actual.region_id=soya actual.fiscal_year=2019");
+  EXPECT_TRUE(absl::StartsWith(refused.peer(), "ipv4:127.0.0.1:")) << refused.peer();
+  EXPECT_TRUE(Contains(refused.message(), "outside the officer's region scope"));
+  audit_request.set_method("ImportActuals");
+  audit_request.set_refused_only(true);
+  ASSERT_TRUE(
+      audit_as(operator_token)->ListAuditRecords(Context().get(), audit_request, &trail).ok());
+  ASSERT_EQ(trail.records_size(), 1);
+  EXPECT_EQ(trail.records(0).target(),
+            "rows=2 rows[0].kpi_id=kodomoen rows[0].region_id=kamikawa rows[0].fiscal_year=2019");
+}
+
+// A planner's regions bound the plan it may change: one of 上川 adds no
+// project to 道北 nor a line to 道北's project; one of 道北 does; one of
+// 北海道 may add a second area, where 道北's planner then adds nothing.
+TEST_F(AdversarialTest, APlannerChangesOnlyThePlanOfItsArea) {
+  auto plan_as = [&](const std::string& token) {
+    return plan::v1::PlanService::NewStub(
+        grpc::CreateChannel(plan_address_, ChannelCredentials(pki_.ClientTls(), token)));
+  };
+  const std::string kamikawa = pki_.Token("kamikawa-planner", {"planner"}, {"kamikawa"});
+  const std::string dohoku = pki_.Token("dohoku-planner", {"planner"}, {"dohoku"});
+  const std::string hokkaido = pki_.Token("hokkaido-planner", {"planner"}, {"hokkaido"});
+  plan::v1::CreateProjectRequest project;
+  project.mutable_project()->set_id("kankou");
+  project.mutable_project()->set_area_id("dohoku");
+  project.mutable_project()->set_title("観光振興プロジェクト");
+  plan::v1::CreateProjectResponse created;
+  grpc::Status status = plan_as(kamikawa)->CreateProject(Context().get(), project, &created);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(status.error_message(),
+            "CreateProject: project.area_id \"dohoku\" is outside the planner's region scope "
+            "(kamikawa); nothing stored");
+  plan::v1::GetProjectRequest get;
+  get.set_id("kankou");
+  plan::v1::GetProjectResponse got;
+  EXPECT_EQ(plan_stub_->GetProject(Context().get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND)
+      << "nothing stored";
+  plan::v1::ListProjectsResponse projects;
+  ASSERT_TRUE(plan_stub_->ListProjects(Context().get(), {}, &projects).ok());
+  ASSERT_FALSE(projects.projects().empty());
+  plan::v1::CreateInitiativeRequest line;
+  line.mutable_initiative()->set_project_id(projects.projects(0).id());
+  line.mutable_initiative()->set_pillar_id(projects.projects(0).pillars(0).id());
+  line.mutable_initiative()->mutable_fiscal_year()->set_year(2020);
+  line.mutable_initiative()->set_stage(plan::v1::INITIATIVE_STAGE_NEXT);
+  line.mutable_initiative()->set_text("防災訓練の実施");
+  plan::v1::CreateInitiativeResponse added;
+  status = plan_as(kamikawa)->CreateInitiative(Context().get(), line, &added);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(Contains(status.error_message(), "(in dohoku)")) << status.error_message();
+  status = plan_as(dohoku)->CreateInitiative(Context().get(), line, &added);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  status = plan_as(dohoku)->CreateProject(Context().get(), project, &created);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+
+  plan::v1::CreateRegionRequest area;
+  area.mutable_region()->set_id("dounan");
+  area.mutable_region()->set_name("道南");
+  area.mutable_region()->set_kind(common::v1::REGION_KIND_COOPERATION_AREA);
+  area.mutable_region()->set_parent_id("hokkaido");
+  plan::v1::CreateRegionResponse made;
+  EXPECT_EQ(plan_as(dohoku)->CreateRegion(Context().get(), area, &made).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  status = plan_as(hokkaido)->CreateRegion(Context().get(), area, &made);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  project.mutable_project()->set_id("dounan-kankou");
+  project.mutable_project()->set_area_id("dounan");
+  EXPECT_EQ(plan_as(dohoku)->CreateProject(Context().get(), project, &created).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Moving 道北's project into 道南 needs 道南 too.
+  plan::v1::UpdateProjectRequest move;
+  ASSERT_TRUE(plan_stub_->GetProject(Context().get(), get, &got).ok());
+  *move.mutable_project() = got.project();
+  move.mutable_project()->set_area_id("dounan");
+  move.mutable_update_mask()->add_paths("area_id");
+  plan::v1::UpdateProjectResponse moved;
+  EXPECT_EQ(plan_as(dohoku)->UpdateProject(Context().get(), move, &moved).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Acknowledgements and silences keep who made them (the token's subject)
+// beside the display name the request gives.
+TEST_F(AdversarialTest, AcknowledgementsAndSilencesRecordThePrincipal) {
+  auto notification_as = [&](const std::string& token) {
+    return v1::NotificationService::NewStub(
+        grpc::CreateChannel(notification_address_, ChannelCredentials(pki_.ClientTls(), token)));
+  };
+  const std::string officer = pki_.Token("kamikawa-officer", {"officer"}, {"kamikawa"});
+  const std::string operator_token = pki_.Token("operator-1", {"operator"}, {"hokkaido"});
+  v1::ListAlertsResponse alerts;
+  ASSERT_TRUE(notification_stub_->ListAlerts(Context().get(), {}, &alerts).ok());
+  ASSERT_FALSE(alerts.alerts().empty());
+  v1::AcknowledgeAlertRequest ack;
+  ack.set_fingerprint(alerts.alerts(0).fingerprint());
+  ack.set_author("上川総合振興局");
+  v1::AcknowledgeAlertResponse acked;
+  grpc::Status status = notification_as(officer)->AcknowledgeAlert(Context().get(), ack, &acked);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(acked.alert().acknowledgement().principal(), "kamikawa-officer");
+  EXPECT_EQ(acked.alert().acknowledgement().author(), "上川総合振興局");
+  v1::GetAlertRequest get;
+  get.set_fingerprint(ack.fingerprint());
+  v1::GetAlertResponse got;
+  ASSERT_TRUE(notification_stub_->GetAlert(Context().get(), get, &got).ok());
+  ASSERT_FALSE(got.alert().history().empty());
+  EXPECT_EQ(got.alert().history(got.alert().history_size() - 1).note(),
+            "acknowledged by 上川総合振興局 (kamikawa-officer)");
+
+  v1::CreateSilenceRequest silence;
+  v1::Matcher* matcher = silence.mutable_silence()->add_matchers();
+  matcher->set_field(v1::MATCHER_FIELD_KPI);
+  matcher->set_value("kodomoen");
+  silence.mutable_silence()->set_author("道庁");
+  silence.mutable_silence()->set_comment("点検中");
+  silence.mutable_silence()->set_principal("someone-else");  // output only: ignored
+  *silence.mutable_silence()->mutable_end_time() = ToProtoTimestamp(absl::Now() + absl::Hours(1));
+  v1::CreateSilenceResponse silenced;
+  status = notification_as(operator_token)->CreateSilence(Context().get(), silence, &silenced);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(silenced.silence().principal(), "operator-1");
+  EXPECT_EQ(silenced.silence().author(), "道庁");
 }
 
 TEST_F(AdversarialTest, TenThousandBadRowsAreAnsweredReadably) {

@@ -31,6 +31,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "suishin/common/v1/audit.grpc.pb.h"
 #include "suishin/kpi/v1/kpi.grpc.pb.h"
 #include "suishin/notification/v1/notification.grpc.pb.h"
 #include "suishin/plan/v1/plan.grpc.pb.h"
@@ -44,12 +45,19 @@ struct HealthTarget {
   grpc::health::v1::Health::StubInterface* stub = nullptr;
 };
 
+// A service whose audit trail `audit` reads.
+struct AuditTarget {
+  std::string name;  // "kpi-service"
+  common::v1::AuditService::StubInterface* stub = nullptr;
+};
+
 // What commands call and print to. The stubs are not owned.
 struct Environment {
   plan::v1::PlanService::StubInterface* plan = nullptr;
   kpi::v1::KpiService::StubInterface* kpi = nullptr;
   notification::v1::NotificationService::StubInterface* notification = nullptr;
   std::vector<HealthTarget> health;
+  std::vector<AuditTarget> audit;
   // Deadline of every call, from its start.
   absl::Duration timeout = absl::Seconds(5);
   // Print responses as protobuf JSON instead of tables.
@@ -153,6 +161,7 @@ absl::StatusOr<std::pair<int, int>> ParseMonthDay(absl::string_view flag, absl::
 // naming the field. When ImportActuals refuses rows, every bad row is
 // printed on env.err before the error is returned.
 absl::Status RunImport(const Environment& env, const Arguments& args);
+absl::Status RunAudit(const Environment& env, const Arguments& args);
 absl::Status RunRegions(const Environment& env, const Arguments& args);
 absl::Status RunProjects(const Environment& env, const Arguments& args);
 absl::Status RunProject(const Environment& env, const Arguments& args);

@@ -84,7 +84,12 @@ ABSL_FLAG(std::string, overlap, "",
 ABSL_FLAG(std::string, webhook, "", "dead-letters: only those of this webhook id");
 ABSL_FLAG(std::string, role, "",
           "token issue: the roles (viewer, officer, planner, operator; comma-separated)");
-ABSL_FLAG(std::string, subject, "", "token issue: who the token names (sub)");
+ABSL_FLAG(std::string, subject, "",
+          "token issue: who the token names (sub); audit: only this principal");
+ABSL_FLAG(std::string, service, "", "audit: only this service's trail (plan, kpi, notification)");
+ABSL_FLAG(std::string, method, "", "audit: only this method (\"RecordActual\")");
+ABSL_FLAG(bool, refused, false, "audit: only refused calls");
+ABSL_FLAG(std::string, limit, "", "audit: how many records (50 unless set; at most 1000)");
 ABSL_FLAG(std::string, key, "", "token issue: the PEM private key to sign with");
 ABSL_FLAG(std::string, issuer, "", "token issue: the issuer (iss; suishin-local by default)");
 ABSL_FLAG(std::string, lifetime, "", "token issue: how long the token is valid (12h by default)");
@@ -224,6 +229,9 @@ int main(int raw_argc, char** raw_argv) {
   auto plan_health = grpc::health::v1::Health::NewStub(plan_channel);
   auto kpi_health = grpc::health::v1::Health::NewStub(kpi_channel);
   auto notification_health = grpc::health::v1::Health::NewStub(notification_channel);
+  auto plan_audit = suishin::common::v1::AuditService::NewStub(plan_channel);
+  auto kpi_audit = suishin::common::v1::AuditService::NewStub(kpi_channel);
+  auto notification_audit = suishin::common::v1::AuditService::NewStub(notification_channel);
 
   suishin::ctl::Environment env;
   env.plan = plan_stub.get();
@@ -232,6 +240,9 @@ int main(int raw_argc, char** raw_argv) {
   env.health = {{"plan-service", plan_address, plan_health.get()},
                 {"kpi-service", kpi_address, kpi_health.get()},
                 {"notification-service", notification_address, notification_health.get()}};
+  env.audit = {{"plan-service", plan_audit.get()},
+               {"kpi-service", kpi_audit.get()},
+               {"notification-service", notification_audit.get()}};
   env.timeout = absl::Milliseconds(timeout_ms);
   env.json = absl::GetFlag(FLAGS_json);
   env.width = TerminalWidth();
