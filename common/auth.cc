@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "common/audit.h"
+#include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -223,22 +224,27 @@ absl::StatusOr<std::string> IssueToken(absl::string_view private_key, const Toke
 }
 
 absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
+  ASSIGN_OR_RETURN(std::shared_ptr<const Principal> principal, VerifyShared(token, now));
+  return *principal;
+}
+
+absl::StatusOr<std::shared_ptr<const Principal>> TokenVerifier::VerifyShared(
+    absl::string_view token, absl::Time now) const {
   const std::string key = Sha256(token);
   {
     absl::MutexLock lock(&mu_);
     auto known = verified_.find(key);
     if (known != verified_.end()) {
-      if (now < known->second.expires + settings_.leeway) return known->second;
+      if (now < known->second->expires + settings_.leeway) return known->second;
       verified_.erase(known);
     }
   }
-  absl::StatusOr<Principal> principal = VerifyUncached(std::string(token), now);
-  if (principal.ok()) {
-    absl::MutexLock lock(&mu_);
-    if (verified_.size() >= kMaxVerified) verified_.clear();
-    verified_.emplace(key, *principal);
-  }
-  return principal;
+  ASSIGN_OR_RETURN(Principal principal, VerifyUncached(std::string(token), now));
+  auto shared = std::make_shared<const Principal>(std::move(principal));
+  absl::MutexLock lock(&mu_);
+  if (verified_.size() >= kMaxVerified) verified_.clear();
+  verified_.emplace(key, shared);
+  return shared;
 }
 
 absl::StatusOr<Principal> TokenVerifier::VerifyUncached(const std::string& token,
@@ -294,12 +300,26 @@ std::string RoleName(common::v1::Role role) {
 }
 
 const google::protobuf::MethodDescriptor* SuiteMethod(absl::string_view path) {
+  // Every call asks (the processor, the audit): the pool's lookup, behind
+  // its own lock, is done once per path.
+  static absl::Mutex mu(absl::kConstInit);
+  static auto* known =
+      new absl::flat_hash_map<std::string, const google::protobuf::MethodDescriptor*>();
+  {
+    absl::ReaderMutexLock lock(&mu);
+    if (auto found = known->find(path); found != known->end()) return found->second;
+  }
   // "/suishin.kpi.v1.KpiService/RecordActual" → "suishin.kpi.v1.KpiService.RecordActual"
   absl::string_view name = absl::StripPrefix(path, "/");
   const size_t slash = name.find('/');
-  if (slash == absl::string_view::npos) return nullptr;
-  return google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
-      absl::StrCat(name.substr(0, slash), ".", name.substr(slash + 1)));
+  const google::protobuf::MethodDescriptor* method =
+      slash == absl::string_view::npos
+          ? nullptr
+          : google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+                absl::StrCat(name.substr(0, slash), ".", name.substr(slash + 1)));
+  absl::MutexLock lock(&mu);
+  if (known->size() < 1000) known->emplace(path, method);  // only paths of calls served
+  return method;
 }
 
 bool IsTokenRole(absl::string_view name) {
@@ -374,14 +394,15 @@ grpc::Status TokenAuthProcessor::Authenticate(const std::string& path,
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                           "authorization: want \"Bearer <JWT>\"");
     }
-    absl::StatusOr<Principal> principal = verifier_->Verify(value, absl::Now());
+    absl::StatusOr<std::shared_ptr<const Principal>> principal =
+        verifier_->VerifyShared(value, absl::Now());
     if (!principal.ok()) {
       return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
                           std::string(principal.status().message()));
     }
-    *subject = principal->subject;
+    *subject = (*principal)->subject;
     if (!path.empty()) {
-      const absl::Status allowed = AuthorizeMethod(path, principal->roles);
+      const absl::Status allowed = AuthorizeMethod(path, (*principal)->roles);
       if (!allowed.ok()) {
         return grpc::Status(grpc::StatusCode::PERMISSION_DENIED, std::string(allowed.message()));
       }
@@ -440,8 +461,9 @@ Principal CallerOf(const grpc::ServerContextBase& context) {
       if (process_verifier != nullptr) verifier = *process_verifier;
     }
     if (verifier == nullptr || !absl::ConsumePrefix(&value, "Bearer ")) return principal;
-    absl::StatusOr<Principal> verified = verifier->Verify(value, absl::Now());
-    return verified.ok() ? *std::move(verified) : principal;
+    absl::StatusOr<std::shared_ptr<const Principal>> verified =
+        verifier->VerifyShared(value, absl::Now());
+    return verified.ok() ? **verified : principal;
   }
   // Another service, by its certificate.
   std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();

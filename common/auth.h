@@ -93,6 +93,9 @@ class TokenVerifier {
   // signature, wrong issuer or audience, expired, not yet valid, no
   // subject, an algorithm not accepted) otherwise; never repeats the token.
   absl::StatusOr<Principal> Verify(absl::string_view token, absl::Time now) const;
+  // The same, shared with the cache (no copy): what every call's check uses.
+  absl::StatusOr<std::shared_ptr<const Principal>> VerifyShared(absl::string_view token,
+                                                                absl::Time now) const;
 
   bool SameSettings(const AuthSettings& other) const {
     return settings_.public_keys == other.public_keys && settings_.issuer == other.issuer &&
@@ -104,7 +107,8 @@ class TokenVerifier {
 
   const AuthSettings settings_;
   mutable absl::Mutex mu_;
-  mutable absl::flat_hash_map<std::string, Principal> verified_ ABSL_GUARDED_BY(mu_);
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const Principal>> verified_
+      ABSL_GUARDED_BY(mu_);
 };
 
 // The verifier for `settings` that this process's servers and CallerOf

@@ -1,6 +1,7 @@
 // The three real service binaries: each starts on port 0 with its own SQLite
-// file, answers the standard health check with SERVING, lists its API over
-// server reflection, and exits cleanly on SIGTERM.
+// file, with TLS and token checking as deployed, answers the standard health
+// check with SERVING, lists its API and the audit trail's over server
+// reflection, and exits cleanly on SIGTERM.
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/client_unary_call.h>
 #include <grpcpp/impl/codegen/sync_stream.h>
@@ -19,6 +20,7 @@
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "reflection_wire.pb.h"
 #include "tests/support/child_process.h"
+#include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
 
 namespace suishin {
@@ -78,14 +80,19 @@ std::vector<std::string> ListServices(const std::shared_ptr<grpc::Channel>& chan
 TEST(SuiteTest, EachBinaryServesHealthAndReflectionAndStopsOnSigterm) {
   auto dir = TempDir::Create("suite-test");
   ASSERT_TRUE(dir.ok()) << dir.status();
+  // TLS and tokens: this process's channels trust the test CA and send a token.
+  auto pki = testing::UseTestPki(*dir);
+  ASSERT_TRUE(pki.ok()) << pki.status();
   for (const Binary& binary : Binaries()) {
     SCOPED_TRACE(binary.name);
     const std::string port_file = dir->File(binary.name + ".port");
-    auto child = ChildProcess::Start(
-        {std::string(SUISHIN_BINARY_DIR) + binary.path, binary.listen + "=127.0.0.1:0",
-         binary.db_flag + "=" + dir->File(binary.name + ".db"), "--port_file=" + port_file,
-         "--shutdown_grace_ms=500"},
-        {}, dir->File(binary.name + ".out"), dir->File(binary.name + ".err"));
+    std::vector<std::string> argv = {std::string(SUISHIN_BINARY_DIR) + binary.path,
+                                     binary.listen + "=127.0.0.1:0",
+                                     binary.db_flag + "=" + dir->File(binary.name + ".db"),
+                                     "--port_file=" + port_file, "--shutdown_grace_ms=500"};
+    for (const std::string& flag : pki->Flags()) argv.push_back(flag);
+    auto child = ChildProcess::Start(argv, {}, dir->File(binary.name + ".out"),
+                                     dir->File(binary.name + ".err"));
     ASSERT_TRUE(child.ok()) << child.status();
     auto port_text = child->WaitForFile(port_file, absl::Seconds(20));
     ASSERT_TRUE(port_text.ok()) << port_text.status();
@@ -108,6 +115,8 @@ TEST(SuiteTest, EachBinaryServesHealthAndReflectionAndStopsOnSigterm) {
     const std::vector<std::string> services = ListServices(channel);
     EXPECT_NE(std::find(services.begin(), services.end(), binary.api), services.end());
     EXPECT_NE(std::find(services.begin(), services.end(), "grpc.health.v1.Health"), services.end());
+    EXPECT_NE(std::find(services.begin(), services.end(), "suishin.common.v1.AuditService"),
+              services.end());
 
     auto stopped = child->Terminate(absl::Seconds(20));
     ASSERT_TRUE(stopped.ok()) << stopped.status();

@@ -43,6 +43,9 @@
 #                                      KPIS×YEARS requests run out
 #        GetAggregate / GetProgress cold    kpi-service restarted with --cache=false:
 #                                      every call computed from SQLite
+#        health, GetAggregate warm, secure   the same on a kpi-service with TLS and
+#                                      token checks (--auth_keys), a client
+#                                      sending a token over TLS
 #        RecordActual                  WRITERS calls in flight, each a new figure:
 #                                      the write path (group commit, fsync per group);
 #                                      then again with IDLE_STREAMS filtered
@@ -258,6 +261,31 @@ write=(rpc --target "$kpi" --channels "$WRITERS" --inflight "$WRITERS" --seconds
 run record "${write[@]}" --label record
 run record-streams "${write[@]}" --idle_streams "$IDLE_STREAMS" --label record-streams
 
+# Security on: the same kpi-service database served with TLS and token
+# checks (a local CA and signing key, as ./suishin up makes them), the health
+# floor and warm GetAggregate again, from a client sending a token.
+suishinctl_bin=${SUISHINCTL:-$build/tools/suishinctl/suishinctl}
+if grep -q -- '--auth_keys' <<<"$kpi_help" && [[ -x $suishinctl_bin ]]; then
+  "$root/tools/pki/make-local-pki.sh" "$tmp/pki" >/dev/null
+  "$suishinctl_bin" token issue --key "$tmp/pki/token-signing.key" --role viewer \
+    --region hokkaido --subject bench --issuer suishin-bench --lifetime 1h >"$tmp/pki/bench.token"
+  stop_kpi
+  secure=(--tls_cert="$tmp/pki/service.pem" --tls_key="$tmp/pki/service.key"
+    --tls_ca="$tmp/pki/ca.pem" --auth_keys="$tmp/pki/token-signing.pub" --auth_issuer=suishin-bench)
+  start_service kpi-secure "$tmp/kpi-secure.port" "$kpi_bin" --kpi_listen 127.0.0.1:0 \
+    --kpi_db "$tmp/kpi.db" --plan_address "$plan" --redis_url "redis://127.0.0.1:$redis_port/0" \
+    "${secure[@]}" --port_file "$tmp/kpi-secure.port"
+  kpi_pid=$service_pid
+  rpc_secure=("${rpc[@]}")
+  rpc_secure[2]=127.0.0.1:$service_port
+  rpc_secure+=(--tls_ca="$tmp/pki/ca.pem" --token_file="$tmp/pki/bench.token")
+  run health-secure "${rpc_secure[@]}" --method health --label health-secure
+  run aggregate-warm-secure "${rpc_secure[@]}" --method aggregate --warmup_pass \
+    --label aggregate-warm-secure
+else
+  echo "bench.sh: no --auth_keys in this kpi-service or no suishinctl: no secure runs" >&2
+fi
+
 # An empty cache: a new process (no in-process cache) and an empty Redis.
 stop_kpi
 redis-cli -p "$redis_port" flushall >/dev/null
@@ -289,12 +317,15 @@ row() {
 }
 row "Health/Check (the floor)" health
 row "GetAggregate warm (cache on, after a pass)" aggregate-warm
+row "Health/Check, TLS + token checked" health-secure
+row "GetAggregate warm, TLS + token checked" aggregate-warm-secure
 row "GetAggregate cold (--cache=false)" aggregate-cold
 row "GetAggregate misses (--distinct, $((KPIS * YEARS)) calls)" aggregate-distinct
 row "GetProgress warm (cache on, after a pass)" progress-warm
 row "GetProgress cold (--cache=false)" progress-cold
 row "RecordActual, $WRITERS writers (synchronous=FULL)" record
 row "RecordActual, $WRITERS writers + $IDLE_STREAMS idle streams" record-streams
+echo "GetAggregate warm with TLS and tokens / without: $(ratio "$(result aggregate-warm-secure qps)" "$(result aggregate-warm qps)") (health: $(ratio "$(result health-secure qps)" "$health_qps"))"
 echo "RecordActual p99 with $IDLE_STREAMS idle filtered streams / without: $(ratio "$(result record-streams p99_ms)" "$(result record p99_ms)")"
 echo
 printf '%-44s %10s %9s %9s %9s %8s\n' "alert pipeline: RecordActual → Subscribe" "changes/s" \

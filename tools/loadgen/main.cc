@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "common/channel.h"
 #include "common/config.h"
+#include "common/tls.h"
 #include "tools/loadgen/alert_load.h"
 #include "tools/loadgen/import_load.h"
 #include "tools/loadgen/loader.h"
@@ -383,6 +384,11 @@ int Alerts() {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   const std::vector<char*> words = absl::ParseCommandLine(argc, argv);
+  // --tls_ca (and --token_file, read when first needed) for a suite
+  // running with TLS and tokens.
+  absl::StatusOr<suishin::TlsSettings> tls = suishin::TlsFromFlags();
+  if (!tls.ok()) UsageExit(std::string(tls.status().message()));
+  suishin::SetProcessTls(*std::move(tls));
   if (words.size() != 2) {
     std::cerr << kUsage << "\n";
     return 2;

@@ -12,7 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
+#include "common/auth.h"
 #include "common/channel.h"
+#include "common/tls.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "suishin/kpi/v1/kpi.grpc.pb.h"
 #include "tools/loadgen/loader.h"
@@ -239,7 +241,10 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectChannels(
   for (int i = 0; i < count; ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+    // TLS and a token when the flags give them (--tls_ca, --token_file):
+    // the secure runs of bench.sh.
+    auto channel =
+        grpc::CreateCustomChannel(target, ChannelCredentials(ProcessTls(), ProcessToken()), args);
     if (!channel->WaitForConnected(std::chrono::system_clock::now() +
                                    absl::ToChronoMilliseconds(connect_timeout))) {
       return absl::UnavailableError(absl::StrCat("cannot connect to ", target, " within ",
