@@ -1,7 +1,7 @@
 // The audit trail (DESIGN.md §7): a durable record of every call to a
 // method that changes something (every method whose access option is not
-// any_role), accepted or refused: principal, peer, method, target, time,
-// outcome.
+// any_role, but for an operator's List and Get reads), accepted or refused:
+// principal, peer, method, target, time, outcome.
 //
 // A service opens its AuditTrail (a SQLite file of its own beside its store,
 // --audit_db) and makes it the process's (SetProcessAuditTrail) before its
@@ -79,7 +79,7 @@ AuditTrail* ProcessAuditTrail();
 void SetProcessAuditTrail(AuditTrail* trail);
 
 // True when calls to the method at `path` are audited: one of the suite's
-// whose access is not any_role.
+// whose access is not any_role, and not a List or Get.
 bool IsAuditedMethod(absl::string_view path);
 
 // What a request names, for AuditRecord.target: its id fields (those named

@@ -6,31 +6,51 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "common/status_macros.h"
 #include "tools/suishinctl/command_util.h"
 #include "tools/suishinctl/commands.h"
 #include "tools/suishinctl/kpi_views.h"
-#include "tools/suishinctl/terminal_table.h"
 
 namespace suishin::ctl {
 
 using common::v1::AuditRecord;
 
+namespace {
+
+// The request's ids as the table shows them: at most `limit` columns.
+std::string Shortened(const std::string& text, size_t limit) {
+  if (text.size() <= limit) return text;
+  size_t cut = limit;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // UTF-8
+  return text.substr(0, cut) + "…";
+}
+
+}  // namespace
+
+// A record a block: time, service, method, outcome and principal on its
+// first line, what the request named and a refusal's reason indented below.
 std::string FormatAuditRecords(const std::vector<std::pair<std::string, AuditRecord>>& records,
-                               absl::TimeZone zone, int width) {
-  TerminalTable table({"時刻", "service", "principal", "peer", "method", "結果", "対象"});
+                               absl::TimeZone zone) {
+  std::string out;
   for (const auto& [service, record] : records) {
     const size_t slash = record.method().rfind('/');
-    std::string outcome = record.outcome();
-    if (!record.message().empty()) absl::StrAppend(&outcome, ": ", record.message());
-    table.AddRow({FormatTimestamp(record.time(), zone), service,
-                  record.principal().empty() ? "-" : record.principal(),
-                  record.peer().empty() ? "-" : record.peer(),
+    absl::StrAppend(
+        &out, absl::StrFormat(
+                  "%s  %-12s  %-20s  %-17s  %s\n", FormatTimestamp(record.time(), zone),
+                  absl::StripSuffix(service, "-service"),
                   slash == std::string::npos ? record.method() : record.method().substr(slash + 1),
-                  outcome, record.target()});
+                  record.outcome(), record.principal().empty() ? "-" : record.principal()));
+    if (!record.target().empty())
+      absl::StrAppend(&out, "    ", Shortened(record.target(), 160), "\n");
+    if (!record.message().empty()) {
+      absl::StrAppend(&out, "    ", Shortened(record.message(), 300), "\n");
+    }
   }
-  return absl::StrCat(table.Render(width), records.size(),
-                      records.size() == 1 ? " record\n" : " records\n");
+  absl::StrAppend(&out, records.size(), records.size() == 1 ? " record" : " records",
+                  " (peer addresses: --json)\n");
+  return out;
 }
 
 absl::Status RunAudit(const Environment& env, const Arguments& args) {
@@ -79,7 +99,7 @@ absl::Status RunAudit(const Environment& env, const Arguments& args) {
     PrintJson(env, all);
     return absl::OkStatus();
   }
-  *env.out << FormatAuditRecords(records, env.time_zone, env.width);
+  *env.out << FormatAuditRecords(records, env.time_zone);
   return absl::OkStatus();
 }
 

@@ -411,6 +411,14 @@ std::string FormatProgress(const kpi::v1::GetProgressResponse& response, absl::T
   return out;
 }
 
+// "宗谷総合振興局 (kamikawa-officer)": the display name the request gave and
+// the principal who made the change.
+std::string ChangeBy(const Change& change) {
+  if (change.principal().empty()) return change.author();
+  if (change.author().empty()) return change.principal();
+  return absl::StrCat(change.author(), " (", change.principal(), ")");
+}
+
 std::string FormatHistory(const std::vector<Change>& changes, const Kpi& kpi, absl::TimeZone zone) {
   TerminalTable table({"seq", "時刻", "種類", "地域", "年度", "変更", "担当", "理由"});
   table.SetAlign(0, TerminalTable::Align::kRight);
@@ -420,7 +428,7 @@ std::string FormatHistory(const std::vector<Change>& changes, const Kpi& kpi, ab
          ChangeKindLabel(change.kind()),
          change.region_id().empty() ? "" : RegionName(kpi, change.region_id()),
          change.fiscal_year().year() == 0 ? "" : FormatFiscalYear(change.fiscal_year().year()),
-         ChangeText(change, kpi), change.author(), change.reason()});
+         ChangeText(change, kpi), ChangeBy(change), change.reason()});
   }
   return absl::StrCat(table.Render(), Count(table.rows(), "change", "changes"), "\n");
 }
@@ -433,7 +441,9 @@ std::string FormatChangeLine(const Change& change, absl::TimeZone zone) {
     parts.push_back(FormatFiscalYear(change.fiscal_year().year()));
   }
   parts.push_back(ChangeText(change, Kpi()));
-  if (!change.author().empty()) parts.push_back(absl::StrCat("by ", change.author()));
+  if (const std::string by = ChangeBy(change); !by.empty()) {
+    parts.push_back(absl::StrCat("by ", by));
+  }
   if (!change.reason().empty()) parts.push_back(absl::StrCat("(", change.reason(), ")"));
   parts.erase(std::remove(parts.begin(), parts.end(), std::string()), parts.end());
   return absl::StrCat(absl::StrJoin(parts, "  "), "\n");
