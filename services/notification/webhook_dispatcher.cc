@@ -110,7 +110,7 @@ void WebhookDispatcher::Wake() {
 
 int WebhookDispatcher::unstored() const {
   absl::MutexLock lock(&mu_);
-  return static_cast<int>(unstored_.size());
+  return static_cast<int>(unstored_.size()) + retrying_;
 }
 
 void WebhookDispatcher::ScheduleLoop() {
@@ -227,11 +227,16 @@ std::optional<absl::Time> WebhookDispatcher::RetryUnstored() {
         ++it;
       }
     }
+    retrying_ += static_cast<int>(due.size());
   }
   for (Unstored& entry : due) {
     absl::Status status = write_(entry.body);
     if (status.ok()) {
       LogInfo("webhook_outcome_stored", {{"webhook", entry.webhook_id}});
+      {
+        absl::MutexLock lock(&mu_);
+        --retrying_;
+      }
       Release(entry.webhook_id);
       continue;
     }
@@ -242,6 +247,7 @@ std::optional<absl::Time> WebhookDispatcher::RetryUnstored() {
                                               {"retry_in", absl::FormatDuration(entry.delay)}});
     KeepSoonest(next, entry.next_try);
     absl::MutexLock lock(&mu_);
+    --retrying_;
     unstored_.push_back(std::move(entry));
   }
   return next;

@@ -145,6 +145,8 @@ class WebhookDispatcher {
   std::set<std::string> busy_ ABSL_GUARDED_BY(mu_);
   std::deque<Task> tasks_ ABSL_GUARDED_BY(mu_);
   std::vector<Unstored> unstored_ ABSL_GUARDED_BY(mu_);
+  // Taken out of unstored_ while a retry writes them: still unstored.
+  int retrying_ ABSL_GUARDED_BY(mu_) = 0;
   std::thread scheduler_;
   std::vector<std::thread> workers_;
 };
