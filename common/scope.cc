@@ -24,7 +24,7 @@ using google::protobuf::Message;
 void Collect(const Message& message, const std::vector<absl::string_view>& path, size_t at,
              const std::string& prefix, absl::flat_hash_map<std::string, std::string>* found) {
   const FieldDescriptor* field = message.GetDescriptor()->FindFieldByName(std::string(path[at]));
-  if (field == nullptr) return;  // a declaration the test of every option catches
+  if (field == nullptr) return;  // a misspelt declaration: AccessTest catches it
   const google::protobuf::Reflection* reflection = message.GetReflection();
   const bool last = at + 1 == path.size();
   const std::string name = absl::StrCat(prefix, path[at]);
