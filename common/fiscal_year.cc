@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "common/text.h"
 
 namespace suishin {
 namespace {
@@ -52,40 +53,9 @@ struct Decoded {
   std::size_t size;
 };
 
-// Decodes the code point starting at text[pos] (pos < text.size()),
-// rejecting overlong forms, surrogates and values above U+10FFFF.
 Decoded DecodeUtf8(absl::string_view text, std::size_t pos) {
-  const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(pos);
-  if (lead < 0x80) return {lead, 1};
-  std::size_t size;
-  char32_t code_point;
-  char32_t min;
-  if ((lead & 0xE0) == 0xC0) {
-    size = 2;
-    code_point = lead & 0x1F;
-    min = 0x80;
-  } else if ((lead & 0xF0) == 0xE0) {
-    size = 3;
-    code_point = lead & 0x0F;
-    min = 0x800;
-  } else if ((lead & 0xF8) == 0xF0) {
-    size = 4;
-    code_point = lead & 0x07;
-    min = 0x10000;
-  } else {
-    return {kInvalidCodePoint, 1};
-  }
-  if (pos + size > text.size()) return {kInvalidCodePoint, 1};
-  for (std::size_t i = 1; i < size; ++i) {
-    const unsigned char next = byte(pos + i);
-    if ((next & 0xC0) != 0x80) return {kInvalidCodePoint, 1};
-    code_point = (code_point << 6) | (next & 0x3F);
-  }
-  if (code_point < min || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
-    return {kInvalidCodePoint, 1};
-  }
-  return {code_point, size};
+  const Utf8Char c = DecodeUtf8At(text, pos);
+  return {c.valid ? c.code_point : kInvalidCodePoint, c.size};
 }
 
 // Maps the full-width forms people type in Japanese input modes to ASCII and
@@ -93,13 +63,10 @@ Decoded DecodeUtf8(absl::string_view text, std::size_t pos) {
 // (U+FF21–U+FF3A, U+FF41–U+FF5A) → A–Z, the ideographic space U+3000 → ' '.
 // Everything else is returned unchanged.
 char32_t Normalize(char32_t c) {
-  constexpr char32_t kFullWidthOffset = 0xFF10 - U'0';  // U+FEE0
-  if ((c >= 0xFF10 && c <= 0xFF19) || (c >= 0xFF21 && c <= 0xFF3A) ||
-      (c >= 0xFF41 && c <= 0xFF5A)) {
-    c -= kFullWidthOffset;
-  } else if (c == 0x3000) {
-    c = U' ';
-  }
+  const char32_t folded = FoldFullWidth(c);
+  const bool alnum = (folded >= U'0' && folded <= U'9') || (folded >= U'A' && folded <= U'Z') ||
+                     (folded >= U'a' && folded <= U'z');
+  if (alnum || folded == U' ') c = folded;
   if (c >= U'a' && c <= U'z') c -= U'a' - U'A';
   return c;
 }

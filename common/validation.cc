@@ -7,20 +7,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/limits.h"
+#include "common/text.h"
 
 namespace suishin {
 namespace {
 
 constexpr size_t kMaxIdLength = 63;
-
-// Length of the UTF-8 sequence starting with `lead`, or 0 if it cannot start one.
-int SequenceLength(unsigned char lead) {
-  if (lead < 0x80) return 1;
-  if (lead >= 0xC2 && lead <= 0xDF) return 2;
-  if (lead >= 0xE0 && lead <= 0xEF) return 3;
-  if (lead >= 0xF0 && lead <= 0xF4) return 4;
-  return 0;
-}
 
 // Blank: only ASCII whitespace and the ideographic space U+3000.
 bool IsBlank(absl::string_view text) {
@@ -67,24 +59,7 @@ absl::Status FieldError(absl::string_view field, absl::string_view value,
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem, " (got \"", value, "\")"));
 }
 
-bool IsValidUtf8(absl::string_view text) {
-  size_t i = 0;
-  while (i < text.size()) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const int length = SequenceLength(lead);
-    if (length == 0 || i + length > text.size()) return false;
-    for (int k = 1; k < length; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) & 0xC0) != 0x80) return false;
-    }
-    const auto second = static_cast<unsigned char>(length > 1 ? text[i + 1] : 0);
-    if (lead == 0xE0 && second < 0xA0) return false;  // overlong
-    if (lead == 0xED && second > 0x9F) return false;  // surrogate
-    if (lead == 0xF0 && second < 0x90) return false;  // overlong
-    if (lead == 0xF4 && second > 0x8F) return false;  // beyond U+10FFFF
-    i += length;
-  }
-  return true;
-}
+bool IsValidUtf8(absl::string_view text) { return !FirstInvalidUtf8(text).has_value(); }
 
 size_t Utf8Length(absl::string_view text) {
   size_t count = 0;

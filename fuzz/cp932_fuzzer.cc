@@ -1,4 +1,4 @@
-// The CP932 codecs of tools/suishinctl/csv_codec.h, Cp932ToUtf8 and
+// The CP932 codecs of exchange/csv_codec.h, Cp932ToUtf8 and
 // Utf8ToCp932, on any bytes.
 //
 // Oracle:
@@ -16,14 +16,14 @@
 
 #include "absl/status/statusor.h"
 #include "common/validation.h"
+#include "exchange/csv_codec.h"
 #include "fuzz/fuzz_check.h"
-#include "tools/suishinctl/csv_codec.h"
 
 namespace {
 
 using suishin::IsValidUtf8;
-using suishin::ctl::Cp932ToUtf8;
-using suishin::ctl::Utf8ToCp932;
+using suishin::exchange::Cp932ToUtf8;
+using suishin::exchange::Utf8ToCp932;
 using suishin::fuzz::Escaped;
 
 void CheckDecode(absl::string_view bytes) {

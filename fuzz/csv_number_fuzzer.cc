@@ -1,4 +1,4 @@
-// ParseCsvNumber (tools/suishinctl/csv_table.h): figures as people type them,
+// ParseCsvNumber (exchange/csv_table.h): figures as people type them,
 // with full-width digits, thousands separators, minus signs and units.
 //
 // Input: the first byte picks the units (0: none, 1: カ所 and its spellings,
@@ -19,14 +19,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "common/validation.h"
+#include "exchange/csv_table.h"
 #include "fuzz/fuzz_check.h"
 #include "suishin/kpi/v1/kpi.pb.h"
-#include "tools/suishinctl/csv_table.h"
 
 namespace {
 
-using suishin::ctl::FormatCsvNumber;
-using suishin::ctl::ParseCsvNumber;
+using suishin::exchange::FormatCsvNumber;
+using suishin::exchange::ParseCsvNumber;
 using suishin::fuzz::Escaped;
 
 std::vector<std::string> Units(int which, absl::string_view* rest) {
@@ -35,11 +35,11 @@ std::vector<std::string> Units(int which, absl::string_view* rest) {
     case 1:
       kpi.set_unit("カ所");
       kpi.set_value_kind(suishin::kpi::v1::VALUE_KIND_COUNT);
-      return suishin::ctl::UnitSpellings(kpi);
+      return suishin::exchange::UnitSpellings(kpi);
     case 2:
       kpi.set_unit("%");
       kpi.set_value_kind(suishin::kpi::v1::VALUE_KIND_PERCENT);
-      return suishin::ctl::UnitSpellings(kpi);
+      return suishin::exchange::UnitSpellings(kpi);
     case 3: {
       const size_t end = rest->find('\n');
       if (end == absl::string_view::npos) return {};
@@ -47,7 +47,7 @@ std::vector<std::string> Units(int which, absl::string_view* rest) {
       if (!suishin::IsValidUtf8(rest->substr(0, end))) return {};
       kpi.set_unit(std::string(rest->substr(0, end)));
       rest->remove_prefix(end + 1);
-      return suishin::ctl::UnitSpellings(kpi);
+      return suishin::exchange::UnitSpellings(kpi);
     }
     default:
       return {};

@@ -1,4 +1,4 @@
-// ReadCsv (tools/suishinctl/csv_codec.h) on any bytes, as UTF-8, as CP932 and
+// ReadCsv (exchange/csv_codec.h) on any bytes, as UTF-8, as CP932 and
 // detecting the encoding.
 //
 // Oracle:
@@ -21,15 +21,15 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/strip.h"
 #include "common/validation.h"
+#include "exchange/csv_codec.h"
 #include "fuzz/fuzz_check.h"
-#include "tools/suishinctl/csv_codec.h"
 
 namespace {
 
-using suishin::ctl::CsvDocument;
-using suishin::ctl::CsvEncoding;
-using suishin::ctl::CsvLocation;
-using suishin::ctl::CsvRecord;
+using suishin::exchange::CsvDocument;
+using suishin::exchange::CsvEncoding;
+using suishin::exchange::CsvLocation;
+using suishin::exchange::CsvRecord;
 using suishin::fuzz::Escaped;
 
 // Physical lines, counting CRLF, CR and LF once each, plus the last.
@@ -62,15 +62,15 @@ bool SameCells(const std::vector<CsvRecord>& a, const std::vector<CsvRecord>& b)
 }
 
 std::string Name(std::optional<CsvEncoding> encoding) {
-  return encoding ? std::string(suishin::ctl::CsvEncodingName(*encoding)) : "auto";
+  return encoding ? std::string(suishin::exchange::CsvEncodingName(*encoding)) : "auto";
 }
 
 absl::StatusOr<CsvDocument> Check(absl::string_view bytes, std::optional<CsvEncoding> encoding) {
-  const absl::StatusOr<CsvDocument> csv = suishin::ctl::ReadCsv(bytes, encoding);
+  const absl::StatusOr<CsvDocument> csv = suishin::exchange::ReadCsv(bytes, encoding);
   if (!csv.ok()) {
     const absl::Status& status = csv.status();
     FUZZ_CHECK(absl::IsInvalidArgument(status), Name(encoding), ": ", status.ToString());
-    const std::optional<CsvLocation> at = suishin::ctl::CsvLocationOf(status);
+    const std::optional<CsvLocation> at = suishin::exchange::CsvLocationOf(status);
     FUZZ_CHECK(at.has_value(), Name(encoding), ": no location in ", status.ToString());
     FUZZ_CHECK(at->line >= 1 && at->line <= Lines(bytes) && at->field >= -1, Name(encoding),
                ": line ", at->line, " of ", Lines(bytes), ", cell ", at->field, ": ",
@@ -94,14 +94,15 @@ absl::StatusOr<CsvDocument> Check(absl::string_view bytes, std::optional<CsvEnco
     FUZZ_CHECK(!blank, Name(encoding), ": record on line ", record.line, " is blank");
   }
 
-  suishin::ctl::CsvWriter writer(csv->encoding);
+  suishin::exchange::CsvWriter writer(csv->encoding);
   for (const CsvRecord& record : csv->records) {
     const absl::Status added = writer.AddRecord(record.fields);
     FUZZ_CHECK(added.ok(), Name(encoding), ": line ", record.line, " read as ",
-               suishin::ctl::CsvEncodingName(csv->encoding),
+               suishin::exchange::CsvEncodingName(csv->encoding),
                " does not write back: ", added.ToString());
   }
-  const absl::StatusOr<CsvDocument> again = suishin::ctl::ReadCsv(writer.bytes(), csv->encoding);
+  const absl::StatusOr<CsvDocument> again =
+      suishin::exchange::ReadCsv(writer.bytes(), csv->encoding);
   FUZZ_CHECK(again.ok(), Name(encoding),
              ": what CsvWriter wrote does not read: ", again.status().ToString(),
              "\n  wrote: ", Escaped(writer.bytes()));
@@ -121,7 +122,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const absl::StatusOr<CsvDocument>& told =
         detected->encoding == CsvEncoding::kUtf8 ? utf8 : cp932;
     FUZZ_CHECK(told.ok() && SameCells(detected->records, told->records), "detected ",
-               suishin::ctl::CsvEncodingName(detected->encoding), " but reading it as that gives ",
+               suishin::exchange::CsvEncodingName(detected->encoding),
+               " but reading it as that gives ",
                told.ok() ? "other cells" : told.status().ToString());
   }
   return 0;

@@ -1,4 +1,4 @@
-// A KPI data file as import-csv reads it (tools/suishinctl/csv_table.h): the
+// A KPI data file as import-csv reads it (exchange/csv_table.h): the
 // bytes through ReadCsv (detecting the encoding), the first record through
 // KpiDataHeader::Parse, every other record through ToKpiDataRow and
 // RepeatedRows, against the seed's regions and KPIs (data/seed/dohoku-2019.json)
@@ -23,18 +23,18 @@
 
 #include "absl/status/statusor.h"
 #include "common/fiscal_year.h"
+#include "exchange/csv_codec.h"
+#include "exchange/csv_table.h"
 #include "fuzz/fuzz_check.h"
 #include "suishin/dataset/v1/dataset.pb.h"
-#include "tools/suishinctl/csv_codec.h"
-#include "tools/suishinctl/csv_table.h"
 
 namespace {
 
-using suishin::ctl::CsvDirectory;
-using suishin::ctl::CsvDocument;
-using suishin::ctl::CsvLocation;
-using suishin::ctl::KpiDataHeader;
-using suishin::ctl::KpiDataRow;
+using suishin::exchange::CsvDirectory;
+using suishin::exchange::CsvDocument;
+using suishin::exchange::CsvLocation;
+using suishin::exchange::KpiDataHeader;
+using suishin::exchange::KpiDataRow;
 using suishin::kpi::v1::Kpi;
 using suishin::plan::v1::Region;
 
@@ -74,7 +74,7 @@ const Directory& Seed() {
 
 void CheckRefusal(const absl::Status& status, int64_t line) {
   FUZZ_CHECK(absl::IsInvalidArgument(status), status.ToString());
-  const std::optional<CsvLocation> at = suishin::ctl::CsvLocationOf(status);
+  const std::optional<CsvLocation> at = suishin::exchange::CsvLocationOf(status);
   FUZZ_CHECK(at.has_value() && at->line == line && at->field >= -1, "line ", line, ": ",
              status.ToString());
 }
@@ -88,7 +88,7 @@ bool NamesACell(int field, size_t cells) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Directory& seed = Seed();
   const absl::string_view bytes(reinterpret_cast<const char*>(data), size);
-  const absl::StatusOr<CsvDocument> csv = suishin::ctl::ReadCsv(bytes, std::nullopt);
+  const absl::StatusOr<CsvDocument> csv = suishin::exchange::ReadCsv(bytes, std::nullopt);
   if (!csv.ok() || csv->records.empty()) return 0;
 
   const absl::StatusOr<KpiDataHeader> header = KpiDataHeader::Parse(csv->records[0]);
@@ -98,9 +98,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   const size_t header_cells = csv->records[0].fields.size();
   const CsvDirectory directory(seed.regions, seed.kpis);
-  suishin::ctl::RepeatedRows repeated;
+  suishin::exchange::RepeatedRows repeated;
   for (size_t i = 1; i < csv->records.size(); ++i) {
-    const suishin::ctl::CsvRecord& record = csv->records[i];
+    const suishin::exchange::CsvRecord& record = csv->records[i];
     const absl::StatusOr<KpiDataRow> parsed = ToKpiDataRow(*header, record, directory);
     if (!parsed.ok()) {
       CheckRefusal(parsed.status(), record.line);
@@ -140,7 +140,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (!again.ok()) CheckRefusal(again, record.line);
     for (const char* field : {"value", "actual.value", "region_id", "fiscal_year.year", "kind",
                               "numerator", "reason", "unknown"}) {
-      const int cell = suishin::ctl::FieldOfServiceError(*header, *parsed, field);
+      const int cell = suishin::exchange::FieldOfServiceError(*header, *parsed, field);
       FUZZ_CHECK(cell == -1 || NamesACell(cell, header_cells), field, " -> ", cell);
     }
   }

@@ -1,4 +1,4 @@
-// The dataset JSON import of suishinctl (tools/suishinctl/dataset_io.h): a
+// The dataset JSON import of suishinctl (exchange/dataset_io.h): a
 // file's bytes through ParseDatasetJson, the part of ReadDatasetFile that
 // needs no file and no server, then what is done without a server to what it
 // parsed: DatasetJson (export-json's writer) and StripOutputOnly.
@@ -17,8 +17,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "exchange/dataset_io.h"
 #include "fuzz/fuzz_check.h"
-#include "tools/suishinctl/dataset_io.h"
 
 namespace {
 
@@ -39,7 +39,7 @@ bool Same(const Dataset& a, const Dataset& b) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
-  const absl::StatusOr<Dataset> dataset = suishin::ctl::ParseDatasetJson(kPath, text);
+  const absl::StatusOr<Dataset> dataset = suishin::exchange::ParseDatasetJson(kPath, text);
   if (!dataset.ok()) {
     const absl::string_view message = dataset.status().message();
     FUZZ_CHECK(absl::IsInvalidArgument(dataset.status()), dataset.status().ToString());
@@ -49,17 +49,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     FUZZ_CHECK(!absl::StrContains(message, "\n"), "not one line: ", Escaped(message));
     return 0;
   }
-  const std::string written = suishin::ctl::DatasetJson(*dataset);
-  const absl::StatusOr<Dataset> again = suishin::ctl::ParseDatasetJson(kPath, written);
+  const std::string written = suishin::exchange::DatasetJson(*dataset);
+  const absl::StatusOr<Dataset> again = suishin::exchange::ParseDatasetJson(kPath, written);
   FUZZ_CHECK(again.ok(), "DatasetJson wrote what does not parse: ", again.status().ToString(),
              "\n  wrote: ", Escaped(written));
   FUZZ_CHECK(Same(*dataset, *again),
              "written and read again, the dataset differs: ", Escaped(written));
 
   Dataset stripped = *dataset;
-  suishin::ctl::StripOutputOnly(&stripped);
+  suishin::exchange::StripOutputOnly(&stripped);
   Dataset twice = stripped;
-  suishin::ctl::StripOutputOnly(&twice);
+  suishin::exchange::StripOutputOnly(&twice);
   FUZZ_CHECK(Same(stripped, twice), "StripOutputOnly is not idempotent");
   return 0;
 }

@@ -305,7 +305,7 @@ absl::Status KpiCatalog::GetProgress(const v1::GetProgressRequest& request,
   const int as_of = request.as_of().year();
   if (as_of != 0) RETURN_IF_ERROR(ValidateFiscalYear("as_of.year", as_of));
   const std::string key =
-      cache_->Key(request.kpi_id(), "progress", absl::StrCat(request.region_id(), "/", as_of));
+      cache_->Key(request.kpi_id(), "progress.v2", absl::StrCat(request.region_id(), "/", as_of));
   if (std::optional<std::string> hit = cache_->Get(key); hit && response->ParseFromString(*hit)) {
     return absl::OkStatus();
   }
@@ -323,6 +323,7 @@ absl::Status KpiCatalog::GetProgress(const v1::GetProgressRequest& request,
       as_of != 0 ? as_of : std::max(target ? target->fiscal_year().year() : 0, last_actual);
   *response->mutable_kpi() = data.kpi;
   response->set_region_id(request.region_id());
+  response->set_computed_from_children(Computed(data.kpi, request.region_id()));
   if (baseline) *response->mutable_baseline() = *baseline;
   if (target) *response->mutable_target() = *target;
   if (first > 0) {
@@ -417,7 +418,8 @@ absl::Status KpiCatalog::GetKpiTable(const v1::GetKpiTableRequest& request,
           *row->add_points() = std::move(point);
         }
       }
-      if (Computed(data.kpi, region)) *row->mutable_aggregate() = AggregateOf(data, last);
+      row->set_computed_from_children(Computed(data.kpi, region));
+      if (row->computed_from_children()) *row->mutable_aggregate() = AggregateOf(data, last);
     }
   }
   return absl::OkStatus();

@@ -208,8 +208,7 @@ absl::Status EvaluateSubjects(NotificationTransaction& tx, const std::vector<Sub
     in.kpi = &kpi;
     in.region_id = subject.region_id;
     in.progress = &subject.progress;
-    in.reports = !(subject.region_id == kpi.area_id() &&
-                   kpi.aggregation() != kpi::v1::AGGREGATION_RULE_REPORTED);
+    in.reports = !subject.progress.computed_from_children();
     in.now = now;
     in.firing = [&by_rule](v1::RuleKind kind) {
       auto it = by_rule.find(kind);

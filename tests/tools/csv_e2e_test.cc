@@ -20,12 +20,12 @@
 #include "absl/time/time.h"
 #include "common/channel.h"
 #include "common/proto_util.h"
+#include "exchange/csv_codec.h"
 #include "suishin/dataset/v1/dataset.pb.h"
 #include "tests/support/child_process.h"
 #include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
 #include "tools/suishinctl/commands.h"
-#include "tools/suishinctl/csv_codec.h"
 
 namespace suishin::testing {
 namespace {
@@ -36,13 +36,13 @@ const std::string kSeedDataset = SUISHIN_SOURCE_DIR "/data/seed/dohoku-2019.json
 constexpr char kProject[] = "dohoku-anzen-anshin";
 
 std::string Cp932(absl::string_view utf8) {
-  absl::StatusOr<std::string> bytes = ctl::Utf8ToCp932(utf8);
+  absl::StatusOr<std::string> bytes = exchange::Utf8ToCp932(utf8);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   return bytes.ok() ? *bytes : "";
 }
 
 std::string Utf8(absl::string_view cp932) {
-  absl::StatusOr<std::string> text = ctl::Cp932ToUtf8(cp932);
+  absl::StatusOr<std::string> text = exchange::Cp932ToUtf8(cp932);
   EXPECT_TRUE(text.ok()) << text.status();
   return text.ok() ? *text : "";
 }
@@ -393,7 +393,7 @@ TEST_F(CsvExchangeTest, TableExportHasTheSeedsRates) {
       Suishinctl(seeded_, {"export-csv", "--table", kProject, "--year", "R元", "-o", path});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_TRUE(absl::StrContains(run.out, path)) << run.out;
-  absl::StatusOr<ctl::CsvDocument> csv = ctl::ReadCsv(Read(path), std::nullopt);
+  absl::StatusOr<exchange::CsvDocument> csv = exchange::ReadCsv(Read(path), std::nullopt);
   ASSERT_TRUE(csv.ok()) << csv.status();
   ASSERT_GT(csv->records.size(), 1u);
   const std::vector<std::string>& header = csv->records[0].fields;

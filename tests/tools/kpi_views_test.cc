@@ -93,6 +93,7 @@ KpiTable CountTable() {
   for (int year = 2014; year <= 2017; ++year) table.add_years()->set_year(year);
   KpiTableRow area = Row("dohoku", "道北", 2014, 8, 2017, 37, {32},
                          {{2015, 8, "21.6%"}, {2016, 19, "51.4%"}, {2017, -1, ""}});
+  area.set_computed_from_children(true);  // SUM: kpi-service says so
   kpi::v1::Aggregate* aggregate = area.mutable_aggregate();
   aggregate->mutable_fiscal_year()->set_year(2017);
   aggregate->set_complete(false);
@@ -132,8 +133,9 @@ TEST(KpiTableViewTest, RegionsDownYearsAcrossWithRatesRevisionsAndFootnotes) {
   response.mutable_as_of()->set_year(2017);
   *response.add_tables() = CountTable();
   *response.add_tables() = PercentTable();
-  EXPECT_EQ(FormatKpiTable(response),
-            "【ＫＰＩの状況】 dohoku-anzen-anshin  H29 (2017)\n"
+  // The heading names the project by its title, not its id.
+  EXPECT_EQ(FormatKpiTable(response, "道北地域の安全・安心な暮らしづくり"),
+            "【ＫＰＩの状況】 道北地域の安全・安心な暮らしづくり  H29 (2017)\n"
             "\n"
             "○認定こども園設置数 (カ所)\n"
             "地域               基準    H27     H28     H29  目標\n"
@@ -166,7 +168,7 @@ TEST(KpiTableViewTest, MissingRegionsComeFromTheOtherRowsForEarlierYears) {
   GetKpiTableResponse response;
   response.mutable_as_of()->set_year(2017);
   *response.add_tables() = table;
-  const std::string text = FormatKpiTable(response);
+  const std::string text = FormatKpiTable(response, "");
   EXPECT_NE(text.find("— 道北連携地域 H28 (2016): 留萌の実績がないため集計できません\n"),
             std::string::npos)
       << text;
@@ -225,9 +227,9 @@ TEST(KpiProgressViewTest, BaselineTargetRevisionsAndOneLinePerYear) {
             "      見直し前28カ所  2018-04-01 00:00:00  本庁  待機児童対策\n"
             "\n"
             "年度          実績  進捗率    想定     差  状態  備考\n"
-            "----------  ------  ------  ------  -----  ----  ------------------------\n"
+            "----------  ------  ------  ------  -----  ----  -------------------\n"
             "H30 (2018)  41カ所  124.2%   83.6%  +40.6  達成\n"
-            "R元 (2019)                  100.0%         不明  no actual for R元 (2019)\n");
+            "R元 (2019)                  100.0%         不明  R元 (2019) 実績なし\n");
 }
 
 Change Correction() {

@@ -25,13 +25,13 @@
 #include "common/channel.h"
 #include "common/fiscal_year.h"
 #include "common/proto_util.h"
+#include "exchange/dataset_rows.h"
 #include "suishin/dataset/v1/dataset.pb.h"
 #include "suishin/notification/v1/notification.grpc.pb.h"
 #include "tests/support/child_process.h"
 #include "tests/support/service_process.h"
 #include "tests/support/temp_dir.h"
 #include "tools/suishinctl/commands.h"
-#include "tools/suishinctl/dataset_rows.h"
 #include "tools/suishinctl/kpi_views.h"
 
 namespace suishin::testing {
@@ -396,7 +396,10 @@ TEST_F(SuishinctlTest, TableShowsEveryRateOfTheSeedDataset) {
   const RunResult table = Suishinctl({"table", "--project", kProject, "--year", "R元"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_EQ(table.err, "");
-  EXPECT_TRUE(absl::StartsWith(table.out, "【ＫＰＩの状況】")) << table.out;
+  // Headed by the project's title from plan-service, not its id.
+  EXPECT_TRUE(absl::StartsWith(table.out,
+                               "【ＫＰＩの状況】 安全・安心な地域づくりプロジェクト  R元 (2019)\n"))
+      << table.out;
 
   int rates = 0;
   int actuals = 0;
@@ -530,7 +533,7 @@ TEST_F(SuishinctlTest, RefusedImportListsEveryBadRowAndStoresNoValue) {
   // The import numbers rows through the file's KPI part as RowsOf does.
   int64_t negative_line = 0;
   int64_t region_line = 0;
-  for (const kpi::v1::ImportRow& row : ctl::RowsOf(record, 1)) {
+  for (const kpi::v1::ImportRow& row : exchange::RowsOf(record, 1)) {
     if (row.kind() != kpi::v1::ROW_KIND_ACTUAL) continue;
     if (row.value() < 0) negative_line = row.line();
     if (row.region_id() == "tokyo") region_line = row.line();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -231,6 +232,26 @@ TEST(TerminalTableTest, WithoutHeaderHasNoRule) {
   EXPECT_EQ(table.Render(),
             "連携地域  道北 (dohoku)\n"
             "id        dohoku-anzen-anshin\n");
+}
+
+TEST(ChooseTerminalWidthTest, TheTerminalFirstThenColumnsThenTheDefault) {
+  struct Case {
+    std::optional<int> terminal;
+    std::optional<absl::string_view> columns;
+    int expected;
+  };
+  for (const Case& c : {
+           Case{132, "80", 132},                   // the terminal's own width wins
+           Case{std::nullopt, "80", 80},           // not a terminal: $COLUMNS
+           Case{0, "90", 90},                      // a terminal that does not say
+           Case{std::nullopt, std::nullopt, 100},  // neither: the default
+           Case{std::nullopt, "wide", 100},        // a malformed $COLUMNS is skipped
+           Case{std::nullopt, "-5", 100},
+           Case{std::nullopt, "", 100},
+       }) {
+    EXPECT_EQ(ChooseTerminalWidth(c.terminal, c.columns, 100), c.expected)
+        << c.terminal.value_or(-1) << " " << c.columns.value_or("(unset)");
+  }
 }
 
 }  // namespace

@@ -225,9 +225,22 @@ absl::StatusOr<PairCensus> FindPairs(kv1::KpiService::Stub& stub, const std::str
       ++census.skipped_kpis;
       continue;
     }
+    // Whether the area's figures are computed from its subprefectures':
+    // kpi-service says so with the area's progress.
+    bool area_computed = false;
+    {
+      kv1::GetProgressRequest request;
+      request.set_kpi_id(kpi.id());
+      request.set_region_id(kpi.area_id());
+      kv1::GetProgressResponse progress;
+      auto context = NewClientContext(timeout);
+      grpc::Status status = stub.GetProgress(context.get(), request, &progress);
+      if (!status.ok()) return RpcError("GetProgress", status);
+      area_computed = progress.computed_from_children();
+    }
     for (const std::string& region : kpi.region_ids()) {
       // A computed area has no figure of its own to record.
-      if (region == kpi.area_id() && kpi.aggregation() != kv1::AGGREGATION_RULE_REPORTED) continue;
+      if (region == kpi.area_id() && area_computed) continue;
       kv1::GetProgressRequest request;
       request.set_kpi_id(kpi.id());
       request.set_region_id(region);
@@ -259,7 +272,7 @@ absl::StatusOr<PairCensus> FindPairs(kv1::KpiService::Stub& stub, const std::str
       // change log: slow once the log is long).
       const double latest_value = progress.points(latest).value();
       std::optional<kv1::AggregateComponent> component;
-      if (region != kpi.area_id() && kpi.aggregation() != kv1::AGGREGATION_RULE_REPORTED) {
+      if (region != kpi.area_id() && area_computed) {
         auto [it, added] = aggregates.try_emplace({kpi.id(), pair.year});
         if (added) {
           kv1::GetAggregateRequest aggregate_request;

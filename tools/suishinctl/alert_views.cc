@@ -155,44 +155,12 @@ std::string RuleSettings(const Rule& rule) {
 
 }  // namespace
 
-std::string SeverityLabel(Severity severity) {
-  switch (severity) {
-    case notification::v1::SEVERITY_CRITICAL:
-      return "重大 CRITICAL";
-    case notification::v1::SEVERITY_WARNING:
-      return "警告 WARNING";
-    case notification::v1::SEVERITY_INFO:
-      return "情報 INFO";
-    default:
-      return "?";
-  }
-}
-
 std::string RuleName(RuleKind rule) {
   if (rule == notification::v1::RULE_KIND_UNSPECIFIED ||
       !notification::v1::RuleKind_IsValid(rule)) {
     return "?";
   }
   return std::string(absl::StripPrefix(notification::v1::RuleKind_Name(rule), "RULE_KIND_"));
-}
-
-std::string RuleJapanese(RuleKind rule) {
-  switch (rule) {
-    case notification::v1::RULE_KIND_LAGGING:
-      return "遅れ";
-    case notification::v1::RULE_KIND_BELOW_THRESHOLD:
-      return "しきい値未満";
-    case notification::v1::RULE_KIND_DECLINING:
-      return "悪化";
-    case notification::v1::RULE_KIND_STAGNANT:
-      return "停滞";
-    case notification::v1::RULE_KIND_MISSING:
-      return "未報告";
-    case notification::v1::RULE_KIND_ACHIEVED:
-      return "達成";
-    default:
-      return "?";
-  }
 }
 
 std::string AlertStateLabel(AlertState state) {

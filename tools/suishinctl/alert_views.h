@@ -21,23 +21,24 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "report/labels.h"
 #include "suishin/kpi/v1/kpi.pb.h"
 #include "suishin/notification/v1/notification.pb.h"
 
 namespace suishin::ctl {
+
+// The labels the report shares (report/labels.h).
+using report::RuleJapanese;
+using report::SeverityLabel;
 
 // KPI id → its definition, for the names of KPIs and regions in alert
 // output. A KPI missing from it (kpi-service unreachable) is shown by its id,
 // and so are its regions.
 using KpiDirectory = std::map<std::string, kpi::v1::Kpi>;
 
-// 重大 CRITICAL, 警告 WARNING, 情報 INFO; "?" otherwise.
-std::string SeverityLabel(notification::v1::Severity severity);
 // The rule's name as matchers and --rule use it: LAGGING, BELOW_THRESHOLD,
 // DECLINING, STAGNANT, MISSING, ACHIEVED; "?" otherwise.
 std::string RuleName(notification::v1::RuleKind rule);
-// 遅れ, しきい値未満, 悪化, 停滞, 未報告, 達成; "?" otherwise.
-std::string RuleJapanese(notification::v1::RuleKind rule);
 // 発生中 (FIRING), 解消 (RESOLVED); "?" otherwise.
 std::string AlertStateLabel(notification::v1::AlertState state);
 // 発生 (FIRED), 解消 (RESOLVED), 確認 (ACKNOWLEDGED), 重大度変更

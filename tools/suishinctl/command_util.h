@@ -1,5 +1,5 @@
-// What suishinctl's command files share: one call with a deadline, a list
-// call followed page after page, and the reading of command-flag values
+// What suishinctl's command files share: the typed clients' call and list
+// helpers (clients/services.h), and the reading of command-flag values
 // (fiscal years, numbers) into usage errors that name the flag.
 //
 // Internal to suishinctl_lib (commands.cc and kpi_commands.cc); the public
@@ -19,52 +19,24 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "common/channel.h"
+#include "clients/services.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
+#include "suishin/dataset/v1/dataset.pb.h"
 #include "suishin/kpi/v1/kpi.pb.h"
 #include "tools/suishinctl/commands.h"
 #include "tools/suishinctl/kpi_views.h"
 
 namespace suishin::ctl {
 
-// Makes one call with a fresh deadline of env.timeout and returns its status
-// as absl::Status. `call` takes the grpc::ClientContext* and returns the
-// call's grpc::Status.
-template <typename Call>
-absl::Status Invoke(const Environment& env, Call call) {
-  std::unique_ptr<grpc::ClientContext> context = NewClientContext(env.timeout);
-  return FromGrpcStatus(call(context.get()));
-}
-
-// Calls a List method of `stub` page after page until the last one and
-// returns every item; each page is a call with its own deadline. The
-// request's page_size is set to `page_size`.
-template <typename Item, typename Stub, typename Request, typename Response>
-absl::StatusOr<std::vector<Item>> ListAll(
-    const Environment& env, Stub* stub, Request request, int page_size,
-    grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
-    google::protobuf::RepeatedPtrField<Item>* (Response::*items)()) {
-  std::vector<Item> all;
-  request.set_page_size(page_size);
-  do {
-    Response response;
-    RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
-      return (stub->*method)(context, request, &response);
-    }));
-    for (Item& item : *(response.*items)()) all.push_back(std::move(item));
-    if (!response.next_page_token().empty() && response.next_page_token() == request.page_token()) {
-      return absl::InternalError("the service returned the same page token twice");
-    }
-    request.set_page_token(response.next_page_token());
-  } while (!request.page_token().empty());
-  return all;
-}
+// The typed clients' call and list helpers, as the command files name them.
+using clients::Invoke;
+using clients::ListAll;
 
 // Items per page of a paged list (GetHistory, the alert lists): the most a
 // service sends in one.
 inline constexpr int kHistoryPageSize = 1000;
-inline constexpr int kListPageSize = 1000;
+using clients::kListPageSize;
 
 // How a command flag is written on the command line: "as_of" → "--as-of".
 // Writes `bytes` to `path` through a temporary file renamed into place, so a
@@ -94,6 +66,13 @@ absl::StatusOr<std::optional<double>> NumberFlag(const Arguments& args, absl::st
 
 // Flag `name` read as a whole number; unset when not given.
 absl::StatusOr<std::optional<int64_t>> IntegerFlag(const Arguments& args, absl::string_view name);
+
+// Loads `dataset`, read from `path` (which the output names), as `import`
+// does (see RunImport in commands.h): the plan part with ImportPlan, then the
+// KPI part with ImportKpis; prints the counts on env.out, or with env.json
+// one JSON object for a complete import.
+absl::Status ImportDataset(const Environment& env, absl::string_view path,
+                           const dataset::v1::Dataset& dataset);
 
 // Prints `message` in the protobuf JSON mapping (indented) and a newline.
 void PrintJson(const Environment& env, const google::protobuf::Message& message);

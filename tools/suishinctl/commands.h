@@ -30,6 +30,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "clients/services.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "suishin/common/v1/audit.grpc.pb.h"
 #include "suishin/kpi/v1/kpi.grpc.pb.h"
@@ -51,15 +52,12 @@ struct AuditTarget {
   common::v1::AuditService::StubInterface* stub = nullptr;
 };
 
-// What commands call and print to. The stubs are not owned.
-struct Environment {
-  plan::v1::PlanService::StubInterface* plan = nullptr;
-  kpi::v1::KpiService::StubInterface* kpi = nullptr;
-  notification::v1::NotificationService::StubInterface* notification = nullptr;
+// What commands call and print to: the services (clients::Services: the
+// stubs, not owned, and every call's deadline and metadata), and the
+// terminal.
+struct Environment : clients::Services {
   std::vector<HealthTarget> health;
   std::vector<AuditTarget> audit;
-  // Deadline of every call, from its start.
-  absl::Duration timeout = absl::Seconds(5);
   // Print responses as protobuf JSON instead of tables.
   bool json = false;
   // Terminal width in display columns, for wrapping.

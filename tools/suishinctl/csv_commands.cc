@@ -19,30 +19,52 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "clients/import_actuals.h"
 #include "common/channel.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
+#include "exchange/csv_codec.h"
+#include "exchange/csv_table.h"
 #include "tools/suishinctl/command_util.h"
 #include "tools/suishinctl/commands.h"
-#include "tools/suishinctl/csv_codec.h"
-#include "tools/suishinctl/csv_table.h"
 
 namespace suishin::ctl {
+
+// From the exchange library.
+using exchange::CsvDirectory;
+using exchange::CsvDocument;
+using exchange::CsvEncoding;
+using exchange::CsvEncodingName;
+using exchange::CsvLocation;
+using exchange::CsvLocationOf;
+using exchange::CsvRecord;
+using exchange::CsvWriter;
+using exchange::FieldOfServiceError;
+using exchange::KpiDataHeader;
+using exchange::KpiDataRecords;
+using exchange::KpiDataRow;
+using exchange::KpiTableRecords;
+using exchange::ReadCsv;
+using exchange::RepeatedRows;
+using exchange::RowsAlreadyStored;
+using exchange::ToKpiDataRow;
 namespace {
 
-// Results per list call.
-constexpr int kRegionPageSize = 1000;
-constexpr int kKpiPageSize = 1000;
-// Rows per ImportActualsRequest message of the stream.
-constexpr size_t kRowsPerMessage = 500;
-// The stream gets env.timeout plus this much per row.
-constexpr absl::Duration kStreamTimePerRow = absl::Milliseconds(1);
 // Bad rows listed one per line before the error; the rest are counted.
 constexpr size_t kMaxListedProblems = 100;
 
 std::string SynopsisOf(absl::string_view command) {
   const CommandSpec* spec = FindCommand(command);
   return spec == nullptr ? std::string(command) : std::string(spec->synopsis);
+}
+
+// The --encoding flag (exchange::ParseCsvEncoding), a usage error when
+// malformed.
+absl::StatusOr<std::optional<CsvEncoding>> EncodingFlag(const Arguments& args, bool allow_auto) {
+  absl::StatusOr<std::optional<CsvEncoding>> encoding =
+      exchange::ParseCsvEncoding("--encoding", FlagValue(args, "encoding"), allow_auto);
+  if (!encoding.ok()) return UsageError(encoding.status().message());
+  return encoding;
 }
 
 absl::StatusOr<std::string> ReadFileBytes(const std::string& path) {
@@ -54,29 +76,6 @@ absl::StatusOr<std::string> ReadFileBytes(const std::string& path) {
   bytes << in.rdbuf();
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read failed"));
   return bytes.str();
-}
-
-absl::StatusOr<std::vector<plan::v1::Region>> AllRegions(const Environment& env) {
-  absl::StatusOr<std::vector<plan::v1::Region>> regions =
-      ListAll(env, env.plan, plan::v1::ListRegionsRequest(), kRegionPageSize,
-              &plan::v1::PlanService::StubInterface::ListRegions,
-              &plan::v1::ListRegionsResponse::mutable_regions);
-  if (!regions.ok()) {
-    return absl::Status(regions.status().code(),
-                        absl::StrCat("plan-service ListRegions: ", regions.status().message()));
-  }
-  return regions;
-}
-
-absl::StatusOr<std::vector<kpi::v1::Kpi>> AllKpis(const Environment& env) {
-  absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis = ListAll(
-      env, env.kpi, kpi::v1::ListKpisRequest(), kKpiPageSize,
-      &kpi::v1::KpiService::StubInterface::ListKpis, &kpi::v1::ListKpisResponse::mutable_kpis);
-  if (!kpis.ok()) {
-    return absl::Status(kpis.status().code(),
-                        absl::StrCat("kpi-service ListKpis: ", kpis.status().message()));
-  }
-  return kpis;
 }
 
 // "import-csv: rows 500/1200" on a terminal's standard error, rewritten in
@@ -180,29 +179,18 @@ struct ImportSummary {
 absl::StatusOr<kpi::v1::ImportActualsResponse> SendRows(
     const Environment& env, const std::string& path, const KpiDataHeader& header,
     const std::vector<const KpiDataRow*>& rows, int64_t total_rows, ProgressLine& progress) {
-  std::unique_ptr<grpc::ClientContext> context =
-      NewClientContext(env.timeout + kStreamTimePerRow * static_cast<int64_t>(rows.size()));
-  kpi::v1::ImportActualsResponse response;
-  std::unique_ptr<grpc::ClientWriterInterface<kpi::v1::ImportActualsRequest>> writer =
-      env.kpi->ImportActuals(context.get(), &response);
-  for (size_t first = 0; first < rows.size(); first += kRowsPerMessage) {
-    kpi::v1::ImportActualsRequest request;
-    const size_t end = std::min(rows.size(), first + kRowsPerMessage);
-    for (size_t i = first; i < end; ++i) *request.add_rows() = rows[i]->row;
-    // A failed write means the call is over; Finish says why.
-    if (!writer->Write(request)) break;
-    progress.Show("rows sent", static_cast<int64_t>(end), static_cast<int64_t>(rows.size()));
-  }
-  writer->WritesDone();
-  const grpc::Status status = writer->Finish();
-  progress.Clear();
-  if (status.ok()) return response;
-
+  std::vector<kpi::v1::ImportRow> import_rows;
+  import_rows.reserve(rows.size());
+  for (const KpiDataRow* row : rows) import_rows.push_back(row->row);
   kpi::v1::ImportActualsResponse refused;
-  if (status.error_code() != grpc::StatusCode::INVALID_ARGUMENT || status.error_details().empty() ||
-      !refused.ParseFromString(status.error_details()) || refused.errors().empty()) {
-    const absl::Status error = FromGrpcStatus(status);
-    return absl::Status(error.code(), absl::StrCat("kpi-service ImportActuals: ", error.message()));
+  absl::StatusOr<kpi::v1::ImportActualsResponse> response = clients::ImportActuals(
+      env, import_rows, &refused,
+      [&](int64_t sent) { progress.Show("rows sent", sent, static_cast<int64_t>(rows.size())); });
+  progress.Clear();
+  if (response.ok()) return response;
+  if (refused.errors().empty()) {
+    return absl::Status(response.status().code(),
+                        absl::StrCat("kpi-service ImportActuals: ", response.status().message()));
   }
   std::vector<std::pair<int64_t, std::string>> problems;
   for (const kpi::v1::RowError& error : refused.errors()) {
@@ -294,8 +282,7 @@ absl::StatusOr<std::vector<std::vector<std::string>>> KpiRecordsOf(
 
 absl::Status RunImportCsv(const Environment& env, const Arguments& args) {
   const std::string& path = args.positional.at(0);
-  ASSIGN_OR_RETURN(const std::optional<CsvEncoding> encoding,
-                   ParseCsvEncoding("--encoding", FlagValue(args, "encoding"), true));
+  ASSIGN_OR_RETURN(const std::optional<CsvEncoding> encoding, EncodingFlag(args, true));
   ASSIGN_OR_RETURN(const std::string bytes, ReadFileBytes(path));
   absl::StatusOr<CsvDocument> csv = ReadCsv(bytes, encoding);
   if (!csv.ok()) return LocatedReadError(path, bytes, csv.status(), encoding);
@@ -401,8 +388,7 @@ absl::Status RunExportCsv(const Environment& env, const Arguments& args) {
     return UsageError(
         absl::StrCat("--year is required with --table; usage: suishinctl ", synopsis));
   }
-  ASSIGN_OR_RETURN(const std::optional<CsvEncoding> chosen,
-                   ParseCsvEncoding("--encoding", FlagValue(args, "encoding"), false));
+  ASSIGN_OR_RETURN(const std::optional<CsvEncoding> chosen, EncodingFlag(args, false));
   const CsvEncoding encoding = chosen.value_or(CsvEncoding::kUtf8);
 
   ASSIGN_OR_RETURN(const std::vector<plan::v1::Region> regions, AllRegions(env));

@@ -9,12 +9,18 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/status_macros.h"
+#include "exchange/dataset_io.h"
 #include "suishin/dataset/v1/dataset.pb.h"
 #include "tools/suishinctl/command_util.h"
 #include "tools/suishinctl/commands.h"
-#include "tools/suishinctl/dataset_io.h"
 
 namespace suishin::ctl {
+
+// From the exchange library.
+using exchange::CheckDatasetReferences;
+using exchange::DatasetJson;
+using exchange::ExportDataset;
+using exchange::ReadDatasetFile;
 namespace {
 
 // "1 region", "5 regions".

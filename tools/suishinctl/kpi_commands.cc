@@ -11,15 +11,19 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "clients/import_actuals.h"
 #include "common/channel.h"
 #include "common/grpc_status.h"
 #include "common/status_macros.h"
+#include "exchange/dataset_rows.h"
 #include "tools/suishinctl/command_util.h"
 #include "tools/suishinctl/commands.h"
-#include "tools/suishinctl/dataset_rows.h"
 #include "tools/suishinctl/kpi_views.h"
 
 namespace suishin::ctl {
+
+// From the exchange library.
+using exchange::RowsOf;
 namespace {
 
 using kpi::v1::KpiService;
@@ -190,33 +194,17 @@ class ProgressLine {
 absl::StatusOr<int64_t> SendRows(const Environment& env, const std::string& kpi_id,
                                  const std::vector<kpi::v1::ImportRow>& rows, int64_t done_before,
                                  ProgressLine& progress) {
-  std::unique_ptr<grpc::ClientContext> context =
-      NewClientContext(env.timeout + kStreamTimePerRow * static_cast<int64_t>(rows.size()));
-  kpi::v1::ImportActualsResponse response;
-  std::unique_ptr<grpc::ClientWriterInterface<kpi::v1::ImportActualsRequest>> writer =
-      env.kpi->ImportActuals(context.get(), &response);
-  int64_t sent = 0;
-  for (size_t first = 0; first < rows.size(); first += kRowsPerMessage) {
-    kpi::v1::ImportActualsRequest request;
-    const size_t end = std::min(rows.size(), first + kRowsPerMessage);
-    for (size_t i = first; i < end; ++i) *request.add_rows() = rows[i];
-    // A failed write means the call is over; Finish says why.
-    if (!writer->Write(request)) break;
-    sent += static_cast<int64_t>(end - first);
-    progress.Update(done_before + sent, kpi_id);
-  }
-  writer->WritesDone();
-  const grpc::Status status = writer->Finish();
-  if (status.ok()) return response.rows_applied();
+  kpi::v1::ImportActualsResponse refused;
+  absl::StatusOr<kpi::v1::ImportActualsResponse> response = clients::ImportActuals(
+      env, rows, &refused, [&](int64_t sent) { progress.Update(done_before + sent, kpi_id); });
+  if (response.ok()) return response->rows_applied();
 
   progress.Clear();
-  kpi::v1::ImportActualsResponse refused;
-  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT &&
-      !status.error_details().empty() && refused.ParseFromString(status.error_details())) {
+  if (!refused.errors().empty()) {
     *env.err << FormatRowErrors(refused);
     env.err->flush();
   }
-  const absl::Status error = FromGrpcStatus(status);
+  const absl::Status& error = response.status();
   return absl::Status(error.code(), absl::StrCat("kpi \"", kpi_id, "\": ", error.message()));
 }
 
@@ -376,7 +364,17 @@ absl::Status RunTable(const Environment& env, const Arguments& args) {
     PrintJson(env, response);
     return absl::OkStatus();
   }
-  *env.out << FormatKpiTable(response);
+  // The heading names the project by its title, which plan-service keeps;
+  // should it not answer, by its id.
+  plan::v1::GetProjectRequest project_request;
+  project_request.set_id(request.project_id());
+  plan::v1::GetProjectResponse project;
+  const absl::Status found =
+      env.plan == nullptr ? absl::UnavailableError("no plan-service")
+                          : Invoke(env, [&](grpc::ClientContext* context) {
+                              return env.plan->GetProject(context, project_request, &project);
+                            });
+  *env.out << FormatKpiTable(response, found.ok() ? project.project().title() : "");
   return absl::OkStatus();
 }
 

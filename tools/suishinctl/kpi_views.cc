@@ -25,15 +25,6 @@ using kpi::v1::ProgressPoint;
 using kpi::v1::Target;
 using kpi::v1::TargetRevision;
 
-// Figures are typed with at most this many fractional digits (as kpi-service
-// assumes); beyond kMaxMagnitude they are printed with %g.
-constexpr double kScale = 10000.0;
-constexpr double kMaxMagnitude = 1e14;
-
-// What a cell shows when a figure exists but cannot be shown: an incomplete
-// area sum or an undefined rate. Each one gets a footnote.
-constexpr absl::string_view kNoFigure = "—";
-
 std::string Count(int n, absl::string_view singular, absl::string_view plural) {
   return absl::StrCat(n, " ", n == 1 ? singular : plural);
 }
@@ -146,7 +137,7 @@ std::string FormatOneTable(const KpiTable& table) {
                         ? absl::StrCat(ValueWithUnit(row.baseline().value(), kpi), " ",
                                        EraFiscalYear(row.baseline().fiscal_year().year()))
                         : "");
-    const bool computed = ComputedArea(row, kpi);
+    const bool computed = row.computed_from_children();
     for (int year : years) {
       const ProgressPoint* point = PointOf(row, year);
       const std::string where = absl::StrCat(kNoFigure, " ", label, " ", FormatFiscalYear(year));
@@ -154,17 +145,11 @@ std::string FormatOneTable(const KpiTable& table) {
         std::string rate = point->rate_display();
         if (rate.empty()) {
           rate = std::string(kNoFigure);
-          notes.push_back(absl::StrCat(where, " 進捗率: ",
-                                       point->undefined_reason().empty()
-                                           ? "cannot be computed"
-                                           : point->undefined_reason()));
+          notes.push_back(absl::StrCat(where, " 進捗率: ", RateUndefinedNote(*point)));
         }
         cells.push_back(absl::StrCat(ValueWithUnit(point->value(), kpi), "\n", rate));
       } else if (point != nullptr && computed) {
-        const std::vector<std::string> missing = MissingChildren(table, row, year);
-        notes.push_back(missing.empty() ? absl::StrCat(where, ": ", point->undefined_reason())
-                                        : absl::StrCat(where, ": ", absl::StrJoin(missing, "・"),
-                                                       "の実績がないため集計できません"));
+        notes.push_back(absl::StrCat(where, ": ", AreaUndefinedNote(table, row, *point)));
         cells.push_back(std::string(kNoFigure));
       } else {
         cells.push_back("");
@@ -193,40 +178,6 @@ std::string FormatOneTable(const KpiTable& table) {
 }
 
 }  // namespace
-
-bool ComputedArea(const kpi::v1::KpiTableRow& row, const kpi::v1::Kpi& kpi) {
-  if (row.region_id() != kpi.area_id()) return false;
-  return row.has_aggregate() || kpi.aggregation() == kpi::v1::AGGREGATION_RULE_SUM ||
-         kpi.aggregation() == kpi::v1::AGGREGATION_RULE_RATIO;
-}
-
-const kpi::v1::ProgressPoint* PointOf(const kpi::v1::KpiTableRow& row, int year) {
-  for (const kpi::v1::ProgressPoint& point : row.points()) {
-    if (point.fiscal_year().year() == year) return &point;
-  }
-  return nullptr;
-}
-
-std::vector<std::string> MissingChildren(const kpi::v1::KpiTable& table,
-                                         const kpi::v1::KpiTableRow& area, int year) {
-  std::map<std::string, std::string> names;
-  for (const kpi::v1::KpiTableRow& row : table.rows()) {
-    names[row.region_id()] = row.region_name().empty() ? row.region_id() : row.region_name();
-  }
-  std::vector<std::string> missing;
-  if (area.has_aggregate() && area.aggregate().fiscal_year().year() == year) {
-    for (const std::string& id : area.aggregate().missing_region_ids()) {
-      missing.push_back(names.count(id) > 0 ? names[id] : id);
-    }
-    return missing;
-  }
-  for (const kpi::v1::KpiTableRow& row : table.rows()) {
-    if (&row == &area) continue;
-    const kpi::v1::ProgressPoint* point = PointOf(row, year);
-    if (point == nullptr || !point->has_value()) missing.push_back(names[row.region_id()]);
-  }
-  return missing;
-}
 
 std::string ValueKindLabel(kpi::v1::ValueKind kind) {
   switch (kind) {
@@ -263,63 +214,6 @@ std::string ProgressMethodLabel(kpi::v1::ProgressMethod method) {
     default:
       return "?";
   }
-}
-
-std::string ProgressStatusLabel(kpi::v1::ProgressStatus status) {
-  switch (status) {
-    case kpi::v1::PROGRESS_STATUS_ACHIEVED:
-      return "達成";
-    case kpi::v1::PROGRESS_STATUS_ON_TRACK:
-      return "順調";
-    case kpi::v1::PROGRESS_STATUS_LAGGING:
-      return "遅れ";
-    case kpi::v1::PROGRESS_STATUS_UNKNOWN:
-      return "不明";
-    default:
-      return "?";
-  }
-}
-
-std::string ChangeKindLabel(kpi::v1::ChangeKind kind) {
-  switch (kind) {
-    case kpi::v1::CHANGE_KIND_KPI_CREATED:
-      return "KPI作成";
-    case kpi::v1::CHANGE_KIND_BASELINE_SET:
-      return "基準設定";
-    case kpi::v1::CHANGE_KIND_TARGET_REVISED:
-      return "目標設定";
-    case kpi::v1::CHANGE_KIND_ACTUAL_RECORDED:
-      return "実績登録";
-    case kpi::v1::CHANGE_KIND_ACTUAL_CORRECTED:
-      return "実績訂正";
-    default:
-      return "?";
-  }
-}
-
-std::string FormatKpiNumber(double value, kpi::v1::ValueKind kind) {
-  if (!std::isfinite(value) || std::fabs(value) > kMaxMagnitude) {
-    return absl::StrFormat("%g", value);
-  }
-  const int64_t scaled = std::llround(value * kScale);
-  const int64_t units = static_cast<int64_t>(kScale);
-  const uint64_t magnitude =
-      scaled < 0 ? static_cast<uint64_t>(-scaled) : static_cast<uint64_t>(scaled);
-  std::string out = absl::StrCat(scaled < 0 ? "-" : "", magnitude / units);
-  std::string fraction = absl::StrFormat("%04d", static_cast<int>(magnitude % units));
-  while (!fraction.empty() && fraction.back() == '0') fraction.pop_back();
-  if (fraction.empty() && kind == kpi::v1::VALUE_KIND_PERCENT) fraction = "0";
-  if (!fraction.empty()) absl::StrAppend(&out, ".", fraction);
-  return out;
-}
-
-std::string ValueWithUnit(double value, const Kpi& kpi) {
-  return absl::StrCat(FormatKpiNumber(value, kpi.value_kind()), kpi.unit());
-}
-
-std::string RegionName(const Kpi& kpi, const std::string& region_id) {
-  const auto it = kpi.region_names().find(region_id);
-  return it == kpi.region_names().end() || it->second.empty() ? region_id : it->second;
 }
 
 std::string FormatTimestamp(const google::protobuf::Timestamp& time, absl::TimeZone zone) {
@@ -374,9 +268,11 @@ std::string FormatRowErrors(const kpi::v1::ImportActualsResponse& response) {
   return out;
 }
 
-std::string FormatKpiTable(const kpi::v1::GetKpiTableResponse& response) {
-  std::string out = absl::StrCat("【ＫＰＩの状況】 ", response.project_id(), "  ",
-                                 FormatFiscalYear(response.as_of().year()), "\n");
+std::string FormatKpiTable(const kpi::v1::GetKpiTableResponse& response,
+                           absl::string_view project_title) {
+  std::string out = absl::StrCat("【ＫＰＩの状況】 ",
+                                 project_title.empty() ? response.project_id() : project_title,
+                                 "  ", FormatFiscalYear(response.as_of().year()), "\n");
   for (const KpiTable& table : response.tables()) {
     absl::StrAppend(&out, "\n", FormatOneTable(table));
   }
@@ -405,7 +301,7 @@ std::string FormatProgress(const kpi::v1::GetProgressResponse& response, absl::T
     table.AddRow({FormatFiscalYear(point.fiscal_year().year()),
                   point.has_value() ? ValueWithUnit(point.value(), kpi) : "", std::move(rate),
                   point.expected_rate_display(), point.pace_gap_display(),
-                  ProgressStatusLabel(point.status()), point.undefined_reason()});
+                  ProgressStatusLabel(point.status()), PointNote(point)});
   }
   absl::StrAppend(&out, table.Render());
   return out;

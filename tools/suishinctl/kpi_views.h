@@ -8,8 +8,8 @@
 //
 // Example:
 //   kpi::v1::GetKpiTableResponse table = ...;  // from GetKpiTable
-//   std::cout << FormatKpiTable(table);
-//   // 【ＫＰＩの状況】 R元 (2019)
+//   std::cout << FormatKpiTable(table, project.title());
+//   // 【ＫＰＩの状況】 道北地域の安全・安心な暮らしづくりプロジェクト  R元 (2019)
 //   //
 //   // ○認定こども園設置数 (カ所)
 //   // 地域          基準          H27     H28  ...  目標
@@ -23,10 +23,25 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "report/labels.h"
 #include "suishin/kpi/v1/kpi.pb.h"
 
 namespace suishin::ctl {
+
+// The labels and figures every Japanese view shares (report/labels.h).
+using report::AreaUndefinedNote;
+using report::ChangeKindLabel;
+using report::FormatKpiNumber;
+using report::kNoFigure;
+using report::MissingChildren;
+using report::PointNote;
+using report::PointOf;
+using report::ProgressStatusLabel;
+using report::RateUndefinedNote;
+using report::RegionName;
+using report::ValueWithUnit;
 
 // count, percent, amount; "?" otherwise.
 std::string ValueKindLabel(kpi::v1::ValueKind kind);
@@ -34,22 +49,6 @@ std::string ValueKindLabel(kpi::v1::ValueKind kind);
 std::string AggregationLabel(kpi::v1::AggregationRule rule);
 // achievement (actual / target), gap-closure; "?" otherwise.
 std::string ProgressMethodLabel(kpi::v1::ProgressMethod method);
-// 達成 (ACHIEVED), 順調 (ON_TRACK), 遅れ (LAGGING), 不明 (UNKNOWN); "?" otherwise.
-std::string ProgressStatusLabel(kpi::v1::ProgressStatus status);
-// KPI作成 (KPI_CREATED), 基準設定 (BASELINE_SET), 目標設定 (TARGET_REVISED),
-// 実績登録 (ACTUAL_RECORDED), 実績訂正 (ACTUAL_CORRECTED); "?" otherwise.
-std::string ChangeKindLabel(kpi::v1::ChangeKind kind);
-
-// A figure as people typed it: up to 4 fractional digits (half away from
-// zero), no trailing zeros, at least one fractional digit for percentages:
-// 43 → "43", 47.2 → "47.2", 81 → "81.0" (VALUE_KIND_PERCENT).
-std::string FormatKpiNumber(double value, kpi::v1::ValueKind kind);
-
-// FormatKpiNumber followed by the KPI's unit: "10カ所", "81.0%".
-std::string ValueWithUnit(double value, const kpi::v1::Kpi& kpi);
-
-// The region's display name from kpi.region_names ("上川"), or its id.
-std::string RegionName(const kpi::v1::Kpi& kpi, const std::string& region_id);
 
 // A timestamp in `zone` as "2019-06-30 09:00:00"; "" when unset (zero).
 std::string FormatTimestamp(const google::protobuf::Timestamp& time, absl::TimeZone zone);
@@ -83,7 +82,9 @@ std::string FormatKpiImport(const std::vector<KpiImportResult>& results);
 // (the field is not repeated when the message already starts with it).
 std::string FormatRowErrors(const kpi::v1::ImportActualsResponse& response);
 
-// The table command: 【ＫＰＩの状況】 and the as-of year, then for each KPI
+// The table command: 【ＫＰＩの状況】, the project's title (`project_title`,
+// from plan-service; the project id when it is empty) and the as-of year,
+// then for each KPI
 // "○<name> (<unit>)" and a grid with regions down (the area row first,
 // labelled "<name>連携地域") and columns 地域, 基準 ("10カ所 H26"), one per
 // fiscal year after the baseline (the actual, and its 進捗率 on a second line
@@ -93,22 +94,13 @@ std::string FormatRowErrors(const kpi::v1::ImportActualsResponse& response);
 // computed, show "—" with a footnote line under the grid naming the year
 // and the missing regions (or the reason); data-quality warnings follow as
 // "注:" lines.
-std::string FormatKpiTable(const kpi::v1::GetKpiTableResponse& response);
-
-// True for an area row whose figure is computed from its children (SUM,
-// RATIO), so that a missing figure means the children's are incomplete.
-bool ComputedArea(const kpi::v1::KpiTableRow& row, const kpi::v1::Kpi& kpi);
-// A row's point for `year`, or nullptr.
-const kpi::v1::ProgressPoint* PointOf(const kpi::v1::KpiTableRow& row, int year);
-// The names of the children without a figure in `year`: the area's aggregate's
-// own list when it is for that year, else the other rows without a value.
-std::vector<std::string> MissingChildren(const kpi::v1::KpiTable& table,
-                                         const kpi::v1::KpiTableRow& area, int year);
+std::string FormatKpiTable(const kpi::v1::GetKpiTableResponse& response,
+                           absl::string_view project_title);
 
 // The progress command: the KPI and region, 基準, 目標 with its earlier
 // values (見直し前…, when, who, why), then one line per fiscal year: 年度, 実績,
 // 進捗率, 想定 (expected rate), 差 (pace gap in points), 状態, 備考 (why a rate
-// is missing).
+// is missing: PointNote, "R元 (2019) 実績なし" for a year without an actual).
 std::string FormatProgress(const kpi::v1::GetProgressResponse& response, absl::TimeZone zone);
 
 // The history command: one row per change: seq, 時刻, 種類, 地域, 年度, 変更

@@ -1,5 +1,6 @@
 // suishinctl: the command-line client. Flags, channels, dispatch; the
 // commands themselves are in commands.cc.
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -21,6 +23,7 @@
 #include "common/channel.h"
 #include "common/config.h"
 #include "tools/suishinctl/commands.h"
+#include "tools/suishinctl/terminal_table.h"
 
 // Global flags.
 ABSL_FLAG(std::string, plan_address, "127.0.0.1:50061", "plan-service host:port");
@@ -164,11 +167,18 @@ std::set<std::string> FlagsOnCommandLine(int argc, char** argv) {
   return names;
 }
 
+// The width of the terminal standard output is printed on (see
+// ChooseTerminalWidth).
 int TerminalWidth() {
+  std::optional<int> terminal_columns;
+  winsize size{};
+  if (isatty(STDOUT_FILENO) == 1 && ioctl(STDOUT_FILENO, TIOCGWINSZ, &size) == 0) {
+    terminal_columns = size.ws_col;
+  }
   const char* columns = std::getenv("COLUMNS");
-  int width = 0;
-  if (columns != nullptr && absl::SimpleAtoi(columns, &width) && width > 0) return width;
-  return kDefaultWidth;
+  return suishin::ctl::ChooseTerminalWidth(
+      terminal_columns,
+      columns == nullptr ? std::nullopt : std::optional<absl::string_view>(columns), kDefaultWidth);
 }
 
 }  // namespace
@@ -222,10 +232,7 @@ int main(int raw_argc, char** raw_argv) {
   auto plan_channel = suishin::MakeChannel(plan_address);
   auto kpi_channel = suishin::MakeChannel(kpi_address);
   auto notification_channel = suishin::MakeChannel(notification_address);
-  auto plan_stub = suishin::plan::v1::PlanService::NewStub(plan_channel);
-  auto kpi_stub = suishin::kpi::v1::KpiService::NewStub(kpi_channel);
-  auto notification_stub =
-      suishin::notification::v1::NotificationService::NewStub(notification_channel);
+  const suishin::clients::ServiceStubs stubs(plan_channel, kpi_channel, notification_channel);
   auto plan_health = grpc::health::v1::Health::NewStub(plan_channel);
   auto kpi_health = grpc::health::v1::Health::NewStub(kpi_channel);
   auto notification_health = grpc::health::v1::Health::NewStub(notification_channel);
@@ -234,16 +241,13 @@ int main(int raw_argc, char** raw_argv) {
   auto notification_audit = suishin::common::v1::AuditService::NewStub(notification_channel);
 
   suishin::ctl::Environment env;
-  env.plan = plan_stub.get();
-  env.kpi = kpi_stub.get();
-  env.notification = notification_stub.get();
+  static_cast<suishin::clients::Services&>(env) = stubs.For(absl::Milliseconds(timeout_ms));
   env.health = {{"plan-service", plan_address, plan_health.get()},
                 {"kpi-service", kpi_address, kpi_health.get()},
                 {"notification-service", notification_address, notification_health.get()}};
   env.audit = {{"plan-service", plan_audit.get()},
                {"kpi-service", kpi_audit.get()},
                {"notification-service", notification_audit.get()}};
-  env.timeout = absl::Milliseconds(timeout_ms);
   env.json = absl::GetFlag(FLAGS_json);
   env.width = TerminalWidth();
   env.progress = isatty(STDERR_FILENO) == 1;

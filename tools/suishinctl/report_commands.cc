@@ -12,13 +12,19 @@
 #include "absl/strings/str_cat.h"
 #include "common/fiscal_year.h"
 #include "common/status_macros.h"
+#include "report/report_html.h"
+#include "report/report_markdown.h"
+#include "report/report_model.h"
 #include "tools/suishinctl/command_util.h"
 #include "tools/suishinctl/commands.h"
-#include "tools/suishinctl/report_html.h"
-#include "tools/suishinctl/report_markdown.h"
-#include "tools/suishinctl/report_model.h"
 
 namespace suishin::ctl {
+
+// From the report library.
+using report::GatherReport;
+using report::RenderHtmlReport;
+using report::RenderMarkdownReport;
+using report::ReportModel;
 namespace {
 
 constexpr char kSynopsis[] = "report --project ID --year YEAR --format html|md [-o FILE]";

@@ -3,94 +3,13 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/text.h"
 
 namespace suishin::ctl {
 namespace {
-
-struct Range {
-  char32_t first;
-  char32_t last;
-};
-
-// Characters that take no column: combining marks, zero-width spaces and
-// joiners, variation selectors. Checked before kWide, which overlaps it
-// (U+302A–302D and U+3099–309A sit inside wide blocks but combine).
-constexpr Range kZeroWidth[] = {
-    {0x0300, 0x036F}, {0x0483, 0x0489}, {0x200B, 0x200F}, {0x2028, 0x202E},
-    {0x2060, 0x2064}, {0x20D0, 0x20FF}, {0x302A, 0x302D}, {0x3099, 0x309A},
-    {0xFE00, 0xFE0F}, {0xFE20, 0xFE2F}, {0xFEFF, 0xFEFF}, {0xE0100, 0xE01EF},
-};
-
-// East Asian Width W and F, for the blocks Japanese text uses (and their
-// neighbours, so Korean and Chinese text lines up too). Sorted.
-constexpr Range kWide[] = {
-    {0x1100, 0x115F},    // Hangul Jamo initials
-    {0x2E80, 0x303E},    // CJK radicals, Kangxi, CJK symbols and punctuation (U+3000–303E;
-                         // U+303F HALF FILL SPACE is narrow)
-    {0x3041, 0x33FF},    // Hiragana, Katakana, Bopomofo, Kanbun, enclosed CJK, CJK compatibility
-    {0x3400, 0x4DBF},    // CJK Extension A
-    {0x4E00, 0x9FFF},    // CJK Unified Ideographs
-    {0xA000, 0xA4CF},    // Yi
-    {0xA960, 0xA97F},    // Hangul Jamo Extended-A
-    {0xAC00, 0xD7A3},    // Hangul syllables
-    {0xF900, 0xFAFF},    // CJK Compatibility Ideographs
-    {0xFE10, 0xFE19},    // vertical forms
-    {0xFE30, 0xFE6F},    // CJK compatibility forms, small form variants
-    {0xFF01, 0xFF60},    // full-width ASCII forms (Ａ, ２, （) and full-width brackets
-    {0xFFE0, 0xFFE6},    // full-width signs (￠, ￡, ￥)
-    {0x1F300, 0x1F64F},  // pictographs and emoticons
-    {0x1F900, 0x1F9FF},  // supplemental pictographs
-    {0x20000, 0x2FFFD},  // CJK Extensions B–F, compatibility supplement
-    {0x30000, 0x3FFFD},  // CJK Extension G and later
-};
-
-template <size_t N>
-bool InRanges(const Range (&ranges)[N], char32_t cp) {
-  const Range* end = ranges + N;
-  const Range* it =
-      std::lower_bound(ranges, end, cp, [](const Range& r, char32_t c) { return r.last < c; });
-  return it != end && it->first <= cp;
-}
-
-// Decodes the UTF-8 sequence at text[pos]. Returns its length in bytes (1 for
-// a byte that does not start a valid, shortest-form sequence, with *cp set to
-// U+FFFD).
-size_t DecodeUtf8(absl::string_view text, size_t pos, char32_t* cp) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[pos + i]); };
-  const unsigned char lead = byte(0);
-  size_t length = 0;
-  char32_t value = 0;
-  char32_t min = 0;
-  if (lead < 0x80) {
-    *cp = lead;
-    return 1;
-  } else if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2, value = lead & 0x1F, min = 0x80;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3, value = lead & 0x0F, min = 0x800;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4, value = lead & 0x07, min = 0x10000;
-  }
-  if (length == 0 || pos + length > text.size()) {
-    *cp = 0xFFFD;
-    return 1;
-  }
-  for (size_t i = 1; i < length; ++i) {
-    if ((byte(i) & 0xC0) != 0x80) {
-      *cp = 0xFFFD;
-      return 1;
-    }
-    value = (value << 6) | (byte(i) & 0x3F);
-  }
-  if (value < min || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) {
-    *cp = 0xFFFD;
-    return 1;
-  }
-  *cp = value;
-  return length;
-}
 
 // 禁則: characters that should not start a line (closing brackets, 、。, small
 // kana, the long-vowel mark) and that should not end one (opening brackets).
@@ -127,9 +46,10 @@ std::vector<Cluster> SplitClusters(absl::string_view text) {
   std::vector<Cluster> clusters;
   size_t pos = 0;
   while (pos < text.size()) {
-    char32_t cp = 0;
-    const size_t length = DecodeUtf8(text, pos, &cp);
-    const int width = cp == 0xFFFD && length == 1 ? 1 : CodePointWidth(cp);
+    const Utf8Char decoded = DecodeUtf8At(text, pos);
+    const char32_t cp = decoded.code_point;
+    const size_t length = decoded.size;
+    const int width = decoded.valid ? CodePointWidth(cp) : 1;
     if (width == 0 && cp != '\n' && !clusters.empty() && !clusters.back().newline) {
       // Attach to the previous character; the bytes are contiguous.
       Cluster& previous = clusters.back();
@@ -142,7 +62,7 @@ std::vector<Cluster> SplitClusters(absl::string_view text) {
       cluster.space = cp == ' ';
       cluster.word = IsWordChar(cp);
       // A stray byte could match part of a multi-byte entry of the sets.
-      const bool valid = !(cp == 0xFFFD && length == 1);
+      const bool valid = decoded.valid;
       cluster.no_start = valid && Contains(kNoLineStart, cluster.bytes);
       cluster.no_end = valid && Contains(kNoLineEnd, cluster.bytes);
       clusters.push_back(cluster);
@@ -156,24 +76,12 @@ std::vector<std::string> SplitLines(const std::string& cell) { return absl::StrS
 
 }  // namespace
 
-int CodePointWidth(char32_t cp) {
-  if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) return 0;
-  if (cp < 0x300) return 1;  // Latin: the common case, no table lookups.
-  if (InRanges(kZeroWidth, cp)) return 0;
-  if (InRanges(kWide, cp)) return 2;
-  return 1;
-}
-
-int DisplayWidth(absl::string_view text) {
+int ChooseTerminalWidth(std::optional<int> terminal_columns,
+                        std::optional<absl::string_view> columns_env, int fallback) {
+  if (terminal_columns.has_value() && *terminal_columns > 0) return *terminal_columns;
   int width = 0;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    char32_t cp = 0;
-    const size_t length = DecodeUtf8(text, pos, &cp);
-    width += cp == 0xFFFD && length == 1 ? 1 : CodePointWidth(cp);
-    pos += length;
-  }
-  return width;
+  if (columns_env.has_value() && absl::SimpleAtoi(*columns_env, &width) && width > 0) return width;
+  return fallback;
 }
 
 std::vector<std::string> WrapText(absl::string_view text, int width) {

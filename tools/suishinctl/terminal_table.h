@@ -1,13 +1,9 @@
 // Text laid out for a terminal: display widths of UTF-8 text, wrapping, and
 // aligned tables.
 //
-// A terminal gives each character one or two columns. Kanji, kana, the
-// full-width forms (Ａ, ２, （) and CJK punctuation (、。【】) take two, as
-// Unicode's East Asian Width property says for the "Wide" (W) and "Fullwidth"
-// (F) classes; ASCII and half-width katakana take one; combining marks and
-// zero-width characters take none. "Ambiguous" characters (■, ①, ×) are
-// counted as one column, as wcwidth() does outside CJK legacy locales.
-// Counting bytes or code points instead would misalign every Japanese column.
+// A terminal gives each character one or two columns (common/text.h says
+// which); counting bytes or code points instead would misalign every
+// Japanese column.
 //
 // Example:
 //   TerminalTable table({"id", "年度", "取組"});
@@ -19,20 +15,27 @@
 #ifndef SUISHIN_TOOLS_SUISHINCTL_TERMINAL_TABLE_H_
 #define SUISHIN_TOOLS_SUISHINCTL_TERMINAL_TABLE_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "common/text.h"
 
 namespace suishin::ctl {
 
-// Columns that code point `cp` takes in a terminal: 0, 1 or 2 (see above).
-// Control characters count 0.
-int CodePointWidth(char32_t cp);
+// Display widths are common/text.h's.
+using ::suishin::CodePointWidth;
+using ::suishin::DisplayWidth;
 
-// Columns that UTF-8 `text` takes. A byte that does not start a valid UTF-8
-// sequence counts as one column (a terminal shows it as one replacement mark).
-int DisplayWidth(absl::string_view text);
+// The width tables are laid out for: the terminal's own column count when
+// standard output is one (`terminal_columns`, from ioctl TIOCGWINSZ; unset or
+// 0 when it is not a terminal or does not say), else $COLUMNS
+// (`columns_env`, unset when the variable is not set; shells set it without
+// exporting it, so it is often missing), else `fallback`. A value that is
+// not a positive whole number is skipped.
+int ChooseTerminalWidth(std::optional<int> terminal_columns,
+                        std::optional<absl::string_view> columns_env, int fallback);
 
 // Splits `text` into lines of at most `width` display columns each.
 //

@@ -12,13 +12,13 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "report/labels.h"
 #include "suishin/common/v1/common.pb.h"
 #include "suishin/plan/v1/plan.pb.h"
 
 namespace suishin::ctl {
 
-// Region id → display name ("soya" → "宗谷"), for region tags.
-using RegionNames = std::map<std::string, std::string>;
+using report::RegionNames;  // report/labels.h
 
 // 区分: 実績 (ACHIEVEMENT), 今年度 (CURRENT), 次年度 (NEXT), 課題 (CHALLENGE);
 // "?" for UNSPECIFIED or unknown values.

@@ -2,7 +2,7 @@
 
 #include "common/channel.h"
 #include "common/status_macros.h"
-#include "tools/suishinctl/dataset_rows.h"
+#include "exchange/dataset_rows.h"
 
 namespace suishin::kpi::testing {
 
@@ -117,7 +117,7 @@ void KpiTest::LoadSeedKpis() {
     v1::ImportActualsResponse imported;
     auto writer = stub_->ImportActuals(context.get(), &imported);
     v1::ImportActualsRequest batch;
-    for (v1::ImportRow& row : ctl::RowsOf(record)) *batch.add_rows() = std::move(row);
+    for (v1::ImportRow& row : exchange::RowsOf(record)) *batch.add_rows() = std::move(row);
     ASSERT_TRUE(writer->Write(batch));
     ASSERT_TRUE(writer->WritesDone());
     status = writer->Finish();

@@ -23,9 +23,9 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/redis_client.h"
+#include "exchange/dataset_rows.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/services/kpi/kpi_fixture.h"
-#include "tools/suishinctl/dataset_rows.h"
 
 namespace suishin::kpi {
 namespace {
@@ -125,7 +125,7 @@ class KpiStreamTest : public KpiTest {
   int64_t SeedChanges() const {
     int64_t count = 0;
     for (const v1::KpiRecord& record : seed_.kpi().kpis()) {
-      count += 1 + static_cast<int64_t>(ctl::RowsOf(record).size());
+      count += 1 + static_cast<int64_t>(exchange::RowsOf(record).size());
     }
     return count;
   }

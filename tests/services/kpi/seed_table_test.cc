@@ -160,6 +160,32 @@ TEST_F(SeedTableTest, AggregateSaysHowItWasComputed) {
   EXPECT_NE(status.error_message().find("area_id"), std::string::npos);
 }
 
+// kpi-service decides which rows are computed from their children and says
+// so: in the seed 認定こども園 (SUM) has a computed 道北 row, 自主防災組織率
+// (REPORTED) a 道北 row of its own figures; a subprefecture never is.
+TEST_F(SeedTableTest, SaysWhichRowsAreComputedFromTheirChildren) {
+  const std::map<std::string, bool> area_computed = {{"kodomoen", true}, {"jishu-bousai", false}};
+  const v1::GetKpiTableResponse table = Table(2019);
+  ASSERT_EQ(table.tables_size(), 2);
+  for (const v1::KpiTable& kpi_table : table.tables()) {
+    const std::string& kpi_id = kpi_table.kpi().id();
+    ASSERT_EQ(area_computed.count(kpi_id), 1u) << kpi_id;
+    ASSERT_EQ(kpi_table.rows_size(), 4) << kpi_id;
+    for (const v1::KpiTableRow& row : kpi_table.rows()) {
+      const bool expected = row.region_id() == "dohoku" && area_computed.at(kpi_id);
+      EXPECT_EQ(row.computed_from_children(), expected) << kpi_id << " " << row.region_id();
+
+      v1::GetProgressRequest request;
+      request.set_kpi_id(kpi_id);
+      request.set_region_id(row.region_id());
+      v1::GetProgressResponse progress;
+      grpc::Status status = stub_->GetProgress(Context().get(), request, &progress);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      EXPECT_EQ(progress.computed_from_children(), expected) << kpi_id << " " << row.region_id();
+    }
+  }
+}
+
 TEST_F(SeedTableTest, ACorrectionKeepsTheEarlierValueInTheHistory) {
   v1::RecordActualRequest request;
   request.mutable_actual()->set_kpi_id("kodomoen");

@@ -19,8 +19,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/redis_client.h"
+#include "exchange/dataset_rows.h"
 #include "tests/services/notification/suite_fixture.h"
-#include "tools/suishinctl/dataset_rows.h"
 
 namespace suishin::notification {
 namespace {
@@ -113,7 +113,7 @@ void LoadKpi(kpi::v1::KpiService::Stub* kpi, const kpi::v1::KpiRecord& record) {
   kpi::v1::ImportActualsResponse response;
   auto writer = kpi->ImportActuals(context.get(), &response);
   kpi::v1::ImportActualsRequest batch;
-  for (kpi::v1::ImportRow& row : ctl::RowsOf(record)) *batch.add_rows() = std::move(row);
+  for (kpi::v1::ImportRow& row : exchange::RowsOf(record)) *batch.add_rows() = std::move(row);
   ASSERT_TRUE(writer->Write(batch));
   ASSERT_TRUE(writer->WritesDone());
   status = writer->Finish();

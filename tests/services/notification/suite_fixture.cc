@@ -8,7 +8,7 @@
 #include "absl/time/clock.h"
 #include "common/channel.h"
 #include "common/proto_util.h"
-#include "tools/suishinctl/dataset_rows.h"
+#include "exchange/dataset_rows.h"
 
 namespace suishin::notification::testing {
 
@@ -225,7 +225,7 @@ void SuiteTest::LoadSeed() {
     kpi::v1::ImportActualsResponse response;
     auto writer = kpi_stub_->ImportActuals(context.get(), &response);
     kpi::v1::ImportActualsRequest batch;
-    for (kpi::v1::ImportRow& row : ctl::RowsOf(record)) *batch.add_rows() = std::move(row);
+    for (kpi::v1::ImportRow& row : exchange::RowsOf(record)) *batch.add_rows() = std::move(row);
     ASSERT_TRUE(writer->Write(batch));
     ASSERT_TRUE(writer->WritesDone());
     status = writer->Finish();

@@ -1,8 +1,8 @@
-#include "tools/suishinctl/dataset_rows.h"
+#include "exchange/dataset_rows.h"
 
 #include <string>
 
-namespace suishin::ctl {
+namespace suishin::exchange {
 
 std::vector<kpi::v1::ImportRow> RowsOf(const kpi::v1::KpiRecord& record, int64_t first_line) {
   std::vector<kpi::v1::ImportRow> rows;
@@ -53,4 +53,4 @@ std::vector<kpi::v1::ImportRow> RowsOf(const kpi::v1::KpiRecord& record, int64_t
   return rows;
 }
 
-}  // namespace suishin::ctl
+}  // namespace suishin::exchange

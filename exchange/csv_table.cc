@@ -1,4 +1,4 @@
-#include "tools/suishinctl/csv_table.h"
+#include "exchange/csv_table.h"
 
 #include <algorithm>
 #include <cmath>
@@ -13,13 +13,18 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 #include "common/fiscal_year.h"
+#include "common/text.h"
 #include "common/validation.h"
-#include "tools/suishinctl/kpi_views.h"
+#include "report/labels.h"
 
-namespace suishin::ctl {
+namespace suishin::exchange {
 namespace {
+
+using report::ProgressStatusLabel;
+using report::RegionName;
 
 using kpi::v1::ImportRow;
 using kpi::v1::Kpi;
@@ -29,55 +34,13 @@ constexpr absl::string_view kIdeographicSpace = "\xE3\x80\x80";
 
 // ---- Text as people type it ----
 
-// Appends code point `cp` to `out` as UTF-8.
-void AppendUtf8(char32_t cp, std::string* out) {
-  if (cp < 0x80) {
-    *out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    *out += static_cast<char>(0xC0 | (cp >> 6));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    *out += static_cast<char>(0xE0 | (cp >> 12));
-    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    *out += static_cast<char>(0xF0 | (cp >> 18));
-    *out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 // Full-width ASCII (Ｒ２, １２３, ％, （）) as ASCII, the ideographic space as a
 // space, and the minus signs people type (−, ‐, ‒, –, ﹣) as '-'. `text` is
 // valid UTF-8 (cells are decoded before they get here).
 std::string FoldWidth(absl::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    size_t length = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
-    if (i + length > text.size()) length = text.size() - i;
-    if (length != 3) {
-      out.append(text.data() + i, length);
-      i += length;
-      continue;
-    }
-    const char32_t cp = ((lead & 0x0F) << 12) |
-                        ((static_cast<unsigned char>(text[i + 1]) & 0x3F) << 6) |
-                        (static_cast<unsigned char>(text[i + 2]) & 0x3F);
-    if (cp >= 0xFF01 && cp <= 0xFF5E) {
-      AppendUtf8(cp - 0xFEE0, &out);
-    } else if (cp == 0x3000) {
-      out += ' ';
-    } else if (cp == 0x2212 || cp == 0x2010 || cp == 0x2012 || cp == 0x2013 || cp == 0xFE63) {
-      out += '-';
-    } else {
-      out.append(text.data() + i, 3);
-    }
-    i += 3;
-  }
-  return out;
+  return absl::StrReplaceAll(FoldFullWidth(text),
+                             {{"\u2212", "-"}, {"\u2010", "-"}, {"\u2012", "-"}, {"\u2013", "-"},
+                              {"\uFE63", "-"}});
 }
 
 // `text` without ASCII white space and ideographic spaces at either end.
@@ -1082,31 +1045,14 @@ std::vector<std::vector<std::string>> KpiTableRecords(const kpi::v1::GetKpiTable
             break;
         }
       }
-      const bool computed = area && kpi.aggregation() != kpi::v1::AGGREGATION_RULE_REPORTED;
+      const bool computed = row.computed_from_children();
       for (const kpi::v1::ProgressPoint& point : row.points()) {
         const int year = point.fiscal_year().year();
         std::vector<std::string> notes;
         if (!point.has_value() && computed) {
-          // The subprefectures without an actual this year.
-          std::vector<std::string> missing;
-          for (const kpi::v1::KpiTableRow& other : table.rows()) {
-            if (other.region_id() == row.region_id()) continue;
-            bool reported = false;
-            for (const kpi::v1::ProgressPoint& p : other.points()) {
-              if (p.fiscal_year().year() == year && p.has_value()) reported = true;
-            }
-            if (!reported) {
-              missing.push_back(other.region_name().empty() ? other.region_id()
-                                                            : other.region_name());
-            }
-          }
-          notes.push_back(missing.empty() ? point.undefined_reason()
-                                          : absl::StrCat(absl::StrJoin(missing, "・"),
-                                                         "の実績がないため集計できません"));
+          notes.push_back(report::AreaUndefinedNote(table, row, point));
         } else if (point.has_value() && point.rate_display().empty()) {
-          notes.push_back(absl::StrCat("進捗率: ", point.undefined_reason().empty()
-                                                       ? "cannot be computed"
-                                                       : point.undefined_reason()));
+          notes.push_back(absl::StrCat("進捗率: ", report::RateUndefinedNote(point)));
         }
         if (row.has_aggregate() && row.aggregate().fiscal_year().year() == year) {
           for (const std::string& warning : row.aggregate().warnings()) {
@@ -1148,4 +1094,4 @@ std::vector<std::vector<std::string>> KpiTableRecords(const kpi::v1::GetKpiTable
   return records;
 }
 
-}  // namespace suishin::ctl
+}  // namespace suishin::exchange

@@ -1,4 +1,5 @@
-// CSV files as suishinctl reads and writes them: RFC 4180 records in UTF-8
+// CSV files as Suishin reads and writes them (suishinctl's import-csv and
+// export-csv, a gateway's uploads and downloads): RFC 4180 records in UTF-8
 // (with or without a byte order mark) or in CP932, the Shift_JIS that Excel
 // writes in Japan.
 //
@@ -27,8 +28,8 @@
 //
 // Everything here is pure computation (iconv is used for CP932); the
 // functions are safe to call from any thread, a CsvWriter from one at a time.
-#ifndef SUISHIN_TOOLS_SUISHINCTL_CSV_CODEC_H_
-#define SUISHIN_TOOLS_SUISHINCTL_CSV_CODEC_H_
+#ifndef SUISHIN_EXCHANGE_CSV_CODEC_H_
+#define SUISHIN_EXCHANGE_CSV_CODEC_H_
 
 #include <cstdint>
 #include <optional>
@@ -39,9 +40,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
-namespace suishin::ctl {
+namespace suishin::exchange {
 
-// The character encodings of the CSV files suishinctl exchanges.
+// The character encodings of the CSV files Suishin exchanges.
 enum class CsvEncoding {
   kUtf8,
   // Microsoft's Shift_JIS (Windows-31J), with the NEC and IBM extensions
@@ -55,7 +56,7 @@ absl::string_view CsvEncodingName(CsvEncoding encoding);
 // The value of an --encoding flag, in any case: "utf-8" or "utf8"; "cp932",
 // "sjis", "shift_jis", "shift-jis", "windows-31j" or "ms932"; "" (the flag
 // not given) for nullopt, the command's default; and, when `allow_auto`,
-// "auto" for nullopt too: detect. A usage error naming `flag` otherwise.
+// "auto" for nullopt too: detect. INVALID_ARGUMENT naming `flag` otherwise.
 absl::StatusOr<std::optional<CsvEncoding>> ParseCsvEncoding(absl::string_view flag,
                                                             absl::string_view text,
                                                             bool allow_auto);
@@ -135,6 +136,6 @@ class CsvWriter {
   int64_t next_line_ = 1;
 };
 
-}  // namespace suishin::ctl
+}  // namespace suishin::exchange
 
-#endif  // SUISHIN_TOOLS_SUISHINCTL_CSV_CODEC_H_
+#endif  // SUISHIN_EXCHANGE_CSV_CODEC_H_

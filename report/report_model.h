@@ -9,23 +9,23 @@
 // model by hand.
 //
 // Example:
-//   ASSIGN_OR_RETURN(ReportModel model, GatherReport(env, "dohoku-anzen-anshin", 2019));
+//   ASSIGN_OR_RETURN(ReportModel model, GatherReport(services, "dohoku-anzen-anshin", 2019));
 //   std::string html = RenderHtmlReport(model);
-#ifndef SUISHIN_TOOLS_SUISHINCTL_REPORT_MODEL_H_
-#define SUISHIN_TOOLS_SUISHINCTL_REPORT_MODEL_H_
+#ifndef SUISHIN_REPORT_REPORT_MODEL_H_
+#define SUISHIN_REPORT_REPORT_MODEL_H_
 
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "clients/services.h"
+#include "report/labels.h"
 #include "suishin/kpi/v1/kpi.pb.h"
 #include "suishin/notification/v1/notification.pb.h"
 #include "suishin/plan/v1/plan.pb.h"
-#include "tools/suishinctl/commands.h"
-#include "tools/suishinctl/views.h"
 
-namespace suishin::ctl {
+namespace suishin::report {
 
 // The initiatives of one pillar (■) in one column of the table, in the order
 // plan-service lists them.
@@ -78,8 +78,8 @@ struct ReportModel {
 // page), GetKpiTable, and ListAlerts filtered to the project's KPIs. A
 // failure of notification-service is recorded in `alerts` rather than
 // returned; any other failed call is returned.
-absl::StatusOr<ReportModel> GatherReport(const Environment& env, const std::string& project_id,
-                                         int year);
+absl::StatusOr<ReportModel> GatherReport(const clients::Services& services,
+                                         const std::string& project_id, int year);
 
 // `initiatives` grouped by pillar in the order of `project`'s pillars, then
 // any pillar the project does not list, in order of first appearance.
@@ -179,6 +179,6 @@ std::string AlertRegionLabel(const kpi::v1::GetKpiTableResponse& tables,
 // The KPI of `kpi_id` among `tables`, or nullptr.
 const kpi::v1::Kpi* FindKpi(const kpi::v1::GetKpiTableResponse& tables, absl::string_view kpi_id);
 
-}  // namespace suishin::ctl
+}  // namespace suishin::report
 
-#endif  // SUISHIN_TOOLS_SUISHINCTL_REPORT_MODEL_H_
+#endif  // SUISHIN_REPORT_REPORT_MODEL_H_

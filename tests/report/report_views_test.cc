@@ -10,12 +10,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "tools/suishinctl/report_html.h"
-#include "tools/suishinctl/report_markdown.h"
-#include "tools/suishinctl/report_model.h"
-#include "tools/suishinctl/report_svg.h"
+#include "report/report_html.h"
+#include "report/report_markdown.h"
+#include "report/report_model.h"
+#include "report/report_svg.h"
 
-namespace suishin::ctl {
+namespace suishin::report {
 namespace {
 
 using kpi::v1::Kpi;
@@ -65,6 +65,7 @@ KpiTable SoyaTable() {
     KpiTableRow* row = table.add_rows();
     row->set_region_id(id);
     row->set_region_name(std::string(id) == "soya" ? "宗谷" : "道北");
+    row->set_computed_from_children(std::string(id) == "dohoku");  // SUM: kpi-service says so
     row->mutable_baseline()->set_region_id(id);
     row->mutable_baseline()->mutable_fiscal_year()->set_year(2014);
     row->mutable_baseline()->set_value(2);
@@ -333,4 +334,4 @@ TEST(RenderMarkdownReportTest, EscapesEverything) {
 }
 
 }  // namespace
-}  // namespace suishin::ctl
+}  // namespace suishin::report

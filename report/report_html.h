@@ -13,15 +13,15 @@
 //
 // Example:
 //   std::ofstream("report.html") << RenderHtmlReport(model);
-#ifndef SUISHIN_TOOLS_SUISHINCTL_REPORT_HTML_H_
-#define SUISHIN_TOOLS_SUISHINCTL_REPORT_HTML_H_
+#ifndef SUISHIN_REPORT_REPORT_HTML_H_
+#define SUISHIN_REPORT_REPORT_HTML_H_
 
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "tools/suishinctl/report_model.h"
+#include "report/report_model.h"
 
-namespace suishin::ctl {
+namespace suishin::report {
 
 // `text` with & < > " ' replaced by character references, safe in element
 // content and in quoted attribute values.
@@ -30,6 +30,6 @@ std::string HtmlEscape(absl::string_view text);
 // The whole page, from <!DOCTYPE html> to </html>.
 std::string RenderHtmlReport(const ReportModel& model);
 
-}  // namespace suishin::ctl
+}  // namespace suishin::report
 
-#endif  // SUISHIN_TOOLS_SUISHINCTL_REPORT_HTML_H_
+#endif  // SUISHIN_REPORT_REPORT_HTML_H_

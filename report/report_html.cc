@@ -1,4 +1,4 @@
-#include "tools/suishinctl/report_html.h"
+#include "report/report_html.h"
 
 #include <map>
 #include <string>
@@ -8,10 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/fiscal_year.h"
-#include "tools/suishinctl/alert_views.h"
-#include "tools/suishinctl/report_svg.h"
+#include "report/labels.h"
+#include "report/report_svg.h"
 
-namespace suishin::ctl {
+namespace suishin::report {
 namespace {
 
 using notification::v1::Alert;
@@ -423,4 +423,4 @@ std::string RenderHtmlReport(const ReportModel& model) {
   return out;
 }
 
-}  // namespace suishin::ctl
+}  // namespace suishin::report

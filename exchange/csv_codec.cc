@@ -1,4 +1,4 @@
-#include "tools/suishinctl/csv_codec.h"
+#include "exchange/csv_codec.h"
 
 #include <errno.h>
 #include <iconv.h>
@@ -14,9 +14,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
-#include "tools/suishinctl/commands.h"
+#include "common/text.h"
 
-namespace suishin::ctl {
+namespace suishin::exchange {
 namespace {
 
 // The payload that carries a CsvLocation: "line,field".
@@ -76,47 +76,6 @@ class Iconv {
 absl::StatusOr<std::unique_ptr<Iconv>> OpenCp932Decoder() { return Iconv::Open("UTF-8", "CP932"); }
 absl::StatusOr<std::unique_ptr<Iconv>> OpenCp932Encoder() { return Iconv::Open("CP932", "UTF-8"); }
 
-// The length of the well-formed UTF-8 sequence at text[pos], or 0 when it is
-// not one (overlong forms, surrogates and values above U+10FFFF are not).
-size_t Utf8SequenceAt(absl::string_view text, size_t pos) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char lead = byte(pos);
-  if (lead < 0x80) return 1;
-  size_t length = 0;
-  unsigned char low = 0x80;
-  unsigned char high = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    length = 2;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    length = 3;
-    if (lead == 0xE0) low = 0xA0;
-    if (lead == 0xED) high = 0x9F;
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    length = 4;
-    if (lead == 0xF0) low = 0x90;
-    if (lead == 0xF4) high = 0x8F;
-  } else {
-    return 0;
-  }
-  if (pos + length > text.size()) return 0;
-  if (byte(pos + 1) < low || byte(pos + 1) > high) return 0;
-  for (size_t k = 2; k < length; ++k) {
-    if ((byte(pos + k) & 0xC0) != 0x80) return 0;
-  }
-  return length;
-}
-
-// The offset of the first byte of `text` that does not start a well-formed
-// UTF-8 sequence, or nullopt.
-std::optional<size_t> FirstInvalidUtf8(absl::string_view text) {
-  for (size_t pos = 0; pos < text.size();) {
-    const size_t length = Utf8SequenceAt(text, pos);
-    if (length == 0) return pos;
-    pos += length;
-  }
-  return std::nullopt;
-}
-
 // How UTF-8-like `bytes` are: well-formed multibyte sequences and bytes that
 // start none.
 struct Utf8Census {
@@ -127,7 +86,8 @@ struct Utf8Census {
 Utf8Census CountUtf8(absl::string_view bytes) {
   Utf8Census census;
   for (size_t pos = 0; pos < bytes.size();) {
-    const size_t length = Utf8SequenceAt(bytes, pos);
+    const Utf8Char c = DecodeUtf8At(bytes, pos);
+    const size_t length = c.valid ? c.size : 0;
     if (length == 0) {
       ++census.invalid;
       ++pos;
@@ -329,8 +289,9 @@ absl::StatusOr<std::optional<CsvEncoding>> ParseCsvEncoding(absl::string_view fl
       lower == "windows-31j" || lower == "ms932") {
     return CsvEncoding::kCp932;
   }
-  return UsageError(absl::StrCat(flag, ": \"", text, "\" is not an encoding; use ",
-                                 allow_auto ? "auto, " : "", "utf-8 or cp932 (Shift_JIS)"));
+  return absl::InvalidArgumentError(absl::StrCat(flag, ": \"", text, "\" is not an encoding; use ",
+                                                 allow_auto ? "auto, " : "",
+                                                 "utf-8 or cp932 (Shift_JIS)"));
 }
 
 absl::Status CsvError(CsvLocation location, absl::string_view message) {
@@ -420,7 +381,7 @@ absl::StatusOr<std::string> Utf8ToCp932(absl::string_view text) {
   size_t bad = 0;
   bool incomplete = false;
   if (!encoder->Convert(text, &out, &bad, &incomplete)) {
-    const size_t length = std::max<size_t>(1, Utf8SequenceAt(text, bad));
+    const size_t length = DecodeUtf8At(text, bad).size;
     return absl::InvalidArgumentError(absl::StrCat("\"", text.substr(bad, length),
                                                    "\" has no code in CP932 (Shift_JIS); "
                                                    "write the file as UTF-8"));
@@ -476,4 +437,4 @@ absl::Status CsvWriter::AddRecord(const std::vector<std::string>& fields) {
   return absl::OkStatus();
 }
 
-}  // namespace suishin::ctl
+}  // namespace suishin::exchange

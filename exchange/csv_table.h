@@ -18,8 +18,8 @@
 //   CsvDirectory directory(regions, kpis);
 //   absl::StatusOr<KpiDataRow> row = ToKpiDataRow(header, csv.records[1], directory);
 //   // !row.ok(): CsvLocationOf(row.status()) names the line and the cell.
-#ifndef SUISHIN_TOOLS_SUISHINCTL_CSV_TABLE_H_
-#define SUISHIN_TOOLS_SUISHINCTL_CSV_TABLE_H_
+#ifndef SUISHIN_EXCHANGE_CSV_TABLE_H_
+#define SUISHIN_EXCHANGE_CSV_TABLE_H_
 
 #include <map>
 #include <string>
@@ -27,11 +27,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "exchange/csv_codec.h"
 #include "suishin/kpi/v1/kpi.pb.h"
 #include "suishin/plan/v1/plan.pb.h"
-#include "tools/suishinctl/csv_codec.h"
 
-namespace suishin::ctl {
+namespace suishin::exchange {
 
 // A column of a KPI data file.
 enum class KpiDataColumn {
@@ -208,6 +208,6 @@ std::vector<std::vector<std::string>> KpiDataRecords(const kpi::v1::GetKpiRespon
 std::vector<std::vector<std::string>> KpiTableRecords(const kpi::v1::GetKpiTableResponse& table,
                                                       const std::vector<plan::v1::Region>& regions);
 
-}  // namespace suishin::ctl
+}  // namespace suishin::exchange
 
-#endif  // SUISHIN_TOOLS_SUISHINCTL_CSV_TABLE_H_
+#endif  // SUISHIN_EXCHANGE_CSV_TABLE_H_

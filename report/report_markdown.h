@@ -8,15 +8,15 @@
 //
 // Example:
 //   std::cout << RenderMarkdownReport(model);
-#ifndef SUISHIN_TOOLS_SUISHINCTL_REPORT_MARKDOWN_H_
-#define SUISHIN_TOOLS_SUISHINCTL_REPORT_MARKDOWN_H_
+#ifndef SUISHIN_REPORT_REPORT_MARKDOWN_H_
+#define SUISHIN_REPORT_REPORT_MARKDOWN_H_
 
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "tools/suishinctl/report_model.h"
+#include "report/report_model.h"
 
-namespace suishin::ctl {
+namespace suishin::report {
 
 // `text` as literal Markdown inline text on one line: the characters that
 // could start markup (\ ` * _ [ ] < > | & ~ #) get a backslash, a leading
@@ -27,6 +27,6 @@ std::string MarkdownEscape(absl::string_view text);
 // The whole document, ending in a newline.
 std::string RenderMarkdownReport(const ReportModel& model);
 
-}  // namespace suishin::ctl
+}  // namespace suishin::report
 
-#endif  // SUISHIN_TOOLS_SUISHINCTL_REPORT_MARKDOWN_H_
+#endif  // SUISHIN_REPORT_REPORT_MARKDOWN_H_

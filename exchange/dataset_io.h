@@ -1,16 +1,21 @@
 // Whole datasets (suishin.dataset.v1.Dataset, the format of
-// data/seed/dohoku-2019.json) between suishinctl and the services: reading a
-// dataset file, loading it (what `import` and `import-json` share), and
-// reading everything back for `export-json`.
+// data/seed/dohoku-2019.json) between a front end and the services: parsing
+// a dataset's JSON (from a string, or a file), checking its references
+// against what the services hold before anything is stored, reading
+// everything the services hold back as one dataset, and writing it as JSON.
 //
-// Internal to suishinctl_lib; the public surface is commands.h.
+// Contract: ParseDatasetJson, DatasetJson, ActualsFromHistory and
+// StripOutputOnly are pure; ReadDatasetFile reads one file; the functions
+// taking clients::Services call the services through it (each call with its
+// deadline and metadata) and store nothing. Errors are absl::Status naming
+// the input (`path`, or whatever name the caller gives a string) and the
+// field in the file's spelling.
 //
 // Example (import-json):
 //   ASSIGN_OR_RETURN(dataset::v1::Dataset dataset, ReadDatasetFile(path));
-//   RETURN_IF_ERROR(CheckDatasetReferences(env, path, dataset));
-//   return ImportDataset(env, path, dataset);
-#ifndef SUISHIN_TOOLS_SUISHINCTL_DATASET_IO_H_
-#define SUISHIN_TOOLS_SUISHINCTL_DATASET_IO_H_
+//   RETURN_IF_ERROR(CheckDatasetReferences(services, path, dataset));
+#ifndef SUISHIN_EXCHANGE_DATASET_IO_H_
+#define SUISHIN_EXCHANGE_DATASET_IO_H_
 
 #include <google/protobuf/repeated_field.h>
 
@@ -20,18 +25,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "clients/services.h"
 #include "suishin/dataset/v1/dataset.pb.h"
 #include "suishin/kpi/v1/kpi.pb.h"
-#include "tools/suishinctl/commands.h"
 
-namespace suishin::ctl {
-
-// Loads `dataset`, read from `path` (which the output names), as `import`
-// does (see RunImport in commands.h): the plan part with ImportPlan, then the
-// KPI part with ImportKpis; prints the counts on env.out, or with env.json
-// one JSON object for a complete import. Defined in commands.cc.
-absl::Status ImportDataset(const Environment& env, absl::string_view path,
-                           const dataset::v1::Dataset& dataset);
+namespace suishin::exchange {
 
 // Reads a dataset file like ReadJsonFile (unknown fields are an error), but a
 // syntax error is reported on one line, with where it is ("… (line 3,
@@ -60,7 +58,7 @@ std::string OneLineParseError(absl::string_view message, absl::string_view text)
 // naming the file and the field in the file's spelling
 // ("kpi.kpis[0].kpi.projectId") otherwise. Calls ListRegions and ListProjects
 // only when the file has KPIs.
-absl::Status CheckDatasetReferences(const Environment& env, absl::string_view path,
+absl::Status CheckDatasetReferences(const clients::Services& services, absl::string_view path,
                                     const dataset::v1::Dataset& dataset);
 
 // Everything the services hold as one dataset, `source` left empty: every
@@ -69,7 +67,7 @@ absl::Status CheckDatasetReferences(const Environment& env, absl::string_view pa
 // revisions) and actuals (ActualsFromHistory), output-only fields cleared
 // (StripOutputOnly), baselines and targets in the order of the KPI's
 // region_ids.
-absl::StatusOr<dataset::v1::Dataset> ExportDataset(const Environment& env);
+absl::StatusOr<dataset::v1::Dataset> ExportDataset(const clients::Services& services);
 
 // The actuals of `kpi` as they stand after `changes` (its change log, as
 // GetHistory gives it): for each region and fiscal year the last
@@ -91,6 +89,6 @@ void StripOutputOnly(dataset::v1::Dataset* dataset);
 // lowerCamelCase names, UTF-8 as is, two spaces per level, a final newline.
 std::string DatasetJson(const dataset::v1::Dataset& dataset);
 
-}  // namespace suishin::ctl
+}  // namespace suishin::exchange
 
-#endif  // SUISHIN_TOOLS_SUISHINCTL_DATASET_IO_H_
+#endif  // SUISHIN_EXCHANGE_DATASET_IO_H_

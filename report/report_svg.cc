@@ -1,4 +1,4 @@
-#include "tools/suishinctl/report_svg.h"
+#include "report/report_svg.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,11 +10,11 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/fiscal_year.h"
-#include "tools/suishinctl/kpi_views.h"
-#include "tools/suishinctl/report_html.h"
-#include "tools/suishinctl/report_model.h"
+#include "report/labels.h"
+#include "report/report_html.h"
+#include "report/report_model.h"
 
-namespace suishin::ctl {
+namespace suishin::report {
 namespace {
 
 using kpi::v1::ProgressPoint;
@@ -229,4 +229,4 @@ std::string ProgressChartSvg(const kpi::v1::KpiTable& table, const kpi::v1::KpiT
   return svg;
 }
 
-}  // namespace suishin::ctl
+}  // namespace suishin::report

@@ -1,6 +1,8 @@
-// The pure parts of export-json and import-json (tools/suishinctl/dataset_io.h):
+// The pure parts of export-json and import-json (exchange/dataset_io.h):
 // actuals rebuilt from a change log, output-only fields, the file format, and
 // parser errors on one line.
+#include "exchange/dataset_io.h"
+
 #include <google/protobuf/util/message_differencer.h>
 #include <gtest/gtest.h>
 
@@ -14,9 +16,8 @@
 #include "suishin/dataset/v1/dataset.pb.h"
 #include "tests/support/child_process.h"
 #include "tests/support/temp_dir.h"
-#include "tools/suishinctl/dataset_io.h"
 
-namespace suishin::ctl {
+namespace suishin::exchange {
 namespace {
 
 using google::protobuf::util::MessageDifferencer;
@@ -250,4 +251,4 @@ TEST(ReadDatasetFileTest, ReportsASyntaxErrorOnOneLineNamingTheFile) {
 }
 
 }  // namespace
-}  // namespace suishin::ctl
+}  // namespace suishin::exchange

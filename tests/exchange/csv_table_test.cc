@@ -1,7 +1,7 @@
 // The KPI data file's columns and cells (header by name, regions three ways,
 // years in any form, numbers as people type them, refusals located by line
 // and cell), which rows are already stored, and the records export writes.
-#include "tools/suishinctl/csv_table.h"
+#include "exchange/csv_table.h"
 
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace suishin::ctl {
+namespace suishin::exchange {
 namespace {
 
 using kpi::v1::ImportRow;
@@ -527,6 +527,7 @@ TEST(KpiTableRecordsTest, OneRecordPerKpiRegionAndYearWithNotes) {
   kpi::v1::KpiTableRow* area = table->add_rows();
   area->set_region_id("dohoku");
   area->set_region_name("道北");
+  area->set_computed_from_children(true);  // SUM: kpi-service says so
   area->mutable_target()->set_value(43);
   area->mutable_target()->mutable_fiscal_year()->set_year(2019);
   area->mutable_target()->add_revisions()->set_value(38);
@@ -574,4 +575,4 @@ TEST(CsvColumnsMarkdownTest, DocumentsEveryColumn) {
 }
 
 }  // namespace
-}  // namespace suishin::ctl
+}  // namespace suishin::exchange

@@ -1,4 +1,4 @@
-#include "tools/suishinctl/report_model.h"
+#include "report/report_model.h"
 
 #include <algorithm>
 #include <map>
@@ -9,12 +9,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "clients/services.h"
 #include "common/fiscal_year.h"
 #include "common/status_macros.h"
-#include "tools/suishinctl/command_util.h"
-#include "tools/suishinctl/kpi_views.h"
+#include "report/labels.h"
 
-namespace suishin::ctl {
+namespace suishin::report {
 namespace {
 
 using kpi::v1::Kpi;
@@ -28,28 +28,28 @@ using plan::v1::InitiativeStage;
 constexpr int kPageSize = 500;
 
 // What a cell shows when a figure exists but cannot be shown.
-constexpr char kNoFigure[] = "—";
 
-absl::StatusOr<std::vector<Initiative>> ListStage(const Environment& env,
+absl::StatusOr<std::vector<Initiative>> ListStage(const clients::Services& services,
                                                   const std::string& project_id,
                                                   InitiativeStage stage, int year) {
   plan::v1::ListInitiativesRequest request;
   request.set_project_id(project_id);
   request.set_stage(stage);
   request.mutable_fiscal_year()->set_year(year);
-  return ListAll(env, env.plan, request, kPageSize,
-                 &plan::v1::PlanService::StubInterface::ListInitiatives,
-                 &plan::v1::ListInitiativesResponse::mutable_initiatives);
+  return clients::ListAll(services, services.plan, request, kPageSize,
+                          &plan::v1::PlanService::StubInterface::ListInitiatives,
+                          &plan::v1::ListInitiativesResponse::mutable_initiatives);
 }
 
 // The firing alerts of the KPIs of `tables`, or why they cannot be had.
-ReportAlerts GatherAlerts(const Environment& env, const kpi::v1::GetKpiTableResponse& tables) {
+ReportAlerts GatherAlerts(const clients::Services& services,
+                          const kpi::v1::GetKpiTableResponse& tables) {
   ReportAlerts alerts;
   if (tables.tables().empty()) {  // An empty filter would match every KPI.
     alerts.available = true;
     return alerts;
   }
-  if (env.notification == nullptr) {
+  if (services.notification == nullptr) {
     alerts.error = "no notification-service stub";
     return alerts;
   }
@@ -58,9 +58,9 @@ ReportAlerts GatherAlerts(const Environment& env, const kpi::v1::GetKpiTableResp
     request.mutable_filter()->add_kpi_ids(table.kpi().id());
   }
   absl::StatusOr<std::vector<Alert>> listed =
-      ListAll(env, env.notification, request, kPageSize,
-              &notification::v1::NotificationService::StubInterface::ListAlerts,
-              &notification::v1::ListAlertsResponse::mutable_alerts);
+      clients::ListAll(services, services.notification, request, kPageSize,
+                       &notification::v1::NotificationService::StubInterface::ListAlerts,
+                       &notification::v1::ListAlertsResponse::mutable_alerts);
   if (!listed.ok()) {
     alerts.error = absl::StrCat(absl::StatusCodeToString(listed.status().code()), ": ",
                                 listed.status().message());
@@ -113,24 +113,25 @@ std::string RevisionLabel(const kpi::v1::TargetRevision& revision, const kpi::v1
 
 }  // namespace
 
-absl::StatusOr<ReportModel> GatherReport(const Environment& env, const std::string& project_id,
-                                         int year) {
+absl::StatusOr<ReportModel> GatherReport(const clients::Services& services,
+                                         const std::string& project_id, int year) {
   ReportModel model;
   model.year = year;
 
   plan::v1::GetProjectRequest project_request;
   project_request.set_id(project_id);
   plan::v1::GetProjectResponse project_response;
-  RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
-    return env.plan->GetProject(context, project_request, &project_response);
+  RETURN_IF_ERROR(clients::Invoke(services, [&](grpc::ClientContext* context) {
+    return services.plan->GetProject(context, project_request, &project_response);
   }));
   model.project = project_response.project();
 
   plan::v1::ListRegionsRequest regions_request;
   regions_request.set_root_id(model.project.area_id());
-  absl::StatusOr<std::vector<plan::v1::Region>> regions = ListAll(
-      env, env.plan, regions_request, kPageSize, &plan::v1::PlanService::StubInterface::ListRegions,
-      &plan::v1::ListRegionsResponse::mutable_regions);
+  absl::StatusOr<std::vector<plan::v1::Region>> regions =
+      ListAll(services, services.plan, regions_request, kPageSize,
+              &plan::v1::PlanService::StubInterface::ListRegions,
+              &plan::v1::ListRegionsResponse::mutable_regions);
   // A project always has its area; should it be gone, tags show ids.
   if (!regions.ok() && !absl::IsNotFound(regions.status())) return regions.status();
   model.area_label = model.project.area_id();
@@ -158,18 +159,18 @@ absl::StatusOr<ReportModel> GatherReport(const Environment& env, const std::stri
   };
   for (const auto& column : columns) {
     ASSIGN_OR_RETURN(std::vector<Initiative> initiatives,
-                     ListStage(env, project_id, column.stage, column.year));
+                     ListStage(services, project_id, column.stage, column.year));
     *column.groups = GroupByPillar(model.project, initiatives);
   }
 
   kpi::v1::GetKpiTableRequest table_request;
   table_request.set_project_id(project_id);
   table_request.mutable_as_of()->set_year(year);
-  RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
-    return env.kpi->GetKpiTable(context, table_request, &model.kpi_tables);
+  RETURN_IF_ERROR(clients::Invoke(services, [&](grpc::ClientContext* context) {
+    return services.kpi->GetKpiTable(context, table_request, &model.kpi_tables);
   }));
 
-  model.alerts = GatherAlerts(env, model.kpi_tables);
+  model.alerts = GatherAlerts(services, model.kpi_tables);
   return model;
 }
 
@@ -294,7 +295,7 @@ KpiGrid BuildKpiGrid(const KpiTable& table) {
         out.revisions.push_back(RevisionLabel(revision, row.target(), kpi));
       }
     }
-    const bool computed = ComputedArea(row, kpi);
+    const bool computed = row.computed_from_children();
     for (const KpiGridColumn& column : grid.columns) {
       KpiGridCell cell;
       const ProgressPoint* point = PointOf(row, column.year);
@@ -305,18 +306,12 @@ KpiGrid BuildKpiGrid(const KpiTable& table) {
         cell.value = ValueWithUnit(point->value(), kpi);
         cell.rate = point->rate_display();
         if (cell.rate.empty()) {
-          cell.rate = kNoFigure;
-          grid.notes.push_back(absl::StrCat(
-              where, " 進捗率: ",
-              point->undefined_reason().empty() ? "算出できません" : point->undefined_reason()));
+          cell.rate = std::string(kNoFigure);
+          grid.notes.push_back(absl::StrCat(where, " 進捗率: ", RateUndefinedNote(*point)));
         }
       } else if (point != nullptr && computed) {
-        const std::vector<std::string> missing = MissingChildren(table, row, column.year);
-        grid.notes.push_back(missing.empty()
-                                 ? absl::StrCat(where, ": ", point->undefined_reason())
-                                 : absl::StrCat(where, ": ", absl::StrJoin(missing, "・"),
-                                                "の実績がないため集計できません"));
-        cell.value = kNoFigure;
+        grid.notes.push_back(absl::StrCat(where, ": ", AreaUndefinedNote(table, row, *point)));
+        cell.value = std::string(kNoFigure);
       }
       out.cells.push_back(std::move(cell));
     }
@@ -357,4 +352,4 @@ const Kpi* FindKpi(const kpi::v1::GetKpiTableResponse& tables, absl::string_view
   return nullptr;
 }
 
-}  // namespace suishin::ctl
+}  // namespace suishin::report

@@ -1,7 +1,7 @@
 // CSV records and encodings: RFC 4180 splitting with physical line numbers,
 // UTF-8 / UTF-8 with BOM / CP932 detection, bad bytes located by line and
 // cell, and the writer's quoting, line ends and encodings.
-#include "tools/suishinctl/csv_codec.h"
+#include "exchange/csv_codec.h"
 
 #include <gtest/gtest.h>
 
@@ -9,9 +9,8 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "tools/suishinctl/commands.h"
 
-namespace suishin::ctl {
+namespace suishin::exchange {
 namespace {
 
 using Fields = std::vector<std::string>;
@@ -228,10 +227,10 @@ TEST(ParseCsvEncodingTest, NamesAndAuto) {
   EXPECT_EQ(*ParseCsvEncoding("--encoding", "", false), std::nullopt);
   const auto bad = ParseCsvEncoding("--encoding", "auto", false);
   ASSERT_FALSE(bad.ok());
-  EXPECT_TRUE(IsUsageError(bad.status()));
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(bad.status().message(), "--encoding")) << bad.status();
   EXPECT_FALSE(ParseCsvEncoding("--encoding", "latin1", true).ok());
 }
 
 }  // namespace
-}  // namespace suishin::ctl
+}  // namespace suishin::exchange

@@ -1,4 +1,4 @@
-#include "tools/suishinctl/report_markdown.h"
+#include "report/report_markdown.h"
 
 #include <string>
 #include <vector>
@@ -7,9 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/fiscal_year.h"
-#include "tools/suishinctl/alert_views.h"
+#include "report/labels.h"
 
-namespace suishin::ctl {
+namespace suishin::report {
 namespace {
 
 using notification::v1::Alert;
@@ -183,4 +183,4 @@ std::string RenderMarkdownReport(const ReportModel& model) {
   return out;
 }
 
-}  // namespace suishin::ctl
+}  // namespace suishin::report

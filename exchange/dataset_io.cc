@@ -1,4 +1,4 @@
-#include "tools/suishinctl/dataset_io.h"
+#include "exchange/dataset_io.h"
 
 #include <google/protobuf/util/json_util.h>
 
@@ -12,11 +12,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "clients/services.h"
 #include "common/proto_util.h"
 #include "common/status_macros.h"
-#include "tools/suishinctl/command_util.h"
 
-namespace suishin::ctl {
+namespace suishin::exchange {
 namespace {
 
 using kpi::v1::KpiService;
@@ -103,7 +103,7 @@ absl::StatusOr<dataset::v1::Dataset> ReadDatasetFile(const std::string& path) {
   return ParseDatasetJson(path, text.str());
 }
 
-absl::Status CheckDatasetReferences(const Environment& env, absl::string_view path,
+absl::Status CheckDatasetReferences(const clients::Services& services, absl::string_view path,
                                     const dataset::v1::Dataset& dataset) {
   const kpi::v1::KpiDataset& kpis = dataset.kpi();
   if (kpis.kpis().empty()) return absl::OkStatus();
@@ -118,14 +118,14 @@ absl::Status CheckDatasetReferences(const Environment& env, absl::string_view pa
   std::map<std::string, std::string> areas;    // project → its area
   {
     ASSIGN_OR_RETURN(std::vector<plan::v1::Region> regions,
-                     ListAll(env, env.plan, plan::v1::ListRegionsRequest(), kPageSize,
-                             &PlanService::StubInterface::ListRegions,
-                             &plan::v1::ListRegionsResponse::mutable_regions));
+                     clients::ListAll(services, services.plan, plan::v1::ListRegionsRequest(),
+                                      kPageSize, &PlanService::StubInterface::ListRegions,
+                                      &plan::v1::ListRegionsResponse::mutable_regions));
     for (const plan::v1::Region& region : regions) parents[region.id()] = region.parent_id();
     ASSIGN_OR_RETURN(std::vector<plan::v1::Project> projects,
-                     ListAll(env, env.plan, plan::v1::ListProjectsRequest(), kPageSize,
-                             &PlanService::StubInterface::ListProjects,
-                             &plan::v1::ListProjectsResponse::mutable_projects));
+                     clients::ListAll(services, services.plan, plan::v1::ListProjectsRequest(),
+                                      kPageSize, &PlanService::StubInterface::ListProjects,
+                                      &plan::v1::ListProjectsResponse::mutable_projects));
     for (const plan::v1::Project& project : projects) areas[project.id()] = project.area_id();
   }
   for (const plan::v1::Region& region : dataset.plan().regions()) {
@@ -268,50 +268,51 @@ void StripOutputOnly(dataset::v1::Dataset* dataset) {
   }
 }
 
-absl::StatusOr<dataset::v1::Dataset> ExportDataset(const Environment& env) {
+absl::StatusOr<dataset::v1::Dataset> ExportDataset(const clients::Services& services) {
   dataset::v1::Dataset dataset;
   plan::v1::PlanDataset* plan = dataset.mutable_plan();
 
   ASSIGN_OR_RETURN(std::vector<plan::v1::Region> regions,
-                   ListAll(env, env.plan, plan::v1::ListRegionsRequest(), kPageSize,
-                           &PlanService::StubInterface::ListRegions,
-                           &plan::v1::ListRegionsResponse::mutable_regions));
+                   clients::ListAll(services, services.plan, plan::v1::ListRegionsRequest(),
+                                    kPageSize, &PlanService::StubInterface::ListRegions,
+                                    &plan::v1::ListRegionsResponse::mutable_regions));
   for (plan::v1::Region& region : regions) *plan->add_regions() = std::move(region);
 
   ASSIGN_OR_RETURN(std::vector<plan::v1::Project> projects,
-                   ListAll(env, env.plan, plan::v1::ListProjectsRequest(), kPageSize,
-                           &PlanService::StubInterface::ListProjects,
-                           &plan::v1::ListProjectsResponse::mutable_projects));
+                   clients::ListAll(services, services.plan, plan::v1::ListProjectsRequest(),
+                                    kPageSize, &PlanService::StubInterface::ListProjects,
+                                    &plan::v1::ListProjectsResponse::mutable_projects));
   for (plan::v1::Project& project : projects) {
     plan::v1::ListInitiativesRequest request;
     request.set_project_id(project.id());
-    ASSIGN_OR_RETURN(
-        std::vector<plan::v1::Initiative> initiatives,
-        ListAll(env, env.plan, request, kPageSize, &PlanService::StubInterface::ListInitiatives,
-                &plan::v1::ListInitiativesResponse::mutable_initiatives));
+    ASSIGN_OR_RETURN(std::vector<plan::v1::Initiative> initiatives,
+                     clients::ListAll(services, services.plan, request, kPageSize,
+                                      &PlanService::StubInterface::ListInitiatives,
+                                      &plan::v1::ListInitiativesResponse::mutable_initiatives));
     *plan->add_projects() = std::move(project);
     for (plan::v1::Initiative& initiative : initiatives) {
       *plan->add_initiatives() = std::move(initiative);
     }
   }
 
-  ASSIGN_OR_RETURN(
-      std::vector<kpi::v1::Kpi> kpis,
-      ListAll(env, env.kpi, kpi::v1::ListKpisRequest(), kPageSize,
-              &KpiService::StubInterface::ListKpis, &kpi::v1::ListKpisResponse::mutable_kpis));
+  ASSIGN_OR_RETURN(std::vector<kpi::v1::Kpi> kpis,
+                   clients::ListAll(services, services.kpi, kpi::v1::ListKpisRequest(), kPageSize,
+                                    &KpiService::StubInterface::ListKpis,
+                                    &kpi::v1::ListKpisResponse::mutable_kpis));
   for (const kpi::v1::Kpi& listed : kpis) {
     kpi::v1::GetKpiRequest get;
     get.set_id(listed.id());
     kpi::v1::GetKpiResponse stored;
-    RETURN_IF_ERROR(Invoke(
-        env, [&](grpc::ClientContext* context) { return env.kpi->GetKpi(context, get, &stored); }));
+    RETURN_IF_ERROR(Invoke(services, [&](grpc::ClientContext* context) {
+      return services.kpi->GetKpi(context, get, &stored);
+    }));
     kpi::v1::GetHistoryRequest history_request;
     history_request.set_kpi_id(listed.id());
     kpi::v1::GetHistoryResponse history;
     ASSIGN_OR_RETURN(std::vector<kpi::v1::Change> changes,
-                     ListAll(env, env.kpi, history_request, kHistoryPageSize,
-                             &KpiService::StubInterface::GetHistory,
-                             &kpi::v1::GetHistoryResponse::mutable_changes));
+                     clients::ListAll(services, services.kpi, history_request, kPageSize,
+                                      &KpiService::StubInterface::GetHistory,
+                                      &kpi::v1::GetHistoryResponse::mutable_changes));
     for (kpi::v1::Change& change : changes) *history.add_changes() = std::move(change);
 
     kpi::v1::KpiRecord* record = dataset.mutable_kpi()->add_kpis();
@@ -348,4 +349,4 @@ std::string DatasetJson(const dataset::v1::Dataset& dataset) {
   return out;
 }
 
-}  // namespace suishin::ctl
+}  // namespace suishin::exchange

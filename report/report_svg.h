@@ -23,14 +23,14 @@
 //   for (const kpi::v1::KpiTableRow& row : table.rows()) {
 //     html += ProgressChartSvg(table, row);
 //   }
-#ifndef SUISHIN_TOOLS_SUISHINCTL_REPORT_SVG_H_
-#define SUISHIN_TOOLS_SUISHINCTL_REPORT_SVG_H_
+#ifndef SUISHIN_REPORT_REPORT_SVG_H_
+#define SUISHIN_REPORT_REPORT_SVG_H_
 
 #include <string>
 
 #include "suishin/kpi/v1/kpi.pb.h"
 
-namespace suishin::ctl {
+namespace suishin::report {
 
 // The chart's size in SVG user units (its viewBox); the page scales it.
 inline constexpr int kChartWidth = 176;
@@ -40,6 +40,6 @@ inline constexpr int kChartHeight = 64;
 // escaped for HTML.
 std::string ProgressChartSvg(const kpi::v1::KpiTable& table, const kpi::v1::KpiTableRow& row);
 
-}  // namespace suishin::ctl
+}  // namespace suishin::report
 
-#endif  // SUISHIN_TOOLS_SUISHINCTL_REPORT_SVG_H_
+#endif  // SUISHIN_REPORT_REPORT_SVG_H_
