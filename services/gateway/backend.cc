@@ -1,0 +1,122 @@
+#include "services/gateway/backend.h"
+
+#include <grpcpp/impl/client_unary_call.h>
+#include <grpcpp/impl/codegen/proto_utils.h>
+#include <grpcpp/impl/rpc_method.h>
+#include <grpcpp/support/sync_stream.h>
+
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "common/limits.h"
+
+namespace suishin::gateway {
+namespace {
+
+using google::protobuf::Message;
+
+std::shared_ptr<grpc::Channel> MakeBackendChannel(const std::string& address,
+                                                  const std::string& ca_pem) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  const Limits& limits = ProcessLimits();
+  args.SetMaxReceiveMessageSize(limits.max_message_bytes);
+  args.SetMaxSendMessageSize(limits.max_message_bytes);
+  std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
+  if (!ca_pem.empty()) {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = ca_pem;  // no certificate of the gateway's own
+    credentials = grpc::SslCredentials(options);
+  }
+  return grpc::CreateCustomChannel(address, credentials, args);
+}
+
+void Prepare(grpc::ClientContext* context, const std::string& authorization,
+             absl::Duration timeout) {
+  if (!authorization.empty()) context->AddMetadata("authorization", authorization);
+  if (timeout != absl::InfiniteDuration()) {
+    context->set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+  }
+}
+
+}  // namespace
+
+Backends::Backends(const absl::flat_hash_map<std::string, std::string>& addresses,
+                   const std::string& ca_pem) {
+  for (const auto& [service, address] : addresses) {
+    channels_[service] = MakeBackendChannel(address, ca_pem);
+  }
+}
+
+std::shared_ptr<grpc::Channel> Backends::ChannelFor(const Route& route) const {
+  auto found = channels_.find(route.method->service()->full_name());
+  return found == channels_.end() ? nullptr : found->second;
+}
+
+grpc::Status Backends::Call(const Route& route, const Message& request,
+                            const std::string& authorization, absl::Duration timeout,
+                            Message* response) const {
+  std::shared_ptr<grpc::Channel> channel = ChannelFor(route);
+  if (channel == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        absl::StrCat("no address for ", route.method->service()->full_name()));
+  }
+  grpc::ClientContext context;
+  Prepare(&context, authorization, timeout);
+  const grpc::internal::RpcMethod method(route.grpc_path.c_str(),
+                                         grpc::internal::RpcMethod::NORMAL_RPC);
+  return grpc::internal::BlockingUnaryCall<Message, Message>(channel.get(), method, &context,
+                                                             request, response);
+}
+
+grpc::Status Backends::CallClientStream(const Route& route,
+                                        const std::vector<std::unique_ptr<Message>>& requests,
+                                        const std::string& authorization, absl::Duration timeout,
+                                        Message* response) const {
+  std::shared_ptr<grpc::Channel> channel = ChannelFor(route);
+  if (channel == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        absl::StrCat("no address for ", route.method->service()->full_name()));
+  }
+  grpc::ClientContext context;
+  Prepare(&context, authorization, timeout);
+  const grpc::internal::RpcMethod method(route.grpc_path.c_str(),
+                                         grpc::internal::RpcMethod::CLIENT_STREAMING);
+  std::unique_ptr<grpc::ClientWriter<Message>> writer(
+      grpc::internal::ClientWriterFactory<Message>::Create(channel.get(), method, &context,
+                                                           response));
+  for (const std::unique_ptr<Message>& request : requests) {
+    if (!writer->Write(*request)) break;  // the service ended the call: Finish says why
+  }
+  writer->WritesDone();
+  return writer->Finish();
+}
+
+grpc::Status Backends::Stream(const Route& route, const Message& request,
+                              const std::string& authorization, grpc::ClientContext* context,
+                              const std::function<bool(const Message&)>& on_event) const {
+  std::shared_ptr<grpc::Channel> channel = ChannelFor(route);
+  if (channel == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        absl::StrCat("no address for ", route.method->service()->full_name()));
+  }
+  Prepare(context, authorization, absl::InfiniteDuration());
+  const grpc::internal::RpcMethod method(route.grpc_path.c_str(),
+                                         grpc::internal::RpcMethod::SERVER_STREAMING);
+  std::unique_ptr<grpc::ClientReader<Message>> reader(
+      grpc::internal::ClientReaderFactory<Message>::Create(channel.get(), method, context,
+                                                           request));
+  std::unique_ptr<Message> event(google::protobuf::MessageFactory::generated_factory()
+                                     ->GetPrototype(route.method->output_type())
+                                     ->New());
+  while (reader->Read(event.get())) {
+    if (!on_event(*event)) {
+      context->TryCancel();
+      break;
+    }
+    event->Clear();
+  }
+  return reader->Finish();
+}
+
+}  // namespace suishin::gateway
