@@ -1,0 +1,239 @@
+// The web page the gateway serves, in Debian's real Chromium (headless,
+// driven over the DevTools pipe, tests/support/browser.h), against the real
+// suite with the seed loaded: the 推進管理表 as printed, live alerts, the
+// record form offered by role, CSV upload errors by line and column.
+//
+// SUISHIN_SCREENSHOTS=<dir> keeps a screenshot of each page there.
+#include <google/protobuf/struct.pb.h>
+
+#include <cstdlib>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "tests/services/gateway/gateway_fixture.h"
+#include "tests/support/browser.h"
+
+namespace suishin::gateway::testing {
+namespace {
+
+using suishin::testing::Browser;
+using suishin::testing::JsString;
+using suishin::testing::Page;
+
+class WebPageTest : public GatewayTest {
+ protected:
+  void SetUp() override {
+    GatewayTest::SetUp();
+    if (HasFatalFailure()) return;
+    auto browser = Browser::Start();
+    if (absl::IsNotFound(browser.status())) GTEST_SKIP() << browser.status();
+    ASSERT_TRUE(browser.ok()) << browser.status();
+    browser_ = *std::move(browser);
+  }
+
+  void TearDown() override {
+    browser_.reset();  // its connections closed before the gateway stops
+    GatewayTest::TearDown();
+  }
+
+  std::string Url(const std::string& hash = "") const {
+    return absl::StrCat("http://127.0.0.1:", gateway_port_, "/", hash);
+  }
+
+  // A page signed in with `token` (kept in the tab's sessionStorage, as the
+  // sign-in form keeps it), showing `hash` once rendered.
+  std::unique_ptr<Page> Open(const std::string& token, const std::string& hash) {
+    auto page = browser_->NewPage(Url());
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) return nullptr;
+    EXPECT_TRUE((*page)
+                    ->Evaluate(absl::StrCat("sessionStorage.setItem('suishin.token', ",
+                                            JsString(token), ")"))
+                    .ok());
+    // A document load (not a hash change), so the page starts signed in.
+    EXPECT_TRUE((*page)->Navigate(Url("index.html" + hash)).ok());
+    Show(**page, hash);
+    return *std::move(page);
+  }
+
+  // Goes to `hash` and waits until the page has rendered it.
+  void Show(Page& page, const std::string& hash) {
+    EXPECT_TRUE(page.Evaluate(absl::StrCat("location.hash = ", JsString(hash))).ok());
+    const absl::Status shown = page.WaitFor(
+        absl::StrCat("document.body.dataset.ready === ", JsString(hash)), absl::Seconds(20));
+    EXPECT_TRUE(shown.ok()) << shown;
+  }
+
+  void KeepScreenshot(Page& page, const std::string& name) {
+    const char* dir = std::getenv("SUISHIN_SCREENSHOTS");
+    if (dir == nullptr) return;
+    EXPECT_TRUE(page.SaveScreenshot(absl::StrCat(dir, "/", name, ".png")).ok());
+  }
+
+  std::string Text(Page& page, const std::string& expression) {
+    auto value = page.Evaluate(expression);
+    EXPECT_TRUE(value.ok()) << expression << ": " << value.status();
+    return value.ok() ? value->string_value() : "";
+  }
+
+  std::unique_ptr<Browser> browser_;
+};
+
+// The 進捗率 the seed prints (shared/seed/000_0736b6ba3a49c0cc.txt, 別紙２
+// プロジェクト推進管理表), by KPI, region and fiscal year: 28 figures.
+std::map<std::string, std::string> PrintedRates() {
+  std::map<std::string, std::string> rates;
+  const auto add = [&](const std::string& kpi, const std::string& region, int first_year,
+                       std::vector<std::string> printed) {
+    for (size_t i = 0; i < printed.size(); ++i) {
+      rates[absl::StrCat(kpi, "/", region, "/", first_year + static_cast<int>(i))] = printed[i];
+    }
+  };
+  add("kodomoen", "dohoku", 2015, {"25.6%", "51.2%", "93.0%", "111.6%"});
+  add("kodomoen", "kamikawa", 2015, {"18.2%", "48.5%", "100.0%", "124.2%"});
+  add("kodomoen", "rumoi", 2015, {"50.0%", "75.0%", "100.0%", "100.0%"});
+  add("kodomoen", "soya", 2015, {"50.0%", "50.0%", "50.0%", "50.0%"});
+  add("jishu-bousai", "dohoku", 2016, {"58.3%", "59.1%", "60.9%"});
+  add("jishu-bousai", "kamikawa", 2016, {"63.2%", "63.1%", "64.8%"});
+  add("jishu-bousai", "rumoi", 2016, {"48.4%", "49.0%", "45.8%"});
+  add("jishu-bousai", "soya", 2016, {"28.1%", "36.2%", "41.2%"});
+  return rates;
+}
+
+TEST_F(WebPageTest, TheSeedsTablePageShowsEveryPrintedRateInItsCell) {
+  const std::string hash = "#/projects/dohoku-anzen-anshin?year=2019";
+  std::unique_ptr<Page> page = Open(operator_token_, hash);
+  ASSERT_NE(page, nullptr);
+  // Every 進捗率 cell: where it sits and what it says.
+  auto cells = page->Evaluate(R"(
+      [...document.querySelectorAll('table.kpi-table td.rate')].map(td => ({
+        key: `${td.dataset.kpi}/${td.dataset.region}/${td.dataset.year}`,
+        text: td.textContent,
+        lagging: td.classList.contains('lagging'),
+        column: td.cellIndex,
+        heading: td.closest('table').rows[0].cells[td.cellIndex + 1].textContent,
+      })))");
+  ASSERT_TRUE(cells.ok()) << cells.status();
+  std::map<std::string, std::string> shown;
+  std::map<std::string, bool> lagging;
+  for (const auto& cell : cells->list_value().values()) {
+    const auto& fields = cell.struct_value().fields();
+    shown[fields.at("key").string_value()] = fields.at("text").string_value();
+    lagging[fields.at("key").string_value()] = fields.at("lagging").bool_value();
+  }
+  EXPECT_EQ(shown, PrintedRates());
+  // The lagging cells are the ones kpi-service calls lagging.
+  kpi::v1::GetKpiTableRequest request;
+  request.set_project_id("dohoku-anzen-anshin");
+  request.mutable_as_of()->set_year(2019);
+  kpi::v1::GetKpiTableResponse table;
+  ASSERT_TRUE(kpi_stub_->GetKpiTable(notification::testing::Context().get(), request, &table).ok());
+  int lagging_cells = 0;
+  for (const auto& kpi : table.tables()) {
+    for (const auto& row : kpi.rows()) {
+      for (const auto& point : row.points()) {
+        if (point.rate_display().empty()) continue;
+        const std::string key =
+            absl::StrCat(kpi.kpi().id(), "/", row.region_id(), "/", point.fiscal_year().year());
+        EXPECT_EQ(lagging[key], point.status() == kpi::v1::PROGRESS_STATUS_LAGGING) << key;
+        lagging_cells += lagging[key];
+      }
+    }
+  }
+  EXPECT_GT(lagging_cells, 0);
+  // The columns as printed: 基準 first, 目標 last, the era beside each year.
+  EXPECT_EQ(Text(*page,
+                 "document.querySelector('table.kpi-table[data-kpi=kodomoen] tr').innerText"
+                 ".replace(/\\s+/g, ' ').trim()"),
+            "認定こども園設置数 H26（基準） H27 H28 H29 H30 R元（目標）");
+  EXPECT_EQ(Text(*page,
+                 "document.querySelector('table.kpi-table[data-kpi=kodomoen] .revised')"
+                 ".textContent"),
+            "（見直し前38カ所）");
+  // A chart per KPI region.
+  EXPECT_EQ(page->Evaluate("document.querySelectorAll('figure.chart svg').length")->number_value(),
+            8);
+  EXPECT_TRUE(page->errors().empty()) << page->errors().front();
+  // How long the first render takes (reported by bench.sh, not checked here).
+  KeepScreenshot(*page, "table");
+}
+
+TEST_F(WebPageTest, AnAcknowledgementInOnePageAppearsInAnotherWithinASecond) {
+  std::unique_ptr<Page> first = Open(operator_token_, "#/alerts");
+  std::unique_ptr<Page> second = Open(operator_token_, "#/alerts");
+  ASSERT_NE(first, nullptr);
+  ASSERT_NE(second, nullptr);
+  const std::string fingerprint =
+      Text(*first, "document.querySelector('#alerts tr:has(button.ack)').dataset.fingerprint");
+  ASSERT_FALSE(fingerprint.empty());
+  const std::string cell =
+      absl::StrCat("document.querySelector('#alerts tr[data-fingerprint=", "\"' + ",
+                   JsString(fingerprint), " + '\"] td.acknowledged')");
+  EXPECT_EQ(Text(*second, cell + ".textContent"), "");
+  ASSERT_TRUE(
+      first
+          ->Evaluate(absl::StrCat("document.querySelector('#alerts tr[data-fingerprint=\"' + ",
+                                  JsString(fingerprint), " + '\"] button.ack').click()"))
+          .ok());
+  const absl::Time clicked = absl::Now();
+  const absl::Status seen =
+      second->WaitFor(cell + ".textContent.startsWith('確認済み')", absl::Seconds(1));
+  EXPECT_TRUE(seen.ok()) << seen;
+  std::cout << "acknowledgement seen in the second page after " << (absl::Now() - clicked) << "\n";
+  EXPECT_EQ(Text(*second, cell + ".textContent"), "確認済み（gateway-operator）");
+  KeepScreenshot(*second, "alerts");
+  EXPECT_TRUE(first->errors().empty()) << first->errors().front();
+  EXPECT_TRUE(second->errors().empty()) << second->errors().front();
+}
+
+TEST_F(WebPageTest, TheRecordFormIsOfferedOnlyToWhoMayRecord) {
+  const std::string hash = "#/kpis/jishu-bousai?year=2019";
+  std::unique_ptr<Page> viewer = Open(TokenFor("web-viewer", {"viewer"}), hash);
+  ASSERT_NE(viewer, nullptr);
+  EXPECT_EQ(viewer->Evaluate("document.querySelector('h1').textContent")->string_value(),
+            "自主防災組織率");
+  EXPECT_TRUE(viewer->Evaluate("document.querySelector('#record-form') === null")->bool_value());
+  EXPECT_TRUE(viewer->Evaluate("document.querySelector('#csv-form') === null")->bool_value());
+  // The aggregate's working and the history are there for everyone.
+  EXPECT_GT(viewer->Evaluate("document.querySelectorAll('#aggregate tr').length")->number_value(),
+            1);
+  EXPECT_GT(viewer->Evaluate("document.querySelectorAll('#history tr').length")->number_value(), 1);
+  KeepScreenshot(*viewer, "kpi-viewer");
+
+  // An officer is offered the form, and what it records is shown.
+  std::unique_ptr<Page> officer = Open(TokenFor("soya-officer", {"officer"}, {"soya"}), hash);
+  ASSERT_NE(officer, nullptr);
+  ASSERT_TRUE(officer->Evaluate("document.querySelector('#record-form') !== null")->bool_value());
+  ASSERT_TRUE(officer->Fill("#record-form select[name=region]", "soya").ok());
+  ASSERT_TRUE(officer->Fill("#record-form input[name=year]", "2019").ok());
+  ASSERT_TRUE(officer->Fill("#record-form input[name=value]", "44.5").ok());
+  ASSERT_TRUE(officer->Click("#record-form button[type=submit]").ok());
+  const absl::Status recorded = officer->WaitFor(
+      "[...document.querySelectorAll('#history td')].some(td => td.textContent.includes('44.5%'))",
+      absl::Seconds(10));
+  EXPECT_TRUE(recorded.ok()) << recorded;
+  kpi::v1::GetProgressRequest request;
+  request.set_kpi_id("jishu-bousai");
+  request.set_region_id("soya");
+  request.mutable_as_of()->set_year(2019);
+  kpi::v1::GetProgressResponse progress;
+  ASSERT_TRUE(
+      kpi_stub_->GetProgress(notification::testing::Context().get(), request, &progress).ok());
+  EXPECT_EQ(progress.points().rbegin()->value(), 44.5);
+  // A value the service refuses is shown with the service's message.
+  ASSERT_TRUE(officer->Fill("#record-form select[name=region]", "soya").ok());
+  ASSERT_TRUE(officer->Fill("#record-form input[name=year]", "2019").ok());
+  ASSERT_TRUE(officer->Fill("#record-form input[name=value]", "144").ok());
+  ASSERT_TRUE(officer->Click("#record-form button[type=submit]").ok());
+  EXPECT_TRUE(officer
+                  ->WaitFor("document.querySelector('#record-form + div .error') !== null",
+                            absl::Seconds(10))
+                  .ok());
+  EXPECT_NE(
+      Text(*officer, "document.querySelector('#record-form + div .error').textContent").find("144"),
+      std::string::npos);
+  KeepScreenshot(*officer, "kpi-officer");
+}
+
+}  // namespace
+}  // namespace suishin::gateway::testing
