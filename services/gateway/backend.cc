@@ -3,11 +3,13 @@
 #include <grpcpp/impl/client_unary_call.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
 #include <grpcpp/impl/rpc_method.h>
+#include <grpcpp/support/client_callback.h>
 #include <grpcpp/support/sync_stream.h>
 
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/limits.h"
 
 namespace suishin::gateway {
@@ -48,9 +50,13 @@ Backends::Backends(const absl::flat_hash_map<std::string, std::string>& addresse
   }
 }
 
-std::shared_ptr<grpc::Channel> Backends::ChannelFor(const Route& route) const {
-  auto found = channels_.find(route.method->service()->full_name());
+std::shared_ptr<grpc::Channel> Backends::channel(const std::string& service) const {
+  auto found = channels_.find(service);
   return found == channels_.end() ? nullptr : found->second;
+}
+
+std::shared_ptr<grpc::Channel> Backends::ChannelFor(const Route& route) const {
+  return channel(route.method->service()->full_name());
 }
 
 grpc::Status Backends::Call(const Route& route, const Message& request,
@@ -65,8 +71,17 @@ grpc::Status Backends::Call(const Route& route, const Message& request,
   Prepare(&context, authorization, timeout);
   const grpc::internal::RpcMethod method(route.grpc_path.c_str(),
                                          grpc::internal::RpcMethod::NORMAL_RPC);
-  return grpc::internal::BlockingUnaryCall<Message, Message>(channel.get(), method, &context,
-                                                             request, response);
+  // The callback API, waited for: gRPC's own threads drive the connection
+  // (a blocking call would make each waiting HTTP thread poll it too).
+  absl::Notification done;
+  grpc::Status status;
+  grpc::internal::CallbackUnaryCall<Message, Message>(channel.get(), method, &context, &request,
+                                                      response, [&](grpc::Status finished) {
+                                                        status = std::move(finished);
+                                                        done.Notify();
+                                                      });
+  done.WaitForNotification();
+  return status;
 }
 
 grpc::Status Backends::CallClientStream(const Route& route,

@@ -30,6 +30,9 @@ class Backends {
   Backends(const absl::flat_hash_map<std::string, std::string>& addresses,
            const std::string& ca_pem);
 
+  // The channel to `service` ("suishin.kpi.v1.KpiService"), null when none.
+  std::shared_ptr<grpc::Channel> channel(const std::string& service) const;
+
   // Calls `route`'s unary RPC. `authorization` is the caller's header value
   // ("Bearer ..."), empty for none.
   grpc::Status Call(const Route& route, const google::protobuf::Message& request,

@@ -194,7 +194,7 @@ Value ErrorResponse() {
 
 }  // namespace
 
-std::string OpenApiJson(const RouteTable& table) {
+std::string OpenApiJson(const RouteTable& table, const std::string& extra_paths) {
   SchemaWriter schemas;
   Value paths = Object({});
   for (const Route& route : table.routes()) {
@@ -264,6 +264,13 @@ std::string OpenApiJson(const RouteTable& table) {
     Field(Field(paths, path), absl::AsciiStrToLower(route.http_method)) = operation;
   }
 
+  if (!extra_paths.empty()) {
+    Struct extra;
+    if (google::protobuf::util::JsonStringToMessage(absl::StrCat("{", extra_paths, "}"), &extra)
+            .ok()) {
+      for (const auto& [path, item] : extra.fields()) Field(paths, path) = item;
+    }
+  }
   (*schemas.schemas().mutable_fields())["Error"] =
       Object({{"type", Text("object")},
               {"properties", Object({{"code", Object({{"type", Text("integer")}})},

@@ -14,8 +14,9 @@
 
 namespace suishin::gateway {
 
-// The document as JSON text.
-std::string OpenApiJson(const RouteTable& table);
+// The document as JSON text. `extra_paths`: more members of "paths" as JSON
+// text ("\"/v1/dataset\": {...}, ..."), routes that are not RPCs.
+std::string OpenApiJson(const RouteTable& table, const std::string& extra_paths = "");
 
 }  // namespace suishin::gateway
 

@@ -21,7 +21,7 @@
 #   WRITERS=8          RecordActual calls in flight in the write-path runs
 #   IDLE_STREAMS=1000  filtered WatchChanges streams open in the second of them
 #   KEEP_TMP=1         keep the temporary directory (databases, logs)
-#   LOADGEN, PLAN_SERVICE, KPI_SERVICE, NOTIFICATION_SERVICE
+#   LOADGEN, PLAN_SERVICE, KPI_SERVICE, NOTIFICATION_SERVICE, GATEWAY
 #                      binaries other than BUILD_DIR's (without a
 #                      notification-service the alert pipeline is skipped)
 #
@@ -46,6 +46,10 @@
 #        health, GetAggregate warm, secure   the same on a kpi-service with TLS and
 #                                      token checks (--auth_keys), a client
 #                                      sending a token over TLS
+#        gateway /healthz, GetAggregate warm as JSON   wrk (INFLIGHT connections)
+#                                      against the gateway in front of the same
+#                                      warm kpi-service: the HTTP floor and the
+#                                      JSON route of the same requests
 #        RecordActual                  WRITERS calls in flight, each a new figure:
 #                                      the write path (group commit, fsync per group);
 #                                      then again with IDLE_STREAMS filtered
@@ -53,7 +57,9 @@
 #   5. the bulk load: loadgen import (ROWS actual rows through one ImportActuals
 #      stream into a fresh kpi-service database) and loadgen sqlite-baseline
 #      (the same rows, a plain SQLite loop);
-#   6. prints one table: QPS, p50, p99 and the ratio to the health floor for
+#   6. the web page's first render of the seed's 推進管理表 in headless
+#      Chromium (web_test's measurement, when that test is built);
+#   7. prints one table: QPS, p50, p99 and the ratio to the health floor for
 #      the RPC runs; the alert pipeline's latency and changes/s; rows/s and
 #      their ratio for the bulk load.
 # Every loadgen run's own output (machine, command line, full figures) is
@@ -66,6 +72,7 @@ loadgen=${LOADGEN:-$build/tools/loadgen/loadgen}
 plan_bin=${PLAN_SERVICE:-$build/services/plan/plan-service}
 kpi_bin=${KPI_SERVICE:-$build/services/kpi/kpi-service}
 notification_bin=${NOTIFICATION_SERVICE:-$build/services/notification/notification-service}
+gateway_bin=${GATEWAY:-$build/services/gateway/gateway}
 for bin in "$loadgen" "$plan_bin" "$kpi_bin"; do
   [[ -x $bin ]] || { echo "bench.sh: $bin not built (make -j2 loadgen plan-service kpi-service)" >&2; exit 2; }
 done
@@ -253,6 +260,33 @@ run health "${rpc[@]}" --method health --label health
 run aggregate-warm "${rpc[@]}" --method aggregate --warmup_pass --label aggregate-warm
 run progress-warm "${rpc[@]}" --method progress --warmup_pass --label progress-warm
 
+# The gateway in front of the same warm kpi-service: its health route (the
+# HTTP floor) and the GetAggregate routes of the same requests, under wrk
+# with as many connections as the gRPC runs have calls in flight.
+if [[ -x $gateway_bin ]] && command -v wrk >/dev/null; then
+  start_service gateway "$tmp/gateway.port" "$gateway_bin" --gateway_listen 127.0.0.1:0 \
+    --plan_address "$plan" --kpi_address "$kpi" --notification_address 127.0.0.1:1 \
+    --gateway_threads $((INFLIGHT + 8)) --port_file "$tmp/gateway.port"
+  gateway_pid=$service_pid
+  gateway=http://127.0.0.1:$service_port
+  "$loadgen" http-paths --target "$kpi" --years "$YEARS" --out "$tmp/aggregate.paths"
+  wrk_run() {  # wrk_run LABEL PATHS_FILE
+    echo
+    echo "---- $1"
+    WRK_PATHS=$2 WRK_LABEL=$1 wrk -t2 -c"$INFLIGHT" -d"${WARMUP}s" \
+      -s "$root/tools/loadgen/wrk_paths.lua" "$gateway" >/dev/null 2>&1 || true
+    WRK_PATHS=$2 WRK_LABEL=$1 wrk -t2 -c"$INFLIGHT" -d"${BENCH_SECONDS}s" --latency \
+      -s "$root/tools/loadgen/wrk_paths.lua" "$gateway" 2>&1 | tee "$tmp/$1.out" || true
+  }
+  echo /healthz >"$tmp/health.paths"
+  wrk_run gateway-health "$tmp/health.paths"
+  wrk_run gateway-aggregate "$tmp/aggregate.paths"
+  stop "$gateway_pid"
+  forget "$gateway_pid"
+else
+  echo "bench.sh: no gateway built or no wrk (apt-get install wrk): no gateway runs" >&2
+fi
+
 # The write path: RecordActual with WRITERS calls in flight (synchronous=FULL,
 # one fsync per group commit), then the same with IDLE_STREAMS filtered
 # WatchChanges streams held open beside it.
@@ -307,6 +341,15 @@ start_kpi kpi-import "$tmp/kpi-import.db" true
 run import import --plan "$plan" --kpi "$kpi" --rows "$ROWS" --batch "$BATCH"
 run sqlite sqlite-baseline --db "$tmp/baseline.db" --rows "$ROWS"
 
+# The web page: the seed's table page, first render in headless Chromium.
+web_test=$build/tests/services/gateway/web_test
+if [[ -x $web_test ]]; then
+  echo
+  echo "---- page-render"
+  "$web_test" --gtest_filter='WebPageTest.TheTablePagesFirstRenderIsMeasured' 2>&1 |
+    tee "$tmp/page-render.out" || true
+fi
+
 health_qps=$(result health qps)
 echo
 echo "==== Suishin bench: nproc=$(nproc), ${CHANNELS} channels × ${INFLIGHT} in flight, ${BENCH_SECONDS} s windows"
@@ -321,11 +364,15 @@ row "Health/Check, TLS + token checked" health-secure
 row "GetAggregate warm, TLS + token checked" aggregate-warm-secure
 row "GetAggregate cold (--cache=false)" aggregate-cold
 row "GetAggregate misses (--distinct, $((KPIS * YEARS)) calls)" aggregate-distinct
+row "gateway GET /healthz (HTTP floor, wrk)" gateway-health
+row "gateway GetAggregate warm as JSON (wrk)" gateway-aggregate
 row "GetProgress warm (cache on, after a pass)" progress-warm
 row "GetProgress cold (--cache=false)" progress-cold
 row "RecordActual, $WRITERS writers (synchronous=FULL)" record
 row "RecordActual, $WRITERS writers + $IDLE_STREAMS idle streams" record-streams
 echo "GetAggregate warm with TLS and tokens / without: $(ratio "$(result aggregate-warm-secure qps)" "$(result aggregate-warm qps)") (health: $(ratio "$(result health-secure qps)" "$health_qps"))"
+echo "gateway JSON GetAggregate warm / gRPC GetAggregate warm: $(ratio "$(result gateway-aggregate qps)" "$(result aggregate-warm qps)") (issue 10 asks at least 0.5)"
+echo "web page: the seed's 推進管理表, first render in headless Chromium: $(result page-render first_render_ms) ms (issue 10 asks under 300 ms)"
 echo "RecordActual p99 with $IDLE_STREAMS idle filtered streams / without: $(ratio "$(result record-streams p99_ms)" "$(result record p99_ms)")"
 echo
 printf '%-44s %10s %9s %9s %9s %8s\n' "alert pipeline: RecordActual → Subscribe" "changes/s" \

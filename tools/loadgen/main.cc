@@ -7,6 +7,8 @@
 //   loadgen import --plan ADDR --kpi ADDR [--rows 1000000] [--batch 1000]
 //   loadgen sqlite-baseline --db PATH [--rows 1000000]
 //   loadgen alerts --kpi ADDR --notification ADDR [--changes 2000] [--burst 5000]
+//   loadgen http-paths --target ADDR --out FILE [--years 20]   (the gateway's
+//               GetAggregate routes of the rpc aggregate run, one per line, for wrk)
 //
 // tools/loadgen/bench.sh starts the services and runs them all side by side.
 // Every run first prints the machine and its own command line, so a figure
@@ -45,7 +47,8 @@ ABSL_FLAG(std::string, plan, "", "seed, import: plan-service host:port");
 ABSL_FLAG(std::string, kpi, "", "seed, import, alerts: kpi-service host:port");
 ABSL_FLAG(std::string, notification, "",
           "alerts: notification-service host:port (following the --kpi kpi-service)");
-ABSL_FLAG(std::string, target, "", "rpc: the server to load, host:port");
+ABSL_FLAG(std::string, target, "", "rpc, http-paths: the server to load (ask), host:port");
+ABSL_FLAG(std::string, out, "", "http-paths: the file to write");
 ABSL_FLAG(std::string, method, "health", "rpc: health, aggregate, progress or record");
 ABSL_FLAG(int, channels, 4, "rpc: channels (TCP connections) to spread the calls over");
 ABSL_FLAG(int, inflight, 64, "rpc: calls in flight at any time, over all channels");
@@ -232,6 +235,26 @@ int Seed() {
   return 0;
 }
 
+// The gateway routes of `rpc --method aggregate`'s requests, for wrk.
+int HttpPaths() {
+  const std::string target = RequireAddress("--target", absl::GetFlag(FLAGS_target));
+  const std::string out = absl::GetFlag(FLAGS_out);
+  if (out.empty()) UsageExit("--out: the file to write the paths to");
+  const int first_year = absl::GetFlag(FLAGS_first_year);
+  const int last_year = first_year + absl::GetFlag(FLAGS_years) - 1;
+  absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> channels =
+      loadgen::ConnectChannels(target, 1, absl::Seconds(5));
+  if (!channels.ok()) return Fail(channels.status());
+  absl::StatusOr<std::vector<std::string>> paths = loadgen::AggregatePaths(
+      (*channels)[0], absl::GetFlag(FLAGS_kpi_prefix), first_year, last_year, CallTimeout());
+  if (!paths.ok()) return Fail(paths.status());
+  std::ofstream file(out, std::ios::trunc);
+  for (const std::string& path : *paths) file << path << "\n";
+  if (!file) return Fail(absl::InternalError(absl::StrCat("cannot write ", out)));
+  std::cout << "http-paths: " << paths->size() << " GetAggregate routes in " << out << std::endl;
+  return 0;
+}
+
 int Rpc() {
   const std::string target = RequireAddress("--target", absl::GetFlag(FLAGS_target));
   const std::string method = absl::GetFlag(FLAGS_method);
@@ -404,6 +427,7 @@ int main(int argc, char** argv) {
   if (command == "import") run = Import;
   if (command == "sqlite-baseline") run = SqliteBaseline;
   if (command == "alerts") run = Alerts;
+  if (command == "http-paths") run = HttpPaths;
   if (run == nullptr)
     UsageExit(absl::StrCat("unknown command \"", command, "\"; run 'loadgen help'"));
   PrintHeader(argc, argv);

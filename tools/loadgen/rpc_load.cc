@@ -317,6 +317,24 @@ std::unique_ptr<CallSource> MakeHealthSource(std::vector<std::shared_ptr<grpc::C
   });
 }
 
+absl::StatusOr<std::vector<std::string>> AggregatePaths(std::shared_ptr<grpc::Channel> channel,
+                                                        const std::string& kpi_prefix,
+                                                        int first_year, int last_year,
+                                                        absl::Duration timeout) {
+  auto stub = kpi::v1::KpiService::NewStub(channel);
+  absl::StatusOr<std::vector<kpi::v1::Kpi>> kpis = ListKpis(*stub, kpi_prefix, timeout);
+  if (!kpis.ok()) return kpis.status();
+  std::vector<std::string> paths;
+  for (const kpi::v1::Kpi& kpi : *kpis) {
+    for (int year = first_year; year <= last_year; ++year) {
+      paths.push_back(absl::StrCat("/v1/kpis/", kpi.id(), "/aggregates/", kpi.area_id(),
+                                   "?fiscal_year=", year));
+    }
+  }
+  Shuffle(paths);
+  return paths;
+}
+
 absl::StatusOr<std::unique_ptr<CallSource>> MakeAggregateSource(
     std::vector<std::shared_ptr<grpc::Channel>> channels, const std::string& kpi_prefix,
     int first_year, int last_year, absl::Duration timeout) {

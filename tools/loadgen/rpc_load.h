@@ -114,6 +114,14 @@ absl::StatusOr<std::unique_ptr<CallSource>> MakeAggregateSource(
     std::vector<std::shared_ptr<grpc::Channel>> channels, const std::string& kpi_prefix,
     int first_year, int last_year, absl::Duration timeout);
 
+// The same (KPI, area, fiscal year) set as the gateway's GetAggregate
+// routes ("/v1/kpis/K/aggregates/A?fiscal_year=Y"), shuffled the same way,
+// for an HTTP load tool (bench.sh runs wrk with them).
+absl::StatusOr<std::vector<std::string>> AggregatePaths(std::shared_ptr<grpc::Channel> channel,
+                                                        const std::string& kpi_prefix,
+                                                        int first_year, int last_year,
+                                                        absl::Duration timeout);
+
 // GetProgress over every (KPI, region) of those KPIs, region being the area
 // and each subprefecture the KPI is tracked in; no as_of.
 absl::StatusOr<std::unique_ptr<CallSource>> MakeProgressSource(

@@ -69,23 +69,13 @@ absl::StatusOr<std::optional<int64_t>> IntegerFlag(const Arguments& args, absl::
 
 // Loads `dataset`, read from `path` (which the output names), as `import`
 // does (see RunImport in commands.h): the plan part with ImportPlan, then the
-// KPI part with ImportKpis; prints the counts on env.out, or with env.json
+// KPI part with exchange::ImportKpis; prints the counts on env.out, or with env.json
 // one JSON object for a complete import.
 absl::Status ImportDataset(const Environment& env, absl::string_view path,
                            const dataset::v1::Dataset& dataset);
 
 // Prints `message` in the protobuf JSON mapping (indented) and a newline.
 void PrintJson(const Environment& env, const google::protobuf::Message& message);
-
-// Loads the KPI part of a dataset file into kpi-service (see RunImport in
-// commands.h): for each KPI, CreateKpi, then its rows (RowsOf) in one
-// ImportActuals stream unless it was already present with values. Appends
-// one entry per KPI handled to `results`, also when it fails part-way, so
-// the caller can report what was done. When ImportActuals refuses rows,
-// prints every bad row to env.err ("line N: field: message") and returns the
-// refusal. With env.progress, shows "rows sent / total" on env.err.
-absl::Status ImportKpis(const Environment& env, const kpi::v1::KpiDataset& dataset,
-                        std::vector<KpiImportResult>* results);
 
 }  // namespace suishin::ctl
 

@@ -20,6 +20,7 @@
 #include "common/grpc_status.h"
 #include "common/proto_util.h"
 #include "common/status_macros.h"
+#include "exchange/dataset_import.h"
 #include "exchange/dataset_io.h"
 #include "suishin/dataset/v1/dataset.pb.h"
 #include "tools/suishinctl/command_util.h"
@@ -446,8 +447,27 @@ absl::Status ImportDataset(const Environment& env, absl::string_view path,
     env.out->flush();
   }
 
+  // "import: KPI rows 500/1200 (kodomoen)" on a terminal's standard error,
+  // rewritten in place and erased when done.
+  bool shown = false;
+  const auto progress = [&](int64_t done, int64_t total, absl::string_view kpi_id) {
+    if (!env.progress || total == 0) return;
+    *env.err << "\r\033[Kimport: KPI rows " << done << "/" << total << " (" << kpi_id << ")";
+    env.err->flush();
+    shown = true;
+  };
   std::vector<KpiImportResult> results;
-  const absl::Status status = ImportKpis(env, dataset.kpi(), &results);
+  kpi::v1::ImportActualsResponse refused;
+  const absl::Status status =
+      exchange::ImportKpis(env, dataset.kpi(), &results, &refused, progress);
+  if (shown) {
+    *env.err << "\r\033[K";
+    env.err->flush();
+  }
+  if (!refused.errors().empty()) {
+    *env.err << FormatRowErrors(refused);
+    env.err->flush();
+  }
   if (!env.json) {
     // Also after a failure: what was done before it.
     if (!results.empty() || status.ok()) *env.out << FormatKpiImport(results);

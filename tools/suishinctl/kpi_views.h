@@ -25,6 +25,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "exchange/dataset_import.h"
 #include "report/labels.h"
 #include "suishin/kpi/v1/kpi.pb.h"
 
@@ -57,20 +58,8 @@ std::string FormatTimestamp(const google::protobuf::Timestamp& time, absl::TimeZ
 // "N KPI(s)".
 std::string FormatKpis(const std::vector<kpi::v1::Kpi>& kpis);
 
-// What import did with one KPI of a dataset file.
-struct KpiImportResult {
-  std::string kpi_id;
-  std::string name;
-  // True when CreateKpi made it; false when it was already present.
-  bool created = false;
-  // False for a KPI already present with values: its rows are not sent
-  // again (identical actuals would be no-ops, but target rows would add
-  // revisions).
-  bool rows_sent = false;
-  // Rows in the file for this KPI, and how many ImportActuals applied.
-  int64_t rows = 0;
-  int64_t rows_applied = 0;
-};
+// What import did with one KPI of a dataset file (exchange/dataset_import.h).
+using exchange::KpiImportResult;
 
 // The import command's KPI report: one row per KPI (id, 名称, 結果 created /
 // already present, rows in the file, applied), then a summary line that says

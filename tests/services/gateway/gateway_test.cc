@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/channel.h"
+#include "exchange/csv_codec.h"
 #include "services/gateway/gateway_server.h"
 #include "services/gateway/routes.h"
 #include "suishin/common/v1/audit.grpc.pb.h"
@@ -513,6 +514,165 @@ TEST_F(GatewayTest, AnOversizedBodyIsRefusedAndNothingStored) {
            operator_token_);
   ASSERT_TRUE(small);
   EXPECT_EQ(small->status, 200) << small->body;
+}
+
+TEST_F(GatewayTest, WithACertificateItServesHttpsOnly) {
+  StartGateway({"--tls_cert=" + pki_.cert_file, "--tls_key=" + pki_.key_file});
+  httplib::SSLClient https("127.0.0.1", gateway_port_);
+  https.set_ca_cert_path(pki_.ca_file.c_str());
+  https.enable_server_certificate_verification(true);
+  httplib::Result result =
+      https.Get("/v1/projects", {{"Authorization", "Bearer " + operator_token_}});
+  ASSERT_TRUE(result) << httplib::to_string(result.error());
+  EXPECT_EQ(result->status, 200);
+  plan::v1::ListProjectsResponse projects;
+  ASSERT_EQ(ParseInto(result->body, &projects), "");
+  EXPECT_EQ(projects.projects_size(), seed_.plan().projects_size());
+  // Plain HTTP gets no answer.
+  httplib::Result plain = Get("/v1/projects", operator_token_);
+  EXPECT_FALSE(plain && plain->status == 200);
+}
+
+// A KPI data file of 宗谷's 自主防災組織率 for R元, as people write it.
+constexpr char kSoyaCsv[] =
+    "種別,KPI名,地域名,和暦,値,理由\r\n"
+    "実績,自主防災組織率,宗谷,R元,35.2%,令和元年度の報告\r\n";
+
+TEST_F(GatewayTest, ACp932UploadStoresWhatItsUtf8TwinStores) {
+  absl::StatusOr<std::string> cp932 = exchange::Utf8ToCp932(kSoyaCsv);
+  ASSERT_TRUE(cp932.ok()) << cp932.status();
+  httplib::Result first =
+      Send("POST", "/v1/actuals:importCsv?name=soya-sjis.csv", *cp932, operator_token_, "text/csv");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200) << first->body;
+  google::protobuf::Struct stored;
+  ASSERT_EQ(ParseInto(first->body, &stored), "");
+  EXPECT_EQ(stored.fields().at("encoding").string_value(), "CP932");
+  EXPECT_EQ(stored.fields().at("rowsApplied").number_value(), 1);
+  // The UTF-8 twin (with a byte order mark) says the same row: already stored.
+  httplib::Result twin = Send("POST", "/v1/actuals:importCsv?name=soya.csv",
+                              absl::StrCat("\xEF\xBB\xBF", kSoyaCsv), operator_token_, "text/csv");
+  ASSERT_TRUE(twin);
+  ASSERT_EQ(twin->status, 200) << twin->body;
+  google::protobuf::Struct again;
+  ASSERT_EQ(ParseInto(twin->body, &again), "");
+  EXPECT_EQ(again.fields().at("encoding").string_value(), "UTF-8 with BOM");
+  // kpi-service takes an unchanged actual as a no-op: no change made.
+  EXPECT_EQ(again.fields().at("lastSequence").string_value(), "0") << twin->body;
+  kpi::v1::GetProgressRequest request;
+  request.set_kpi_id("jishu-bousai");
+  request.set_region_id("soya");
+  request.mutable_as_of()->set_year(2019);
+  kpi::v1::GetProgressResponse progress;
+  ASSERT_TRUE(kpi_stub_->GetProgress(Context().get(), request, &progress).ok());
+  EXPECT_EQ(progress.points().rbegin()->value(), 35.2);
+}
+
+TEST_F(GatewayTest, ABadCsvUploadNamesEachRowsLineAndColumnAndStoresNothing) {
+  const std::string bad =
+      "種別,KPI ID,地域ID,年度,値\r\n"
+      "実績,jishu-bousai,soya,2019,36.0\r\n"
+      "実績,jishu-bousai,rumoi,2019,たくさん\r\n"
+      "実績,jishu-bousai,kamikawa,2019,150\r\n";
+  httplib::Result result =
+      Send("POST", "/v1/actuals:importCsv?name=bad.csv", bad, operator_token_, "text/csv");
+  ASSERT_TRUE(result);
+  EXPECT_EQ(result->status, 400) << result->body;
+  google::protobuf::Struct body;
+  ASSERT_EQ(ParseInto(result->body, &body), "");
+  const auto& problems = body.fields().at("problems").list_value().values();
+  ASSERT_EQ(problems.size(), 2) << result->body;
+  EXPECT_EQ(problems[0].struct_value().fields().at("line").number_value(), 3);
+  EXPECT_EQ(problems[0].struct_value().fields().at("column").string_value(), "値");
+  EXPECT_NE(problems[0].struct_value().fields().at("message").string_value().find("たくさん"),
+            std::string::npos);
+  EXPECT_EQ(problems[1].struct_value().fields().at("line").number_value(), 4);
+  EXPECT_NE(body.fields().at("message").string_value().find("nothing stored"), std::string::npos);
+  // Not even the good row.
+  kpi::v1::GetHistoryRequest history;
+  history.set_kpi_id("jishu-bousai");
+  history.set_region_id("soya");
+  history.mutable_fiscal_year()->set_year(2019);
+  kpi::v1::GetHistoryResponse changes;
+  ASSERT_TRUE(kpi_stub_->GetHistory(Context().get(), history, &changes).ok());
+  EXPECT_EQ(changes.changes_size(), 0);
+  // A file that is not one: where it breaks.
+  httplib::Result unreadable =
+      Send("POST", "/v1/actuals:importCsv", "種別,KPI ID,色\r\n", operator_token_, "text/csv");
+  ASSERT_TRUE(unreadable);
+  EXPECT_EQ(unreadable->status, 400) << unreadable->body;
+  EXPECT_NE(unreadable->body.find("色"), std::string::npos) << unreadable->body;
+}
+
+TEST_F(GatewayTest, DownloadsAreTheFilesSuishinctlWrites) {
+  // A KPI's figures: a KPI data file that, uploaded again, changes nothing.
+  httplib::Result data = Get("/v1/kpis/jishu-bousai/data.csv", operator_token_);
+  ASSERT_TRUE(data);
+  ASSERT_EQ(data->status, 200) << data->body;
+  EXPECT_EQ(data->get_header_value("Content-Type"), "text/csv; charset=utf-8");
+  EXPECT_EQ(data->body.rfind("\xEF\xBB\xBF種別,", 0), 0u) << data->body.substr(0, 80);
+  httplib::Result back = Send("POST", "/v1/actuals:importCsv?name=jishu-bousai.csv", data->body,
+                              operator_token_, "text/csv");
+  ASSERT_TRUE(back);
+  ASSERT_EQ(back->status, 200) << back->body;
+  google::protobuf::Struct imported;
+  ASSERT_EQ(ParseInto(back->body, &imported), "");
+  EXPECT_GT(imported.fields().at("rows").number_value(), 10);
+  // Nothing changed: every figure was already stored.
+  EXPECT_EQ(imported.fields().at("lastSequence").string_value(), "0") << back->body;
+  // The table as of R元, in Shift_JIS: the seed's rates are in it.
+  httplib::Result table = Get(
+      "/v1/projects/dohoku-anzen-anshin/kpi-table.csv?year=R元&encoding=cp932", operator_token_);
+  ASSERT_TRUE(table);
+  ASSERT_EQ(table->status, 200) << table->body;
+  absl::StatusOr<std::string> text = exchange::Cp932ToUtf8(table->body);
+  ASSERT_TRUE(text.ok());
+  // 進捗率(%) as the table prints it, one cell each.
+  for (const char* rate : {",25.6,", ",111.6,", ",124.2,", ",41.2,"}) {
+    EXPECT_NE(text->find(rate), std::string::npos) << rate;
+  }
+  // The report, as HTML and as Markdown.
+  httplib::Result html = Get("/v1/projects/dohoku-anzen-anshin/report?year=2019", operator_token_);
+  ASSERT_TRUE(html);
+  ASSERT_EQ(html->status, 200) << html->body;
+  EXPECT_EQ(html->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(html->body.find("安全・安心な地域づくりプロジェクト"), std::string::npos);
+  EXPECT_NE(html->body.find("111.6%"), std::string::npos);
+  httplib::Result markdown =
+      Get("/v1/projects/dohoku-anzen-anshin/report?year=2019&format=markdown", operator_token_);
+  ASSERT_TRUE(markdown);
+  EXPECT_EQ(markdown->status, 200);
+  EXPECT_EQ(markdown->body.rfind("# ", 0), 0u) << markdown->body.substr(0, 80);
+  // Without a token, nothing.
+  httplib::Result anonymous = Get("/v1/kpis/jishu-bousai/data.csv", "");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+}
+
+TEST_F(GatewayTest, TheDatasetGoesOutAndComesBackUnchanged) {
+  httplib::Result exported = Get("/v1/dataset", operator_token_);
+  ASSERT_TRUE(exported);
+  ASSERT_EQ(exported->status, 200) << exported->body.substr(0, 200);
+  dataset::v1::Dataset dataset;
+  ASSERT_EQ(ParseInto(exported->body, &dataset), "");
+  EXPECT_EQ(dataset.plan().projects_size(), seed_.plan().projects_size());
+  EXPECT_EQ(dataset.kpi().kpis_size(), seed_.kpi().kpis_size());
+  httplib::Result imported = Send("POST", "/v1/dataset:import", exported->body, operator_token_);
+  ASSERT_TRUE(imported);
+  ASSERT_EQ(imported->status, 200) << imported->body;
+  google::protobuf::Struct answer;
+  ASSERT_EQ(ParseInto(imported->body, &answer), "");
+  const auto& kpis =
+      answer.fields().at("kpi").struct_value().fields().at("kpis").list_value().values();
+  ASSERT_EQ(kpis.size(), static_cast<size_t>(seed_.kpi().kpis_size()));
+  for (const auto& kpi : kpis) {
+    EXPECT_EQ(kpi.struct_value().fields().at("result").string_value(), "present");
+  }
+  // A viewer may not import.
+  const std::string viewer = TokenFor("dataset-viewer", {"viewer"});
+  httplib::Result refused = Send("POST", "/v1/dataset:import", exported->body, viewer);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403) << refused->body;
 }
 
 // Event ids of `events` as numbers.
