@@ -1,5 +1,7 @@
 #include "exchange/dataset_import.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include <string>
 #include <utility>
 #include <vector>
@@ -148,6 +150,27 @@ absl::Status ImportDataset(const clients::Services& services, const dataset::v1:
     return services.plan->ImportPlan(context, request, plan);
   }));
   return ImportKpis(services, dataset.kpi(), results, refused, progress);
+}
+
+google::protobuf::Struct ImportSummaryJson(const plan::v1::ImportPlanResponse& plan,
+                                           const std::vector<KpiImportResult>& results) {
+  google::protobuf::Struct json;
+  auto& fields = *json.mutable_fields();
+  std::string plan_json;
+  (void)google::protobuf::util::MessageToJsonString(plan, &plan_json);
+  (void)google::protobuf::util::JsonStringToMessage(plan_json,
+                                                    fields["plan"].mutable_struct_value());
+  auto* kpis =
+      (*fields["kpi"].mutable_struct_value()->mutable_fields())["kpis"].mutable_list_value();
+  for (const KpiImportResult& result : results) {
+    auto& entry = *kpis->add_values()->mutable_struct_value()->mutable_fields();
+    entry["id"].set_string_value(result.kpi_id);
+    entry["name"].set_string_value(result.name);
+    entry["result"].set_string_value(result.created ? "created" : "present");
+    entry["rows"].set_number_value(static_cast<double>(result.rows));
+    entry["rowsApplied"].set_number_value(static_cast<double>(result.rows_applied));
+  }
+  return json;
 }
 
 }  // namespace suishin::exchange

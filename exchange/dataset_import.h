@@ -12,6 +12,8 @@
 #ifndef SUISHIN_EXCHANGE_DATASET_IMPORT_H_
 #define SUISHIN_EXCHANGE_DATASET_IMPORT_H_
 
+#include <google/protobuf/struct.pb.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -62,6 +64,12 @@ absl::Status ImportDataset(const clients::Services& services, const dataset::v1:
                            std::vector<KpiImportResult>* results,
                            kpi::v1::ImportActualsResponse* refused = nullptr,
                            const KpiRowsProgress& progress = nullptr);
+
+// What an import did, as JSON for a program to read:
+// {"plan": ImportPlanResponse, "kpi": {"kpis": [{id, name, result ("created"
+// or "present"), rows, rowsApplied}]}}.
+google::protobuf::Struct ImportSummaryJson(const plan::v1::ImportPlanResponse& plan,
+                                           const std::vector<KpiImportResult>& results);
 
 }  // namespace suishin::exchange
 

@@ -59,14 +59,16 @@ std::shared_ptr<grpc::Channel> Backends::ChannelFor(const Route& route) const {
   return channel(route.method->service()->full_name());
 }
 
+grpc::Status Backends::NoChannel(const Route& route) {
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                      absl::StrCat("no address for ", route.method->service()->full_name()));
+}
+
 grpc::Status Backends::Call(const Route& route, const Message& request,
                             const std::string& authorization, absl::Duration timeout,
                             Message* response) const {
   std::shared_ptr<grpc::Channel> channel = ChannelFor(route);
-  if (channel == nullptr) {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        absl::StrCat("no address for ", route.method->service()->full_name()));
-  }
+  if (channel == nullptr) return NoChannel(route);
   grpc::ClientContext context;
   Prepare(&context, authorization, timeout);
   const grpc::internal::RpcMethod method(route.grpc_path.c_str(),
@@ -89,10 +91,7 @@ grpc::Status Backends::CallClientStream(const Route& route,
                                         const std::string& authorization, absl::Duration timeout,
                                         Message* response) const {
   std::shared_ptr<grpc::Channel> channel = ChannelFor(route);
-  if (channel == nullptr) {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        absl::StrCat("no address for ", route.method->service()->full_name()));
-  }
+  if (channel == nullptr) return NoChannel(route);
   grpc::ClientContext context;
   Prepare(&context, authorization, timeout);
   const grpc::internal::RpcMethod method(route.grpc_path.c_str(),
@@ -111,10 +110,7 @@ grpc::Status Backends::Stream(const Route& route, const Message& request,
                               const std::string& authorization, grpc::ClientContext* context,
                               const std::function<bool(const Message&)>& on_event) const {
   std::shared_ptr<grpc::Channel> channel = ChannelFor(route);
-  if (channel == nullptr) {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        absl::StrCat("no address for ", route.method->service()->full_name()));
-  }
+  if (channel == nullptr) return NoChannel(route);
   Prepare(context, authorization, absl::InfiniteDuration());
   const grpc::internal::RpcMethod method(route.grpc_path.c_str(),
                                          grpc::internal::RpcMethod::SERVER_STREAMING);

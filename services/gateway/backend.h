@@ -54,6 +54,8 @@ class Backends {
 
  private:
   std::shared_ptr<grpc::Channel> ChannelFor(const Route& route) const;
+  // UNIMPLEMENTED: the gateway was given no address for the route's service.
+  static grpc::Status NoChannel(const Route& route);
 
   absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_;
 };

@@ -245,22 +245,7 @@ void ExchangeRoutes::ImportDataset(const httplib::Request& request,
     SetStatus(response, imported, refused.errors().empty() ? nullptr : &refused);
     return;
   }
-  // {"plan": ImportPlanResponse, "kpi": {"kpis": [{id, name, result, rows, rowsApplied}]}}
-  Struct body;
-  auto& fields = *body.mutable_fields();
-  (void)google::protobuf::util::JsonStringToMessage(JsonOf(plan),
-                                                    fields["plan"].mutable_struct_value());
-  auto* kpis =
-      (*fields["kpi"].mutable_struct_value()->mutable_fields())["kpis"].mutable_list_value();
-  for (const exchange::KpiImportResult& result : results) {
-    auto& entry = *kpis->add_values()->mutable_struct_value()->mutable_fields();
-    entry["id"].set_string_value(result.kpi_id);
-    entry["name"].set_string_value(result.name);
-    entry["result"].set_string_value(result.created ? "created" : "present");
-    entry["rows"].set_number_value(static_cast<double>(result.rows));
-    entry["rowsApplied"].set_number_value(static_cast<double>(result.rows_applied));
-  }
-  response.set_content(JsonOf(body), kJson);
+  response.set_content(JsonOf(exchange::ImportSummaryJson(plan, results)), kJson);
 }
 
 void ExchangeRoutes::Report(const httplib::Request& request, httplib::Response& response) const {

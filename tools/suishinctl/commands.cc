@@ -474,25 +474,7 @@ absl::Status ImportDataset(const Environment& env, absl::string_view path,
     return status;
   }
   if (!status.ok()) return status;  // JSON output only for a complete import.
-  // {"plan": ImportPlanResponse, "kpi": {"kpis": [{id, name, result, rows, rowsApplied}]}}
-  google::protobuf::Struct json;
-  auto& fields = *json.mutable_fields();
-  if (!google::protobuf::util::JsonStringToMessage(ToJson(response),
-                                                   fields["plan"].mutable_struct_value())
-           .ok()) {
-    return absl::InternalError("cannot convert the ImportPlan response to JSON");
-  }
-  auto* kpis =
-      (*fields["kpi"].mutable_struct_value()->mutable_fields())["kpis"].mutable_list_value();
-  for (const KpiImportResult& result : results) {
-    auto& entry = *kpis->add_values()->mutable_struct_value()->mutable_fields();
-    entry["id"].set_string_value(result.kpi_id);
-    entry["name"].set_string_value(result.name);
-    entry["result"].set_string_value(result.created ? "created" : "present");
-    entry["rows"].set_number_value(static_cast<double>(result.rows));
-    entry["rowsApplied"].set_number_value(static_cast<double>(result.rows_applied));
-  }
-  PrintJson(env, json);
+  PrintJson(env, exchange::ImportSummaryJson(response, results));
   return absl::OkStatus();
 }
 
