@@ -264,6 +264,7 @@ TEST_F(WebPageTest, ABadCsvUploadShowsEachRowsLineAndColumn) {
   EXPECT_EQ(Text(*page, "document.querySelector('#csv-errors li').textContent")
                 .rfind("3 行目・値 列: ", 0),
             0u);
+  (void)page->Evaluate("document.querySelector('#csv-errors').scrollIntoView()");
   KeepScreenshot(*page, "csv-errors");
   // Nothing stored.
   kpi::v1::GetHistoryRequest history;
