@@ -132,6 +132,17 @@ httplib::Result GatewayTest::Send(const std::string& method, const std::string& 
   return http_->Put(path.c_str(), headers, body, content_type.c_str());
 }
 
+std::vector<kpi::v1::Change> GatewayTest::JishuSoyaR1Changes() {
+  kpi::v1::GetHistoryRequest history;
+  history.set_kpi_id("jishu-bousai");
+  history.set_region_id("soya");
+  history.mutable_fiscal_year()->set_year(2019);
+  kpi::v1::GetHistoryResponse changes;
+  EXPECT_TRUE(
+      kpi_stub_->GetHistory(notification::testing::Context().get(), history, &changes).ok());
+  return {changes.changes().begin(), changes.changes().end()};
+}
+
 std::string GatewayTest::ParseInto(const std::string& json, google::protobuf::Message* message) {
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;

@@ -451,13 +451,7 @@ TEST_F(GatewayTest, ErrorsKeepTheServicesCodesAndMessages) {
   EXPECT_EQ(row.at("line").string_value(), "7");
   EXPECT_EQ(row.at("field").string_value(), "value");
   // Nothing of the refused writes was stored.
-  kpi::v1::GetHistoryRequest history;
-  history.set_kpi_id("jishu-bousai");
-  history.set_region_id("soya");
-  history.mutable_fiscal_year()->set_year(2019);
-  kpi::v1::GetHistoryResponse changes;
-  ASSERT_TRUE(kpi_stub_->GetHistory(Context().get(), history, &changes).ok());
-  EXPECT_EQ(changes.changes_size(), 0);
+  EXPECT_TRUE(JishuSoyaR1Changes().empty());
 }
 
 TEST_F(GatewayTest, TheServicesSeeTheCallersTokenNotTheGateways) {
@@ -468,14 +462,9 @@ TEST_F(GatewayTest, TheServicesSeeTheCallersTokenNotTheGateways) {
   ASSERT_TRUE(recorded);
   ASSERT_EQ(recorded->status, 200) << recorded->body;
   // The change log and the audit trail name the officer.
-  kpi::v1::GetHistoryRequest history;
-  history.set_kpi_id("jishu-bousai");
-  history.set_region_id("soya");
-  history.mutable_fiscal_year()->set_year(2019);
-  kpi::v1::GetHistoryResponse changes;
-  ASSERT_TRUE(kpi_stub_->GetHistory(Context().get(), history, &changes).ok());
-  ASSERT_EQ(changes.changes_size(), 1);
-  EXPECT_EQ(changes.changes(0).principal(), "soya-officer-7");
+  const std::vector<kpi::v1::Change> changes = JishuSoyaR1Changes();
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].principal(), "soya-officer-7");
   auto audit = common::v1::AuditService::NewStub(MakeChannel(kpi_address_));
   common::v1::ListAuditRecordsRequest request;
   request.set_principal("soya-officer-7");
@@ -500,13 +489,7 @@ TEST_F(GatewayTest, AnOversizedBodyIsRefusedAndNothingStored) {
   ASSERT_TRUE(result);
   EXPECT_EQ(result->status, 413);
   EXPECT_NE(result->body.find("--gateway_max_body_bytes"), std::string::npos) << result->body;
-  kpi::v1::GetHistoryRequest history;
-  history.set_kpi_id("jishu-bousai");
-  history.set_region_id("soya");
-  history.mutable_fiscal_year()->set_year(2019);
-  kpi::v1::GetHistoryResponse changes;
-  ASSERT_TRUE(kpi_stub_->GetHistory(Context().get(), history, &changes).ok());
-  EXPECT_EQ(changes.changes_size(), 0);
+  EXPECT_TRUE(JishuSoyaR1Changes().empty());
   // A body under the limit goes through.
   httplib::Result small =
       Send("POST", "/v1/kpis/jishu-bousai/actuals",
@@ -589,13 +572,7 @@ TEST_F(GatewayTest, ABadCsvUploadNamesEachRowsLineAndColumnAndStoresNothing) {
   EXPECT_EQ(problems[1].struct_value().fields().at("line").number_value(), 4);
   EXPECT_NE(body.fields().at("message").string_value().find("nothing stored"), std::string::npos);
   // Not even the good row.
-  kpi::v1::GetHistoryRequest history;
-  history.set_kpi_id("jishu-bousai");
-  history.set_region_id("soya");
-  history.mutable_fiscal_year()->set_year(2019);
-  kpi::v1::GetHistoryResponse changes;
-  ASSERT_TRUE(kpi_stub_->GetHistory(Context().get(), history, &changes).ok());
-  EXPECT_EQ(changes.changes_size(), 0);
+  EXPECT_TRUE(JishuSoyaR1Changes().empty());
   // A file that is not one: where it breaks.
   httplib::Result unreadable =
       Send("POST", "/v1/actuals:importCsv", "種別,KPI ID,色\r\n", operator_token_, "text/csv");
