@@ -20,6 +20,8 @@ using google::protobuf::Message;
 std::shared_ptr<grpc::Channel> MakeBackendChannel(const std::string& address,
                                                   const std::string& ca_pem) {
   grpc::ChannelArguments args;
+  // A connection of each channel's own (not one shared by all of them).
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   const Limits& limits = ProcessLimits();
   args.SetMaxReceiveMessageSize(limits.max_message_bytes);
@@ -46,17 +48,22 @@ void Prepare(grpc::ClientContext* context, const std::string& authorization,
 Backends::Backends(const absl::flat_hash_map<std::string, std::string>& addresses,
                    const std::string& ca_pem) {
   for (const auto& [service, address] : addresses) {
-    channels_[service] = MakeBackendChannel(address, ca_pem);
+    for (int i = 0; i < kConnectionsPerService; ++i) {
+      channels_[service].push_back(MakeBackendChannel(address, ca_pem));
+    }
   }
 }
 
 std::shared_ptr<grpc::Channel> Backends::channel(const std::string& service) const {
   auto found = channels_.find(service);
-  return found == channels_.end() ? nullptr : found->second;
+  return found == channels_.end() ? nullptr : found->second.front();
 }
 
 std::shared_ptr<grpc::Channel> Backends::ChannelFor(const Route& route) const {
-  return channel(route.method->service()->full_name());
+  auto found = channels_.find(route.method->service()->full_name());
+  if (found == channels_.end()) return nullptr;
+  const size_t next = next_.fetch_add(1, std::memory_order_relaxed);
+  return found->second[next % found->second.size()];
 }
 
 grpc::Status Backends::NoChannel(const Route& route) {

@@ -13,6 +13,7 @@
 #include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -57,7 +58,11 @@ class Backends {
   // UNIMPLEMENTED: the gateway was given no address for the route's service.
   static grpc::Status NoChannel(const Route& route);
 
-  absl::flat_hash_map<std::string, std::shared_ptr<grpc::Channel>> channels_;
+  // Calls to a service go round its connections: many HTTP threads calling
+  // at once wait less on one connection's locks.
+  static constexpr int kConnectionsPerService = 4;
+  absl::flat_hash_map<std::string, std::vector<std::shared_ptr<grpc::Channel>>> channels_;
+  mutable std::atomic<size_t> next_{0};
 };
 
 }  // namespace suishin::gateway
