@@ -1,8 +1,12 @@
 #include "services/gateway/gateway_server.h"
 
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <google/protobuf/util/json_util.h>
 #include <httplib.h>
+#include <netinet/in.h>
 #include <openssl/pem.h>
+#include <sys/socket.h>
 
 #include <deque>
 #include <thread>
@@ -103,6 +107,34 @@ absl::StatusOr<std::unique_ptr<httplib::Server>> MakeServer(const TlsSettings& t
   return server;
 }
 
+// cpp-httplib 0.11 listens with a backlog of 5 (CPPHTTPLIB_LISTEN_BACKLOG,
+// fixed when Debian built the library): a burst of new connections (a load
+// test's start, many clients at once) overflows it, and the clients whose
+// connection was dropped wait a second before trying again. Listening again
+// on the same socket raises the backlog; the socket is found by its port
+// among this process's descriptors (httplib does not expose it).
+void RaiseListenBacklog(int port) {
+  DIR* fds = opendir("/proc/self/fd");
+  if (fds == nullptr) return;
+  while (const dirent* entry = readdir(fds)) {
+    int fd;
+    if (!absl::SimpleAtoi(entry->d_name, &fd) || fd == dirfd(fds)) continue;
+    int listening = 0;
+    socklen_t length = sizeof(listening);
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || !listening) {
+      continue;
+    }
+    sockaddr_storage address{};
+    socklen_t address_length = sizeof(address);
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &address_length) != 0) continue;
+    const int bound = address.ss_family == AF_INET6
+                          ? ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port)
+                          : ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
+  closedir(fds);
+}
+
 }  // namespace
 
 std::vector<const google::protobuf::ServiceDescriptor*> SuiteServices() {
@@ -148,6 +180,7 @@ class Gateway::Impl {
     if (port_ <= 0) {
       return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
     }
+    RaiseListenBacklog(port_);
     thread_ = std::thread([this] { server_->listen_after_bind(); });
     return absl::OkStatus();
   }

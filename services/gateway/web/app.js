@@ -171,6 +171,7 @@ const currentFiscalYear = () => {
 
 async function projectsView() {
   const { projects = [] } = await api('/v1/projects?page_size=200');
+  await regionName('');
   return [
     h('h1', {}, 'プロジェクト'),
     h(
@@ -182,7 +183,7 @@ async function projectsView() {
           'tr',
           {},
           h('td', {}, h('a', { href: `#/projects/${encodeURIComponent(project.id)}` }, project.title)),
-          h('td', {}, project.areaId),
+          h('td', { class: 'area' }, regionNames[project.areaId] || project.areaId),
           h('td', {}, (project.pillars || []).map((pillar) => pillar.title).join('、')),
         ),
       ),

@@ -103,6 +103,19 @@ std::map<std::string, std::string> PrintedRates() {
   return rates;
 }
 
+TEST_F(WebPageTest, TheProjectListNamesEachProjectsArea) {
+  std::unique_ptr<Page> page = Open(operator_token_, "#/");
+  ASSERT_NE(page, nullptr);
+  plan::v1::GetRegionRequest request;
+  request.set_id("dohoku");
+  plan::v1::GetRegionResponse dohoku;
+  ASSERT_TRUE(plan_stub_->GetRegion(notification::testing::Context().get(), request, &dohoku).ok());
+  EXPECT_EQ(Text(*page, "document.querySelector('td.area').textContent"), dohoku.region().name());
+  EXPECT_EQ(Text(*page, "document.querySelector('td a').textContent"),
+            "安全・安心な地域づくりプロジェクト");
+  EXPECT_TRUE(page->errors().empty()) << page->errors().front();
+}
+
 TEST_F(WebPageTest, TheSeedsTablePageShowsEveryPrintedRateInItsCell) {
   const std::string hash = "#/projects/dohoku-anzen-anshin?year=2019";
   std::unique_ptr<Page> page = Open(operator_token_, hash);
