@@ -38,9 +38,9 @@ constexpr absl::string_view kIdeographicSpace = "\xE3\x80\x80";
 // space, and the minus signs people type (−, ‐, ‒, –, ﹣) as '-'. `text` is
 // valid UTF-8 (cells are decoded before they get here).
 std::string FoldWidth(absl::string_view text) {
-  return absl::StrReplaceAll(FoldFullWidth(text),
-                             {{"\u2212", "-"}, {"\u2010", "-"}, {"\u2012", "-"}, {"\u2013", "-"},
-                              {"\uFE63", "-"}});
+  return absl::StrReplaceAll(
+      FoldFullWidth(text),
+      {{"\u2212", "-"}, {"\u2010", "-"}, {"\u2012", "-"}, {"\u2013", "-"}, {"\uFE63", "-"}});
 }
 
 // `text` without ASCII white space and ideographic spaces at either end.

@@ -321,6 +321,13 @@ class Gateway::Impl {
         SetError(res, grpc::StatusCode::UNAVAILABLE, "the gateway is shutting down");
         return;
       }
+      if (streams_.size() >= static_cast<size_t>(options_.max_streams)) {
+        SetError(res, grpc::StatusCode::RESOURCE_EXHAUSTED,
+                 absl::StrCat(streams_.size(), " event streams are open, the most the gateway ",
+                              "keeps (--gateway_max_streams=", options_.max_streams,
+                              "); try again later"));
+        return;
+      }
       streams_.insert(stream);
     }
     stream->reader =

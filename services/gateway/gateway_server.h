@@ -39,6 +39,10 @@ struct GatewayOptions {
   absl::Duration call_timeout = absl::Seconds(30);
   // Requests served at once; each open event stream holds one.
   int threads = 64;
+  // Event streams open at once; one more is refused with 429, so that
+  // streams (each holding a thread) leave threads for other requests.
+  // Below `threads`.
+  int max_streams = 32;
   // A comment line sent on a quiet event stream this often, so that a
   // vanished client is noticed and proxies keep the stream open.
   absl::Duration keepalive = absl::Seconds(15);

@@ -20,6 +20,8 @@ ABSL_FLAG(std::string, notification_address, "127.0.0.1:50063", "notification-se
 ABSL_FLAG(int64_t, gateway_max_body_bytes, 8 * 1024 * 1024,
           "the largest request body taken (a CSV upload, an import)");
 ABSL_FLAG(int, gateway_call_timeout_ms, 30000, "deadline of each call to a service");
+ABSL_FLAG(int, gateway_max_streams, 32,
+          "event streams (live pages, SSE clients) open at once; fewer than --gateway_threads");
 ABSL_FLAG(int, gateway_threads, 64,
           "requests served at once; each open event stream (a live page) holds one");
 ABSL_FLAG(int, gateway_stream_keepalive_ms, 15000,
@@ -65,6 +67,7 @@ int main(int argc, char** argv) {
   options.max_body_bytes = static_cast<size_t>(absl::GetFlag(FLAGS_gateway_max_body_bytes));
   options.call_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_gateway_call_timeout_ms));
   options.threads = absl::GetFlag(FLAGS_gateway_threads);
+  options.max_streams = absl::GetFlag(FLAGS_gateway_max_streams);
   options.keepalive = absl::Milliseconds(absl::GetFlag(FLAGS_gateway_stream_keepalive_ms));
   options.web_root = absl::GetFlag(FLAGS_web_root);
   if (!suishin::ConfigurationIsValid(
@@ -81,7 +84,13 @@ int main(int argc, char** argv) {
                ? absl::OkStatus()
                : absl::InvalidArgumentError(
                      "--gateway_max_body_bytes, --gateway_call_timeout_ms, --gateway_threads and "
-                     "--gateway_stream_keepalive_ms must be at least 1")})) {
+                     "--gateway_stream_keepalive_ms must be at least 1"),
+           options.max_streams > 0 && options.max_streams < options.threads
+               ? absl::OkStatus()
+               : absl::InvalidArgumentError(absl::StrCat(
+                     "--gateway_max_streams=", options.max_streams,
+                     " must be at least 1 and below --gateway_threads=", options.threads,
+                     ", so that streams leave threads for other requests"))})) {
     return 2;
   }
   auto gateway = suishin::gateway::Gateway::Start(options);

@@ -744,6 +744,26 @@ TEST_F(GatewayTest, TheChangeLogStreamResumesFromLastEventId) {
   EXPECT_EQ(refused.status(), 401);
 }
 
+TEST_F(GatewayTest, EventStreamsAreBoundedSoOtherRequestsKeepTheirThreads) {
+  StartGateway({"--gateway_max_streams=1"});
+  SseReader open(gateway_port_, "/v1/changes:watch", operator_token_);
+  ASSERT_TRUE(open.WaitFor(1));
+  SseReader refused(gateway_port_, "/v1/alerts:subscribe", operator_token_);
+  ASSERT_TRUE(notification::testing::Eventually([&] { return refused.status() != 0; }));
+  EXPECT_EQ(refused.status(), 429);
+  // A plain request still has a thread.
+  httplib::Result projects = Get("/v1/projects", operator_token_);
+  ASSERT_TRUE(projects);
+  EXPECT_EQ(projects->status, 200);
+  // Once the first stream ends, a new one is taken.
+  open.Stop();
+  ASSERT_TRUE(notification::testing::Eventually([&] {
+    SseReader again(gateway_port_, "/v1/alerts:subscribe", operator_token_);
+    const bool taken = again.WaitFor(1, absl::Seconds(2));
+    return taken;
+  }));
+}
+
 TEST_F(GatewayTest, TheOpenApiDocumentListsEveryRouteAndHoldsTogether) {
   httplib::Result result = Get("/openapi.json", "");
   ASSERT_TRUE(result);
