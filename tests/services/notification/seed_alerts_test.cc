@@ -193,14 +193,30 @@ TEST_F(FollowerTest, ActualsAreEvaluatedFromTheStreamAloneAndAgreeWithAFullReadi
   ASSERT_TRUE(EvaluatedThrough(revised.sequence()));
   const int64_t reread = Status().progress_reads();
   EXPECT_GT(reread, reads);
+  // 6 of 9 lags far behind: LAGGING fires CRITICAL, ACHIEVED resolves.
+  events += 2;
+  ASSERT_TRUE(subscriber.WaitFor(events));
+  const Key lagging_critical("LAGGING", "kodomoen", "soya", "CRITICAL");
+  EXPECT_EQ(subscriber.events()[events - 2].kind(), v1::EVENT_KIND_FIRED);
+  EXPECT_EQ(KeyOf(subscriber.events()[events - 2].alert()), lagging_critical);
+  EXPECT_EQ(subscriber.events()[events - 1].kind(), v1::EVENT_KIND_RESOLVED);
+  EXPECT_EQ(KeyOf(subscriber.events()[events - 1].alert()),
+            Key("ACHIEVED", "kodomoen", "soya", "INFO"));
+  // 7 of 9 narrows the gap: the same alert, WARNING now.
   const int64_t after = Record(*kpi_stub_, "kodomoen", "soya", 2019, 7);
   ASSERT_TRUE(EvaluatedThrough(after));
   EXPECT_EQ(Status().progress_reads(), reread);
+  ASSERT_TRUE(subscriber.WaitFor(++events));
+  EXPECT_EQ(subscriber.events().back().kind(), v1::EVENT_KIND_SEVERITY_CHANGED);
+  EXPECT_EQ(KeyOf(subscriber.events().back().alert()),
+            Key("LAGGING", "kodomoen", "soya", "WARNING"));
 
   // What the stream's figures built agrees with a full reading: a restart
   // evaluates every KPI afresh and finds nothing to change, so the next
-  // event is the marker's own.
+  // event is the marker's own. Every event so far has reached the
+  // subscriber (waited for above), so the resumed stream starts after them.
   const size_t before_restart = subscriber.events().size();
+  ASSERT_EQ(before_restart, events);
   subscriber.Stop();
   KillNotification();
   StartNotification();
