@@ -1028,7 +1028,7 @@ std::vector<std::vector<std::string>> KpiTableRecords(const kpi::v1::GetKpiTable
     const auto number = [&](double value) { return FormatCsvNumber(value, kpi.value_kind()); };
     for (const kpi::v1::KpiTableRow& row : table.rows()) {
       const RegionInfo info = InfoOf(regions, kpi, row.region_id());
-      const bool area = row.region_id() == kpi.area_id();
+      const bool area = row.computed_from_children() || row.region_id() == kpi.area_id();
       std::string method;
       if (area) {
         switch (kpi.aggregation()) {

@@ -251,6 +251,8 @@ void StripOutputOnly(dataset::v1::Dataset* dataset) {
     kpi->clear_version();
     kpi->clear_create_time();
     kpi->clear_region_names();
+    kpi->clear_region_parents();
+    kpi->clear_region_kinds();
     for (kpi::v1::Baseline& baseline : *record.mutable_baselines()) {
       if (baseline.has_fiscal_year()) baseline.mutable_fiscal_year()->clear_label();
     }

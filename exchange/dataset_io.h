@@ -80,9 +80,9 @@ std::vector<kpi::v1::Actual> ActualsFromHistory(
 
 // Clears what the services set and an import cannot carry: create_time,
 // update_time and version of regions, projects, initiatives and KPIs, KPIs'
-// region_names, targets' revise_time, actuals' report_time, and every fiscal
-// year's label. What stays is what an import stores as given, so that export
-// → import into empty services → export gives the same dataset.
+// region_names, region_parents and region_kinds, targets' revise_time,
+// actuals' report_time, and every fiscal year's label. What stays is what an import stores as
+// given, so that export → import into empty services → export gives the same dataset.
 void StripOutputOnly(dataset::v1::Dataset* dataset);
 
 // `dataset` in the protobuf JSON mapping as dataset files are written:

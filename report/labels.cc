@@ -150,8 +150,24 @@ std::vector<std::string> MissingChildren(const kpi::v1::KpiTable& table,
     }
     return missing;
   }
+  // Other years: the rows below `area` that report (none below them in the
+  // table, or not computed from them) without an actual that year.
+  std::map<std::string, std::string> parents;
   for (const kpi::v1::KpiTableRow& row : table.rows()) {
-    if (&row == &area) continue;
+    parents[row.region_id()] = row.parent_region_id().empty() && &row != &table.rows(0)
+                                   ? table.rows(0).region_id()
+                                   : row.parent_region_id();
+  }
+  auto below = [&](const std::string& id) {
+    int hops = 0;  // a tree is never deeper than its rows
+    for (std::string at = parents[id]; !at.empty() && hops <= table.rows_size(); ++hops) {
+      if (at == area.region_id()) return true;
+      at = parents[at];
+    }
+    return false;
+  };
+  for (const kpi::v1::KpiTableRow& row : table.rows()) {
+    if (row.computed_from_children() || !below(row.region_id())) continue;
     const kpi::v1::ProgressPoint* point = PointOf(row, year);
     if (point == nullptr || !point->has_value()) missing.push_back(names[row.region_id()]);
   }

@@ -72,9 +72,10 @@ std::string PointNote(const kpi::v1::ProgressPoint& point);
 
 // Reading a KPI table (GetKpiTable): a row's point for `year`, or nullptr.
 const kpi::v1::ProgressPoint* PointOf(const kpi::v1::KpiTableRow& row, int year);
-// The names of the children without a figure in `year` of `area`, a row of
-// `table` computed from its children: the area's aggregate's own list when
-// it is for that year, else the other rows without a value.
+// The names of the regions without a figure in `year` below `area`, a row
+// of `table` computed from its children: the area's aggregate's own list
+// when it is for that year, else the rows below it (by parent_region_id)
+// that report their own figure and have no value that year.
 std::vector<std::string> MissingChildren(const kpi::v1::KpiTable& table,
                                          const kpi::v1::KpiTableRow& area, int year);
 

@@ -231,8 +231,19 @@ std::string NextHeading(int year) {
 std::string KpiRowLabel(const KpiTableRow& row, const Kpi& kpi) {
   const std::string& name = row.region_name();
   if (row.region_id() != kpi.area_id()) return name.empty() ? row.region_id() : name;
+  const auto kind = kpi.region_kinds().find(row.region_id());
+  if (kind != kpi.region_kinds().end() &&
+      kind->second != common::v1::REGION_KIND_COOPERATION_AREA) {
+    return name.empty() ? row.region_id() : name;  // 北海道 is no 連携地域
+  }
   if (name.empty() || name == row.region_id()) return "連携地域";
   return absl::EndsWith(name, "連携地域") ? name : absl::StrCat(name, "連携地域");
+}
+
+std::string KpiRowIndentedLabel(const KpiTableRow& row, const Kpi& kpi) {
+  std::string indent;
+  for (int level = 1; level < row.depth(); ++level) absl::StrAppend(&indent, "　");
+  return absl::StrCat(indent, KpiRowLabel(row, kpi));
 }
 
 KpiGrid BuildKpiGrid(const KpiTable& table) {
@@ -279,7 +290,7 @@ KpiGrid BuildKpiGrid(const KpiTable& table) {
   for (const KpiTableRow& row : table.rows()) {
     KpiGridRow out;
     out.region_id = row.region_id();
-    out.label = KpiRowLabel(row, kpi);
+    out.label = KpiRowIndentedLabel(row, kpi);
     if (row.has_baseline()) {
       out.baseline = ValueWithUnit(row.baseline().value(), kpi);
       if (!one_baseline_year) {

@@ -163,9 +163,13 @@ struct KpiGrid {
 // The grid of one KPI table from GetKpiTable.
 KpiGrid BuildKpiGrid(const kpi::v1::KpiTable& table);
 
-// The label of a KPI table row: the area as "<name>連携地域", a subprefecture
-// by its name (the id when the row has none).
+// The label of a KPI table row: a cooperation area as "<name>連携地域", any
+// other region by its name (the id when the row has none).
 std::string KpiRowLabel(const kpi::v1::KpiTableRow& row, const kpi::v1::Kpi& kpi);
+// KpiRowLabel as a table's first column shows it: the levels below the
+// area's direct children indented by a full-width space each (上川's 市町村
+// as "　旭川市"), so the seed's two levels print as the document does.
+std::string KpiRowIndentedLabel(const kpi::v1::KpiTableRow& row, const kpi::v1::Kpi& kpi);
 
 // A firing alert's summary without the "<KPI name> <region name>: " prefix
 // the report's columns already show.

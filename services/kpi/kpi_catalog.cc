@@ -13,240 +13,13 @@
 #include "common/proto_util.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
+#include "services/kpi/kpi_figures.h"
 #include "services/kpi/kpi_rules.h"
 #include "services/kpi/progress.h"
 #include "services/kpi/value_writes.h"
 
 namespace suishin::kpi {
 namespace {
-
-// ---- Snapshots: a KPI's data read in one unit of work ----
-
-struct KpiData {
-  // The sequence of the KPI's last change in the snapshot.
-  int64_t generation = 0;
-  v1::Kpi kpi;
-  std::map<std::string, v1::Baseline> baselines;
-  std::map<std::string, v1::Target> targets;
-  std::map<std::string, std::map<int, v1::Actual>> actuals;
-};
-
-absl::StatusOr<KpiData> LoadKpi(KpiTransaction& tx, absl::string_view field, absl::string_view id) {
-  KpiData data;
-  ASSIGN_OR_RETURN(data.kpi, RequireKpi(tx, field, id));
-  ASSIGN_OR_RETURN(std::vector<v1::Baseline> baselines, tx.Baselines(id));
-  for (auto& baseline : baselines) data.baselines[baseline.region_id()] = std::move(baseline);
-  ASSIGN_OR_RETURN(std::vector<v1::Target> targets, tx.Targets(id));
-  for (auto& target : targets) data.targets[target.region_id()] = std::move(target);
-  ASSIGN_OR_RETURN(std::vector<v1::Actual> actuals, tx.Actuals(id, ""));
-  for (auto& actual : actuals) {
-    const int year = actual.fiscal_year().year();
-    data.actuals[actual.region_id()][year] = std::move(actual);
-  }
-  ASSIGN_OR_RETURN(data.generation, tx.LastSequenceOf(id));
-  return data;
-}
-
-// What a year's points need: the KPI, its baselines and targets, and the
-// actuals of the years asked for so far (AddYear).
-absl::StatusOr<KpiData> LoadKpiDefinition(KpiTransaction& tx, absl::string_view id) {
-  KpiData data;
-  ASSIGN_OR_RETURN(data.kpi, RequireKpi(tx, "kpi_id", id));
-  ASSIGN_OR_RETURN(std::vector<v1::Baseline> baselines, tx.Baselines(id));
-  for (auto& baseline : baselines) data.baselines[baseline.region_id()] = std::move(baseline);
-  ASSIGN_OR_RETURN(std::vector<v1::Target> targets, tx.Targets(id));
-  for (auto& target : targets) data.targets[target.region_id()] = std::move(target);
-  ASSIGN_OR_RETURN(data.generation, tx.LastSequenceOf(id));
-  return data;
-}
-
-absl::Status AddYear(KpiTransaction& tx, KpiData& data, int year) {
-  ASSIGN_OR_RETURN(std::vector<v1::Actual> actuals, tx.ActualsInYear(data.kpi.id(), year));
-  for (auto& actual : actuals) data.actuals[actual.region_id()][year] = std::move(actual);
-  return absl::OkStatus();
-}
-
-// ---- Figures of a region, stored or computed from the children ----
-
-std::optional<v1::Baseline> BaselineOf(const KpiData& data, const std::string& region) {
-  auto own = data.baselines.find(region);
-  if (!Computed(data.kpi, region)) {
-    if (own == data.baselines.end()) return std::nullopt;
-    return own->second;
-  }
-  std::vector<Figure> children;
-  int year = 0;
-  for (const std::string& child : Children(data.kpi)) {
-    auto it = data.baselines.find(child);
-    if (it == data.baselines.end()) return std::nullopt;
-    if (year != 0 && it->second.fiscal_year().year() != year) return std::nullopt;
-    year = it->second.fiscal_year().year();
-    children.push_back({child, it->second.value(), OptionalNumerator(it->second),
-                        OptionalDenominator(it->second)});
-  }
-  const v1::Aggregate sum = AggregateFigures(data.kpi.aggregation(), children, std::nullopt);
-  if (!sum.has_value()) {  // RATIO without denominators: the area's own figure
-    if (own == data.baselines.end()) return std::nullopt;
-    return own->second;
-  }
-  v1::Baseline baseline;
-  baseline.set_region_id(region);
-  *baseline.mutable_fiscal_year() = Year(year);
-  baseline.set_value(sum.value());
-  return baseline;
-}
-
-std::optional<v1::Target> TargetOf(const KpiData& data, const std::string& region) {
-  auto own = data.targets.find(region);
-  if (!Computed(data.kpi, region) ||
-      data.kpi.aggregation() == v1::AGGREGATION_RULE_RATIO) {  // a rate's target is set, not summed
-    if (own == data.targets.end()) return std::nullopt;
-    return own->second;
-  }
-  double sum = 0;
-  double original = 0;
-  int year = 0;
-  for (const std::string& child : Children(data.kpi)) {
-    auto it = data.targets.find(child);
-    if (it == data.targets.end()) return std::nullopt;
-    if (year != 0 && it->second.fiscal_year().year() != year) return std::nullopt;
-    year = it->second.fiscal_year().year();
-    sum += it->second.value();
-    original +=
-        it->second.revisions().empty() ? it->second.value() : it->second.revisions(0).value();
-  }
-  v1::Target target;
-  target.set_region_id(region);
-  *target.mutable_fiscal_year() = Year(year);
-  target.set_value(sum);
-  if (original != sum) {  // 見直し前38カ所 = 28 + 4 + 6
-    v1::TargetRevision* revision = target.add_revisions();
-    *revision->mutable_fiscal_year() = Year(year);
-    revision->set_value(original);
-    revision->set_reason("Σ of the subprefectures' targets before their revisions");
-  }
-  return target;
-}
-
-ProgressInputs InputsOf(const v1::Kpi& kpi, const v1::Baseline& baseline,
-                        const v1::Target& target) {
-  ProgressInputs in;
-  in.method = kpi.progress_method();
-  in.direction = kpi.direction();
-  in.baseline_year = baseline.fiscal_year().year();
-  in.baseline = baseline.value();
-  in.target_year = target.fiscal_year().year();
-  in.target = target.value();
-  return in;
-}
-
-// The area's figure in `year` by the KPI's rule, without its baseline,
-// target or progress (what a series of the area needs year by year).
-v1::Aggregate AreaFigure(const KpiData& data, int year) {
-  const v1::Kpi& kpi = data.kpi;
-  std::vector<Figure> children;
-  for (const std::string& child : Children(kpi)) {
-    Figure figure{child, std::nullopt, std::nullopt, std::nullopt};
-    auto region = data.actuals.find(child);
-    if (region != data.actuals.end()) {
-      auto actual = region->second.find(year);
-      if (actual != region->second.end()) {
-        figure.value = actual->second.value();
-        figure.numerator = OptionalNumerator(actual->second);
-        figure.denominator = OptionalDenominator(actual->second);
-      }
-    }
-    children.push_back(figure);
-  }
-  // The area's own figure; without a value when it reported none, so an
-  // incomplete REPORTED aggregate names the area.
-  std::optional<Figure> reported = Figure{kpi.area_id(), std::nullopt, std::nullopt, std::nullopt};
-  auto area = data.actuals.find(kpi.area_id());
-  if (area != data.actuals.end()) {
-    auto actual = area->second.find(year);
-    if (actual != area->second.end()) {
-      reported = Figure{kpi.area_id(), actual->second.value(), OptionalNumerator(actual->second),
-                        OptionalDenominator(actual->second)};
-    }
-  }
-  return AggregateFigures(kpi.aggregation(), children, reported);
-}
-
-// The aggregate of the KPI's area in `year`, with its progress.
-v1::Aggregate AggregateOf(const KpiData& data, int year) {
-  const v1::Kpi& kpi = data.kpi;
-  v1::Aggregate aggregate = AreaFigure(data, year);
-  aggregate.set_kpi_id(kpi.id());
-  aggregate.set_area_id(kpi.area_id());
-  *aggregate.mutable_fiscal_year() = Year(year);
-  const std::optional<v1::Baseline> baseline = BaselineOf(data, kpi.area_id());
-  const std::optional<v1::Target> target = TargetOf(data, kpi.area_id());
-  if (baseline) aggregate.set_baseline(baseline->value());
-  if (target) aggregate.set_target(target->value());
-  const std::optional<double> value =
-      aggregate.has_value() ? std::optional<double>(aggregate.value()) : std::nullopt;
-  if (baseline && target) {
-    *aggregate.mutable_progress() = ComputePoint(InputsOf(kpi, *baseline, *target), year, value);
-  } else {
-    v1::ProgressPoint* point = aggregate.mutable_progress();
-    *point->mutable_fiscal_year() = Year(year);
-    if (value) point->set_value(*value);
-    point->set_status(v1::PROGRESS_STATUS_UNKNOWN);
-    point->set_undefined_reason("the area has no baseline or target");
-  }
-  if (!aggregate.complete()) {
-    aggregate.mutable_progress()->set_undefined_reason(absl::StrCat(
-        "incomplete: no actual for ", absl::StrJoin(aggregate.missing_region_ids(), ", ")));
-  }
-  return aggregate;
-}
-
-// The value of `region` in `year`: reported, or computed for an area.
-std::optional<double> ValueOf(const KpiData& data, const std::string& region, int year) {
-  if (Computed(data.kpi, region)) {
-    const v1::Aggregate aggregate = AreaFigure(data, year);
-    return aggregate.has_value() ? std::optional<double>(aggregate.value()) : std::nullopt;
-  }
-  auto it = data.actuals.find(region);
-  if (it == data.actuals.end()) return std::nullopt;
-  auto actual = it->second.find(year);
-  if (actual == it->second.end()) return std::nullopt;
-  return actual->second.value();
-}
-
-int LastActualYear(const KpiData& data, const std::string& region) {
-  int last = 0;
-  for (const std::string& source :
-       Computed(data.kpi, region) ? Children(data.kpi) : std::vector<std::string>{region}) {
-    auto it = data.actuals.find(source);
-    if (it != data.actuals.end() && !it->second.empty()) {
-      last = std::max(last, it->second.rbegin()->first);
-    }
-  }
-  return last;
-}
-
-// A region's points from `first` to `last`.
-std::vector<v1::ProgressPoint> PointsOf(const KpiData& data, const std::string& region, int first,
-                                        int last) {
-  const std::optional<v1::Baseline> baseline = BaselineOf(data, region);
-  const std::optional<v1::Target> target = TargetOf(data, region);
-  std::vector<v1::ProgressPoint> points;
-  for (int year = first; year <= last; ++year) {
-    const std::optional<double> value = ValueOf(data, region, year);
-    if (baseline && target) {
-      points.push_back(ComputePoint(InputsOf(data.kpi, *baseline, *target), year, value));
-    } else {
-      v1::ProgressPoint point;
-      *point.mutable_fiscal_year() = Year(year);
-      if (value) point.set_value(*value);
-      point.set_status(v1::PROGRESS_STATUS_UNKNOWN);
-      point.set_undefined_reason(baseline ? "no target" : "no baseline");
-      points.push_back(std::move(point));
-    }
-  }
-  return points;
-}
 
 // Changes are stored without the year's label, made again when read.
 void LabelChange(v1::Change& change) {
@@ -315,19 +88,20 @@ absl::Status KpiCatalog::GetProgress(const v1::GetProgressRequest& request,
     return absl::OkStatus();
   }));
   RETURN_IF_ERROR(CheckRegion(data.kpi, "region_id", request.region_id()));
-  const std::optional<v1::Baseline> baseline = BaselineOf(data, request.region_id());
-  const std::optional<v1::Target> target = TargetOf(data, request.region_id());
-  const int last_actual = LastActualYear(data, request.region_id());
+  const KpiFigures figures(data);
+  const std::optional<v1::Baseline> baseline = figures.BaselineOf(request.region_id());
+  const std::optional<v1::Target> target = figures.TargetOf(request.region_id());
+  const int last_actual = figures.LastActualYear(request.region_id());
   const int first = baseline ? baseline->fiscal_year().year() + 1 : last_actual;
   const int last =
       as_of != 0 ? as_of : std::max(target ? target->fiscal_year().year() : 0, last_actual);
   *response->mutable_kpi() = data.kpi;
   response->set_region_id(request.region_id());
-  response->set_computed_from_children(Computed(data.kpi, request.region_id()));
+  response->set_computed_from_children(figures.tree().ComputedFromChildren(request.region_id()));
   if (baseline) *response->mutable_baseline() = *baseline;
   if (target) *response->mutable_target() = *target;
   if (first > 0) {
-    for (v1::ProgressPoint& point : PointsOf(data, request.region_id(), first, last)) {
+    for (v1::ProgressPoint& point : figures.PointsOf(request.region_id(), first, last)) {
       *response->add_points() = std::move(point);
     }
   }
@@ -352,12 +126,19 @@ absl::Status KpiCatalog::GetAggregate(const v1::GetAggregateRequest& request,
     ASSIGN_OR_RETURN(data, LoadKpi(tx, "kpi_id", request.kpi_id()));
     return absl::OkStatus();
   }));
-  if (request.area_id() != data.kpi.area_id()) {
-    return FieldError(
-        "area_id", request.area_id(),
-        absl::StrCat("is not the area of KPI \"", data.kpi.id(), "\" (", data.kpi.area_id(), ")"));
+  RETURN_IF_ERROR(CheckRegion(data.kpi, "area_id", request.area_id()));
+  const KpiFigures figures(data);
+  if (figures.tree().ChildrenOf(request.area_id()).empty()) {
+    std::vector<std::string> areas;
+    for (const std::string& region : figures.tree().TreeOrder()) {
+      if (!figures.tree().ChildrenOf(region).empty()) areas.push_back(region);
+    }
+    return FieldError("area_id", request.area_id(),
+                      absl::StrCat("has no regions below it in KPI \"", data.kpi.id(),
+                                   "\": its figure is its own (GetProgress); the areas are ",
+                                   absl::StrJoin(areas, ", ")));
   }
-  *response->mutable_aggregate() = AggregateOf(data, year);
+  *response->mutable_aggregate() = figures.AggregateOf(request.area_id(), year);
   cache_->Put(key, response->SerializeAsString());
   return absl::OkStatus();
 }
@@ -387,13 +168,26 @@ absl::Status KpiCatalog::GetKpiTable(const v1::GetKpiTableRequest& request,
   response->set_project_id(request.project_id());
   *response->mutable_as_of() = Year(as_of);
   for (const KpiData& data : kpis) {
+    const KpiFigures figures(data);
+    const RegionTree& tree = figures.tree();
     v1::KpiTable* table = response->add_tables();
     *table->mutable_kpi() = data.kpi;
+    // Rows in tree order, each region followed by the regions below it; the
+    // 市町村 only when asked for (their 振興局 is computed from them anyway).
+    std::vector<std::string> regions;
+    for (const std::string& region : tree.TreeOrder()) {
+      auto kind = data.kpi.region_kinds().find(region);
+      const bool municipality = kind != data.kpi.region_kinds().end() &&
+                                kind->second == common::v1::REGION_KIND_MUNICIPALITY;
+      if (!municipality || request.with_municipalities()) regions.push_back(region);
+    }
     int first_year = 0;
     int last_year = 0;
-    for (const std::string& region : data.kpi.region_ids()) {
-      const std::optional<v1::Baseline> baseline = BaselineOf(data, region);
-      const std::optional<v1::Target> target = TargetOf(data, region);
+    std::map<std::string, std::pair<std::optional<v1::Baseline>, std::optional<v1::Target>>> lines;
+    for (const std::string& region : regions) {
+      auto& [baseline, target] = lines[region];
+      baseline = figures.BaselineOf(region);
+      target = figures.TargetOf(region);
       if (baseline && (first_year == 0 || baseline->fiscal_year().year() < first_year)) {
         first_year = baseline->fiscal_year().year();
       }
@@ -402,24 +196,26 @@ absl::Status KpiCatalog::GetKpiTable(const v1::GetKpiTableRequest& request,
     for (int year = first_year; first_year > 0 && year <= last_year; ++year) {
       *table->add_years() = Year(year);
     }
-    for (const std::string& region : data.kpi.region_ids()) {
+    for (const std::string& region : regions) {
+      const auto& [baseline, target] = lines[region];
       v1::KpiTableRow* row = table->add_rows();
       row->set_region_id(region);
       auto name = data.kpi.region_names().find(region);
       row->set_region_name(name == data.kpi.region_names().end() ? region : name->second);
-      const std::optional<v1::Baseline> baseline = BaselineOf(data, region);
-      const std::optional<v1::Target> target = TargetOf(data, region);
+      row->set_depth(tree.DepthOf(region));
+      row->set_parent_region_id(tree.ParentOf(region));
       if (baseline) *row->mutable_baseline() = *baseline;
       if (target) *row->mutable_target() = *target;
       const int first = baseline ? baseline->fiscal_year().year() + 1 : first_year + 1;
       const int last = std::min(as_of, target ? target->fiscal_year().year() : last_year);
       if (first > 0) {
-        for (v1::ProgressPoint& point : PointsOf(data, region, first, last)) {
+        for (v1::ProgressPoint& point : figures.PointsOf(region, first, last)) {
           *row->add_points() = std::move(point);
         }
       }
-      row->set_computed_from_children(Computed(data.kpi, region));
-      if (row->computed_from_children()) *row->mutable_aggregate() = AggregateOf(data, last);
+      row->set_computed_from_children(tree.ComputedFromChildren(region));
+      if (row->computed_from_children())
+        *row->mutable_aggregate() = figures.AggregateOf(region, last);
     }
   }
   return absl::OkStatus();
@@ -497,15 +293,19 @@ absl::Status KpiCatalog::AttachFigures(KpiTransaction& tx, std::vector<v1::Chang
     const int year = change.fiscal_year().year();
     if (years[change.kpi_id()].insert(year).second)
       RETURN_IF_ERROR(AddYear(tx, data->second, year));
-    const v1::Kpi& kpi = data->second.kpi;
+    // The region's figure, and those of the regions above it computed from
+    // it, level by level up to the area.
+    const KpiFigures figures(data->second);
     std::vector<std::string> regions = {change.region_id()};
-    if (change.region_id() != kpi.area_id() && Computed(kpi, kpi.area_id())) {
-      regions.push_back(kpi.area_id());
+    for (std::string above = figures.tree().ParentOf(change.region_id());
+         !above.empty() && figures.tree().ComputedFromChildren(above);
+         above = figures.tree().ParentOf(above)) {
+      regions.push_back(above);
     }
     for (const std::string& region : regions) {
       v1::RegionPoint* figure = change.add_figures();
       figure->set_region_id(region);
-      *figure->mutable_point() = std::move(PointsOf(data->second, region, year, year).front());
+      *figure->mutable_point() = std::move(figures.PointsOf(region, year, year).front());
     }
     change.set_figures_generation(data->second.generation);
   }

@@ -12,6 +12,7 @@
 #include "common/status_macros.h"
 #include "common/validation.h"
 #include "services/kpi/progress.h"
+#include "services/kpi/region_tree.h"
 
 namespace suishin::kpi {
 namespace {
@@ -62,6 +63,8 @@ absl::StatusOr<v1::Kpi> PrepareKpi(const v1::CreateKpiRequest& request) {
   kpi.clear_version();
   kpi.clear_create_time();
   kpi.clear_region_names();
+  kpi.clear_region_parents();
+  kpi.clear_region_kinds();
   RETURN_IF_ERROR(ValidateId("kpi.id", kpi.id()));
   RETURN_IF_ERROR(ValidateId("kpi.project_id", kpi.project_id()));
   RETURN_IF_ERROR(ValidateName("kpi.name", kpi.name()));
@@ -111,23 +114,46 @@ absl::StatusOr<v1::Kpi> ScopeKpi(v1::Kpi kpi, const ProjectScope& scope) {
         "kpi.area_id", kpi.area_id(),
         absl::StrCat("must be the area of project \"", scope.project.id(), "\" (", area_id, ")"));
   }
-  std::map<std::string, std::string> names;
-  for (const plan::v1::Region& region : scope.regions) names[region.id()] = region.name();
+  std::map<std::string, const plan::v1::Region*> regions;
+  for (const plan::v1::Region& region : scope.regions) regions[region.id()] = &region;
   for (int i = 0; i < kpi.region_ids_size(); ++i) {
-    auto name = names.find(kpi.region_ids(i));
-    if (name == names.end()) {
+    if (!regions.count(kpi.region_ids(i))) {
       std::vector<std::string> ids;
-      for (const auto& entry : names) ids.push_back(entry.first);
+      for (const auto& entry : regions) ids.push_back(entry.first);
       return FieldError(Indexed("kpi.region_ids", i), kpi.region_ids(i),
                         absl::StrCat("is not a region of area \"", area_id, "\" (has ",
                                      absl::StrJoin(ids, ", "), ")"));
     }
-    (*kpi.mutable_region_names())[name->first] = name->second;
   }
   if (kpi.region_ids(0) != area_id) {
     return FieldError("kpi.region_ids[0]", kpi.region_ids(0),
                       absl::StrCat("must be the area \"", area_id, "\" itself"));
   }
+  // The regions between a tracked region and the area, where not named,
+  // each just before the first region below it, so every level has its
+  // figure and the tree has no holes.
+  std::set<std::string> tracked(kpi.region_ids().begin(), kpi.region_ids().end());
+  std::vector<std::string> closed;
+  for (const std::string& id : kpi.region_ids()) {
+    std::vector<std::string> above;  // nearest first
+    for (std::string at = regions[id]->parent_id(); at != area_id && !tracked.count(at);
+         at = regions[at]->parent_id()) {
+      if (!regions.count(at)) break;  // outside the area: never, the scope is its subtree
+      above.push_back(at);
+      tracked.insert(at);
+    }
+    closed.insert(closed.end(), above.rbegin(), above.rend());
+    closed.push_back(id);
+  }
+  kpi.clear_region_ids();
+  for (const std::string& id : closed) {
+    const plan::v1::Region& region = *regions[id];
+    kpi.add_region_ids(id);
+    (*kpi.mutable_region_names())[id] = region.name();
+    (*kpi.mutable_region_kinds())[id] = region.kind();
+    if (id != area_id) (*kpi.mutable_region_parents())[id] = region.parent_id();
+  }
+  RETURN_IF_ERROR(ValidateListSize("kpi.region_ids", kpi.region_ids_size()));
   kpi.set_version(1);
   return kpi;
 }
@@ -203,16 +229,8 @@ absl::Status CheckReason(absl::string_view field, absl::string_view reason) {
   return ValidateLongText(field, reason);
 }
 
-std::vector<std::string> Children(const v1::Kpi& kpi) {
-  std::vector<std::string> children;
-  for (const std::string& region : kpi.region_ids()) {
-    if (region != kpi.area_id()) children.push_back(region);
-  }
-  return children;
-}
-
 bool Computed(const v1::Kpi& kpi, absl::string_view region) {
-  return region == kpi.area_id() && kpi.aggregation() != v1::AGGREGATION_RULE_REPORTED;
+  return RegionTree(kpi).ComputedFromChildren(region);
 }
 
 }  // namespace suishin::kpi

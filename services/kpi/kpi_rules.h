@@ -49,7 +49,9 @@ absl::StatusOr<v1::Kpi> PrepareKpi(const v1::CreateKpiRequest& request);
 
 // CreateKpi, once plan-service has answered for the project: the KPI's area
 // must be the project's (filled in when empty), the first region the area
-// itself and every region within it; region names are copied from plan-
+// itself and every region within it. The regions between a listed region
+// and the area are added where not listed (each just before the first
+// region below it); region names, kinds and parents are copied from plan-
 // service. Returns the KPI as it is stored (version 1, no create time yet).
 absl::StatusOr<v1::Kpi> ScopeKpi(v1::Kpi kpi, const ProjectScope& scope);
 
@@ -79,12 +81,10 @@ std::optional<double> OptionalDenominator(const T& figure) {
   return figure.has_denominator() ? std::optional<double>(figure.denominator()) : std::nullopt;
 }
 
-// The regions of a KPI below its area (its subprefectures), in display order.
-std::vector<std::string> Children(const v1::Kpi& kpi);
-
-// True when the area's figures are computed from its children (SUM and
-// RATIO), false for a REPORTED area and for every other region. The one
-// place this rule is decided.
+// True when `region`'s figures are computed from the regions directly below
+// it (SUM and RATIO, a region with regions below it), false for a REPORTED
+// KPI's regions and for a region with none below. RegionTree decides; this
+// builds one for a single question.
 bool Computed(const v1::Kpi& kpi, absl::string_view region);
 
 }  // namespace suishin::kpi

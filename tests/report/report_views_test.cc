@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "report/report_html.h"
 #include "report/report_markdown.h"
 #include "report/report_model.h"
@@ -202,6 +203,41 @@ TEST(ReportModelTest, GridKeepsTheTargetYearWhenItHasAnActual) {
   EXPECT_EQ(grid.columns.back().header, "R元");
   EXPECT_EQ(grid.rows[1].cells.back().value, "6カ所");
   EXPECT_EQ(grid.rows[1].cells.back().rate, "100.0%");
+}
+
+// 宗谷 computed from its 市町村 稚内市 (a row of depth 2): indented by a
+// full-width space; a year without 稚内市's actual names it, not 道北.
+TEST(ReportModelTest, GridIndentsTheLevelsBelowTheAreasChildren) {
+  KpiTable table = SoyaTable();
+  table.mutable_rows(1)->set_depth(1);
+  table.mutable_rows(1)->set_parent_region_id("dohoku");
+  table.mutable_rows(1)->set_computed_from_children(true);
+  for (ProgressPoint& point : *table.mutable_rows(1)->mutable_points()) {
+    if (point.fiscal_year().year() == 2017) point.clear_value();
+  }
+  KpiTableRow* wakkanai = table.add_rows();
+  *wakkanai = table.rows(1);
+  wakkanai->set_region_id("wakkanai");
+  wakkanai->set_region_name("稚内市");
+  wakkanai->set_depth(2);
+  wakkanai->set_parent_region_id("soya");
+  wakkanai->set_computed_from_children(false);
+  for (ProgressPoint& point : *wakkanai->mutable_points()) {
+    if (point.fiscal_year().year() == 2017) point.clear_value();
+  }
+  const KpiGrid grid = BuildKpiGrid(table);
+  ASSERT_EQ(grid.rows.size(), 3u);
+  EXPECT_EQ(grid.rows[0].label, "道北連携地域");
+  EXPECT_EQ(grid.rows[1].label, "宗谷");
+  EXPECT_EQ(grid.rows[2].label, "　稚内市");
+  bool named = false;
+  for (const std::string& note : grid.notes) {
+    if (absl::StrContains(note, "宗谷 H29 (2017): 稚内市の実績がない")) named = true;
+  }
+  EXPECT_TRUE(named) << absl::StrJoin(grid.notes, "\n");
+  // An area that is a prefecture is no 連携地域.
+  (*table.mutable_kpi()->mutable_region_kinds())["dohoku"] = common::v1::REGION_KIND_PREFECTURE;
+  EXPECT_EQ(KpiRowLabel(table.rows(0), table.kpi()), "道北");
 }
 
 TEST(ProgressChartSvgTest, DrawsActualsPaceAndTarget) {

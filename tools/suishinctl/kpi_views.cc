@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "common/fiscal_year.h"
 #include "common/proto_util.h"
+#include "report/report_model.h"
 #include "tools/suishinctl/terminal_table.h"
 
 namespace suishin::ctl {
@@ -99,15 +100,6 @@ std::string TargetWithRevisions(const Target& target, const Kpi& kpi, absl::Time
   return out;
 }
 
-// The label of a table row: the area as "道北連携地域" (or 連携地域 when it has
-// no name of its own), a subprefecture by its name.
-std::string RowLabel(const KpiTableRow& row, const Kpi& kpi) {
-  const std::string& name = row.region_name();
-  if (row.region_id() != kpi.area_id()) return name.empty() ? row.region_id() : name;
-  if (name.empty() || name == row.region_id()) return "連携地域";
-  return absl::EndsWith(name, "連携地域") ? name : absl::StrCat(name, "連携地域");
-}
-
 // One KPI's grid and its footnotes.
 std::string FormatOneTable(const KpiTable& table) {
   const Kpi& kpi = table.kpi();
@@ -131,8 +123,9 @@ std::string FormatOneTable(const KpiTable& table) {
   std::vector<std::string> notes;
   std::vector<std::string> warnings;
   for (const KpiTableRow& row : table.rows()) {
-    const std::string label = RowLabel(row, kpi);
-    std::vector<std::string> cells = {absl::StrCat(label, "\n  進捗率")};
+    const std::string label = report::KpiRowLabel(row, kpi);
+    std::vector<std::string> cells = {
+        absl::StrCat(report::KpiRowIndentedLabel(row, kpi), "\n  進捗率")};
     cells.push_back(row.has_baseline()
                         ? absl::StrCat(ValueWithUnit(row.baseline().value(), kpi), " ",
                                        EraFiscalYear(row.baseline().fiscal_year().year()))

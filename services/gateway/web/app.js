@@ -268,7 +268,7 @@ function kpiTable(table) {
   const body = rows.flatMap((row) => {
     const byYear = Object.fromEntries((row.points || []).map((p) => [p.fiscalYear.year, p]));
     const revisions = row.target?.revisions || [];
-    const name = row.computedFromChildren || row.regionId === kpi.areaId ? '連携地域' : `${row.regionName}地域`;
+    const name = rowLabel(kpi, row);
     const cells = years.map((year) => {
       if (year.year === baseYear) return h('td', { class: 'num' }, formatValue(valueOf(row.baseline), kpi));
       if (year.year === targetYear) {
@@ -301,18 +301,39 @@ function kpiTable(table) {
       );
     });
     return [
-      h('tr', { class: 'values' }, h('td', { class: 'region', rowspan: 2 }, name), cells),
+      h(
+        'tr',
+        { class: 'values' },
+        h('td', { class: 'region', rowspan: 2, dataset: { depth: String(row.depth || 0) } }, name),
+        cells,
+      ),
       h('tr', { class: 'rates' }, rates),
     ];
   });
   return h('table', { class: 'kpi-table', dataset: { kpi: kpi.id } }, head, body);
 }
 
+// A table row's label as the document prints it: the cooperation area as
+// 連携地域, a 振興局 as 上川地域, a 市町村 (or a prefecture) by its name; the
+// rows below the area's direct children are indented by their depth (CSS).
+function rowLabel(kpi, row) {
+  const kind = (kpi.regionKinds || {})[row.regionId];
+  if (row.regionId === kpi.areaId) {
+    return !kind || kind === 'REGION_KIND_COOPERATION_AREA' ? '連携地域' : row.regionName;
+  }
+  if (kind === 'REGION_KIND_MUNICIPALITY') return row.regionName;
+  return `${row.regionName}地域`;
+}
+
 async function projectView(projectId, params) {
   const year = Number(params.get('year')) || currentFiscalYear();
+  const municipalities = params.get('municipalities') === '1';
   const [{ project }, answer] = await Promise.all([
     api(`/v1/projects/${encodeURIComponent(projectId)}`),
-    api(`/v1/projects/${encodeURIComponent(projectId)}/kpi-table?as_of=${year}`),
+    api(
+      `/v1/projects/${encodeURIComponent(projectId)}/kpi-table?as_of=${year}` +
+        (municipalities ? '&with_municipalities=true' : ''),
+    ),
   ]);
   const picker = h(
     'form',
@@ -320,10 +341,13 @@ async function projectView(projectId, params) {
       class: 'year-picker',
       onsubmit: (event) => {
         event.preventDefault();
-        location.hash = `#/projects/${encodeURIComponent(projectId)}?year=${event.target.year.value}`;
+        const more = event.target.municipalities.checked ? '&municipalities=1' : '';
+        location.hash = `#/projects/${encodeURIComponent(projectId)}?year=${event.target.year.value}${more}`;
       },
     },
     h('label', {}, '年度 ', h('input', { name: 'year', type: 'number', min: 1989, max: 2100, value: year })),
+    ' ',
+    h('label', {}, h('input', { name: 'municipalities', type: 'checkbox', checked: municipalities }), ' 市町村も表示'),
     ' ',
     h('button', { type: 'submit' }, '表示'),
     h('span', { class: 'muted' }, `　${answer.asOf?.label || year} 時点`),
