@@ -74,10 +74,12 @@ absl::Status CheckProjectArea(PlanTransaction& tx, absl::string_view prefix,
                               const Project& project) {
   const std::string field = Field(prefix, "area_id");
   ASSIGN_OR_RETURN(Region area, RequireRegion(tx, field, project.area_id()));
-  if (area.kind() != common::v1::REGION_KIND_COOPERATION_AREA) {
-    return FieldError(field, project.area_id(),
-                      absl::StrCat("is ", RegionKindName(area.kind()),
-                                   "; a project belongs to a cooperation area (連携地域)"));
+  if (area.kind() != common::v1::REGION_KIND_COOPERATION_AREA &&
+      area.kind() != common::v1::REGION_KIND_PREFECTURE) {
+    return FieldError(
+        field, project.area_id(),
+        absl::StrCat("is ", RegionKindName(area.kind()),
+                     "; a project belongs to a cooperation area (連携地域) or the prefecture"));
   }
   return absl::OkStatus();
 }

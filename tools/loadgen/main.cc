@@ -1,6 +1,6 @@
 // loadgen: a benchmark program for the Suishin services (not a test).
 //
-//   loadgen seed --plan ADDR --kpi ADDR [--kpis 200] [--years 20]
+//   loadgen seed --plan ADDR --kpi ADDR [--kpis 200] [--municipal_kpis 10] [--years 20]
 //   loadgen rpc --target ADDR --method health|aggregate|progress|record [--channels 4]
 //               [--inflight 64] [--seconds 10] [--warmup 2] [--distinct] [--warmup_pass]
 //               [--idle_streams N]
@@ -66,6 +66,8 @@ ABSL_FLAG(std::string, label, "",
           "rpc, alerts: name of the result line (default: the method; alerts: \"alerts\")");
 ABSL_FLAG(std::string, kpi_prefix, "kpi-", "rpc, alerts: only KPIs whose id starts with this");
 ABSL_FLAG(int, kpis, 200, "seed: number of KPIs");
+ABSL_FLAG(int, municipal_kpis, 10,
+          "seed: KPIs tracked in every 市町村 (\"muni-001\" …, area 北海道)");
 ABSL_FLAG(int, first_year, 2005, "seed, rpc: first fiscal year (the baseline's)");
 ABSL_FLAG(int, years, 20, "seed, rpc: fiscal years of actuals; the target is in the last");
 ABSL_FLAG(int64_t, rows, 1000000, "import, sqlite-baseline: actual rows to load");
@@ -92,7 +94,7 @@ namespace loadgen = suishin::loadgen;
 
 constexpr char kUsage[] =
     "loadgen COMMAND --flags: a load generator for the Suishin services.\n"
-    "  seed --plan ADDR --kpi ADDR [--kpis 200 --years 20]\n"
+    "  seed --plan ADDR --kpi ADDR [--kpis 200 --municipal_kpis 10 --years 20]\n"
     "      load a synthetic Hokkaido dataset (ImportPlan, CreateKpi, ImportActuals)\n"
     "  rpc --target ADDR --method health|aggregate|progress [--channels 4 --inflight 64\n"
     "      --seconds 10 --warmup 2 --distinct --warmup_pass --label NAME]\n"
@@ -178,6 +180,7 @@ int Seed() {
   const std::string kpi_address = RequireAddress("--kpi", absl::GetFlag(FLAGS_kpi));
   loadgen::SeedOptions options;
   options.kpis = absl::GetFlag(FLAGS_kpis);
+  options.municipal_kpis = absl::GetFlag(FLAGS_municipal_kpis);
   options.first_year = absl::GetFlag(FLAGS_first_year);
   options.years = absl::GetFlag(FLAGS_years);
   if (absl::Status status = loadgen::ValidateSeedOptions(options); !status.ok()) {
@@ -196,7 +199,8 @@ int Seed() {
             << " projects, " << seed.kpis.size() << " KPIs (" << seed.kpis.size() - rates
             << " counts, " << rates << " rates), " << seed.rows.size()
             << " rows (a baseline, a target and " << options.years
-            << " actuals per KPI and subprefecture, fiscal years " << options.first_year << "–"
+            << " actuals per KPI and subprefecture, or 市町村 for the " << options.municipal_kpis
+            << " municipal KPIs, fiscal years " << options.first_year << "–"
             << options.first_year + options.years - 1 << ")" << std::endl;
 
   auto plan = suishin::plan::v1::PlanService::NewStub(suishin::MakeChannel(plan_address));

@@ -187,6 +187,16 @@ plan::v1::PlanDataset MakeHokkaidoPlan() {
                 REGION_KIND_MUNICIPALITY, sub.id);
     }
   }
+  // The prefecture's own project, whose KPIs are tracked in every 市町村.
+  plan::v1::Project* prefecture = plan.add_projects();
+  prefecture->set_id(ProjectId("hokkaido"));
+  prefecture->set_area_id("hokkaido");
+  prefecture->set_title("北海道 市町村別 合成プロジェクト");
+  prefecture->set_overview("loadgen が作った負荷試験用の合成データ（市町村ごとの指標）");
+  prefecture->add_pillars()->CopyFrom(plan::v1::Pillar());
+  prefecture->mutable_pillars(0)->set_id("main");
+  prefecture->mutable_pillars(0)->set_title("市町村指標の推進");
+  prefecture->set_status(plan::v1::PROJECT_STATUS_ACTIVE);
   for (const Area& area : kAreas) {
     plan::v1::Project* project = plan.add_projects();
     project->set_id(ProjectId(area.id));
@@ -213,6 +223,10 @@ absl::Status ValidateSeedOptions(const SeedOptions& options) {
   if (options.kpis < 1 || options.kpis > 999) {
     return absl::InvalidArgumentError(
         absl::StrCat("--kpis: must be 1 to 999 (got ", options.kpis, ")"));
+  }
+  if (options.municipal_kpis < 0 || options.municipal_kpis > 99) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--municipal_kpis: must be 0 to 99 (got ", options.municipal_kpis, ")"));
   }
   if (options.years < 2) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -244,6 +258,32 @@ SeedDataset MakeSeedDataset(const SeedOptions& options) {
         AddRatioSeries(random, options, id, sub, seed.rows);
       } else {
         AddCountSeries(random, options, id, sub, seed.rows);
+      }
+    }
+  }
+  // KPIs of the whole prefecture, tracked in every 市町村: their 振興局,
+  // 連携地域 and 北海道 figures are computed level by level. From a random
+  // stream of their own, so the KPIs above stay as they were.
+  Random municipal(kSeed + 2);
+  std::vector<std::string> municipalities;
+  for (const plan::v1::Region& region : seed.plan.regions()) {
+    if (region.kind() == REGION_KIND_MUNICIPALITY) municipalities.push_back(region.id());
+  }
+  for (int i = 0; i < options.municipal_kpis; ++i) {
+    const bool rate = i % 2 == 1;
+    const std::string id = absl::StrFormat("muni-%03d", i + 1);
+    const std::string name = rate ? absl::StrFormat("市町村指標%03d（率）", i + 1)
+                                  : absl::StrFormat("市町村指標%03d（件数）", i + 1);
+    kpi::v1::Kpi kpi = MakeKpi(id, name, rate, "hokkaido");
+    kpi.clear_region_ids();
+    kpi.add_region_ids("hokkaido");
+    for (const std::string& region : municipalities) kpi.add_region_ids(region);
+    seed.kpis.push_back(std::move(kpi));
+    for (const std::string& region : municipalities) {
+      if (rate) {
+        AddRatioSeries(municipal, options, id, region, seed.rows);
+      } else {
+        AddCountSeries(municipal, options, id, region, seed.rows);
       }
     }
   }

@@ -12,6 +12,11 @@
 // year, a target in the last year and an actual for every year; an area's
 // figures are left to be computed from its subprefectures.
 //
+// A seventh project, "project-hokkaido" (area 北海道), has the municipal
+// KPIs ("muni-001" …, counts and rates in turn): tracked in all 179 市町村,
+// each with its own series, so every 振興局, 連携地域 and 北海道 itself has a
+// figure computed level by level from the 市町村 up.
+//
 // Every value is valid: counts are non-negative integers, rates are
 // 100 × numerator / denominator with 0 ≤ numerator ≤ denominator, targets are
 // above baselines (every KPI is DIRECTION_INCREASE).
@@ -33,7 +38,8 @@
 
 namespace suishin::loadgen {
 
-// The region tree and the six projects (one per area, "project-<area>").
+// The region tree and the seven projects (one per area, "project-<area>",
+// and "project-hokkaido").
 plan::v1::PlanDataset MakeHokkaidoPlan();
 
 // The subprefecture ids of a cooperation area, in display order.
@@ -41,6 +47,8 @@ std::vector<std::string> SubprefecturesOf(const std::string& area_id);
 
 struct SeedOptions {
   int kpis = 200;
+  // KPIs tracked in every 市町村 (project-hokkaido), after the others.
+  int municipal_kpis = 10;
   int first_year = 2005;
   // Years of actuals, first_year … first_year + years − 1; the baseline is in
   // the first of them and the target in the last.
@@ -52,10 +60,11 @@ absl::Status ValidateSeedOptions(const SeedOptions& options);
 
 struct SeedDataset {
   plan::v1::PlanDataset plan;
-  // Ids "kpi-001" …; version and create_time unset.
+  // Ids "kpi-001" …, then "muni-001" …; version and create_time unset.
   std::vector<kpi::v1::Kpi> kpis;
-  // Per KPI, per subprefecture: the baseline, the target, then the actuals
-  // oldest first. Lines are numbered from 1.
+  // Per KPI, per subprefecture (市町村 for the municipal KPIs): the
+  // baseline, the target, then the actuals oldest first. Lines are numbered
+  // from 1.
   std::vector<kpi::v1::ImportRow> rows;
 };
 
