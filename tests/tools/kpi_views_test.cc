@@ -177,6 +177,33 @@ TEST(KpiTableViewTest, MissingRegionsComeFromTheOtherRowsForEarlierYears) {
       << text;
 }
 
+// 上川 computed from its 市町村 旭川市 (a row of depth 2): indented by a
+// full-width space under it; the footnotes name regions without indent.
+TEST(KpiTableViewTest, LevelsBelowTheSubprefecturesAreIndented) {
+  KpiTable table = CountTable();
+  table.mutable_rows(1)->set_depth(1);
+  table.mutable_rows(1)->set_parent_region_id("dohoku");
+  table.mutable_rows(2)->set_depth(1);
+  table.mutable_rows(2)->set_parent_region_id("dohoku");
+  KpiTableRow asahikawa = Row("asahikawa", "旭川市", 2014, 6, 2017, 33, {},
+                              {{2015, 6, "18.2%"}, {2016, 16, "48.5%"}, {2017, 33, "100.0%"}});
+  asahikawa.set_depth(2);
+  asahikawa.set_parent_region_id("kamikawa");
+  table.mutable_rows()->Add(std::move(asahikawa));
+  // Tree order: 旭川市 under 上川, before 留萌.
+  table.mutable_rows()->SwapElements(2, 3);
+  GetKpiTableResponse response;
+  response.mutable_as_of()->set_year(2017);
+  *response.add_tables() = table;
+  const std::string text = FormatKpiTable(response, "");
+  EXPECT_NE(text.find("\n上川 "), std::string::npos) << text;
+  EXPECT_NE(text.find("\n　旭川市 "), std::string::npos) << text;
+  EXPECT_LT(text.find("\n　旭川市 "), text.find("\n留萌 ")) << text;
+  EXPECT_NE(text.find("— 道北連携地域 H29 (2017): 留萌の実績がないため集計できません\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(KpiNumberTest, PrintsFiguresAsTyped) {
   EXPECT_EQ(FormatKpiNumber(43, kpi::v1::VALUE_KIND_COUNT), "43");
   EXPECT_EQ(FormatKpiNumber(47.2, kpi::v1::VALUE_KIND_PERCENT), "47.2");

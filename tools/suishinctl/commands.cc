@@ -179,9 +179,10 @@ const std::vector<CommandSpec>& AllCommands() {
        0,
        &RunProgress},
       {"table",
-       "table --project ID --year Y",
-       "a project's 【ＫＰＩの状況】 as of year Y: regions down, years across, actuals and 進捗率",
-       {"project", "year"},
+       "table --project ID --year Y [--municipalities]",
+       "a project's 【ＫＰＩの状況】 as of year Y: regions down, years across, actuals and 進捗率; "
+       "levels below the 振興局 indented",
+       {"project", "year", "municipalities"},
        0,
        0,
        &RunTable},

@@ -197,6 +197,7 @@ absl::Status RunTable(const Environment& env, const Arguments& args) {
   ASSIGN_OR_RETURN(std::optional<int> year, YearFlag(args, "year"));
   if (!year) return UsageError(absl::StrCat("--year is required; usage: suishinctl ", synopsis));
   request.mutable_as_of()->set_year(*year);
+  request.set_with_municipalities(FlagValue(args, "municipalities") == "true");
   kpi::v1::GetKpiTableResponse response;
   RETURN_IF_ERROR(Invoke(env, [&](grpc::ClientContext* context) {
     return env.kpi->GetKpiTable(context, request, &response);

@@ -92,6 +92,9 @@ ABSL_FLAG(std::string, subject, "",
 ABSL_FLAG(std::string, service, "", "audit: only this service's trail (plan, kpi, notification)");
 ABSL_FLAG(std::string, method, "", "audit: only this method (\"RecordActual\")");
 ABSL_FLAG(bool, refused, false, "audit: only refused calls");
+ABSL_FLAG(bool, municipalities, false,
+          "table: also the 市町村 rows, each under its 振興局 (the 振興局 add up from them "
+          "either way)");
 ABSL_FLAG(std::string, limit, "", "audit: how many records (50 unless set; at most 1000)");
 ABSL_FLAG(std::string, key, "", "token issue: the PEM private key to sign with");
 ABSL_FLAG(std::string, issuer, "", "token issue: the issuer (iss; suishin-local by default)");
