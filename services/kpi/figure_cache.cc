@@ -61,15 +61,14 @@ std::string FigureCache::Key(absl::string_view kpi_id, absl::string_view kind,
 
 std::optional<std::string> FigureCache::Get(const std::string& key) {
   if (!options_.enabled) {
-    absl::MutexLock lock(&mu_);
-    ++stats_.misses;
+    misses_.fetch_add(1, std::memory_order_relaxed);
     return std::nullopt;
   }
   {
     absl::MutexLock lock(&mu_);
     auto it = local_.find(key);
     if (it != local_.end()) {
-      ++stats_.local_hits;
+      local_hits_.fetch_add(1, std::memory_order_relaxed);
       return it->second;
     }
   }
@@ -77,16 +76,15 @@ std::optional<std::string> FigureCache::Get(const std::string& key) {
     absl::StatusOr<std::optional<std::string>> reply = redis_->Get(key);
     absl::MutexLock lock(&mu_);
     if (!reply.ok()) {
-      ++stats_.redis_errors;
+      redis_errors_.fetch_add(1, std::memory_order_relaxed);
     } else if (reply->has_value()) {
-      ++stats_.redis_hits;
+      redis_hits_.fetch_add(1, std::memory_order_relaxed);
       if (local_.size() >= options_.max_local_entries) local_.clear();
       local_[key] = **reply;
       return *reply;
     }
   }
-  absl::MutexLock lock(&mu_);
-  ++stats_.misses;
+  misses_.fetch_add(1, std::memory_order_relaxed);
   return std::nullopt;
 }
 
@@ -98,14 +96,19 @@ void FigureCache::Put(const std::string& key, const std::string& value) {
     local_[key] = value;
   }
   if (redis_ != nullptr && !redis_->Set(key, value, options_.redis_ttl).ok()) {
-    absl::MutexLock lock(&mu_);
-    ++stats_.redis_errors;
+    redis_errors_.fetch_add(1, std::memory_order_relaxed);
   }
 }
 
+void FigureCache::CountLocalHit() { local_hits_.fetch_add(1, std::memory_order_relaxed); }
+
 FigureCache::Stats FigureCache::stats() const {
-  absl::ReaderMutexLock lock(&mu_);
-  return stats_;
+  Stats stats;
+  stats.local_hits = local_hits_.load(std::memory_order_relaxed);
+  stats.redis_hits = redis_hits_.load(std::memory_order_relaxed);
+  stats.misses = misses_.load(std::memory_order_relaxed);
+  stats.redis_errors = redis_errors_.load(std::memory_order_relaxed);
+  return stats;
 }
 
 }  // namespace suishin::kpi

@@ -19,6 +19,7 @@
 #ifndef SUISHIN_SERVICES_KPI_FIGURE_CACHE_H_
 #define SUISHIN_SERVICES_KPI_FIGURE_CACHE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -82,6 +83,13 @@ class FigureCache {
   std::optional<std::string> Get(const std::string& key);
   void Put(const std::string& key, const std::string& value);
 
+  // A figure answered from this process's own read model (read_model.h),
+  // counted with the local hits.
+  void CountLocalHit();
+
+  // Whether caching is on.
+  bool enabled() const { return options_.enabled; }
+
   Stats stats() const;
 
  private:
@@ -91,7 +99,10 @@ class FigureCache {
   absl::flat_hash_map<std::string, int64_t> generations_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int64_t> definition_generations_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, std::string> local_ ABSL_GUARDED_BY(mu_);
-  Stats stats_ ABSL_GUARDED_BY(mu_);
+  std::atomic<int64_t> local_hits_{0};
+  std::atomic<int64_t> redis_hits_{0};
+  std::atomic<int64_t> misses_{0};
+  std::atomic<int64_t> redis_errors_{0};
 };
 
 }  // namespace suishin::kpi

@@ -30,7 +30,8 @@ void LabelChange(v1::Change& change) {
 
 }  // namespace
 
-KpiCatalog::KpiCatalog(KpiStore* store, FigureCache* cache) : store_(store), cache_(cache) {}
+KpiCatalog::KpiCatalog(KpiStore* store, FigureCache* cache, ReadModel* reads)
+    : store_(store), cache_(cache), reads_(reads) {}
 
 absl::StatusOr<std::optional<v1::Kpi>> KpiCatalog::FindKpi(const std::string& id) {
   std::optional<v1::Kpi> kpi;
@@ -73,152 +74,17 @@ absl::Status KpiCatalog::ListKpis(const v1::ListKpisRequest& request,
 
 absl::Status KpiCatalog::GetProgress(const v1::GetProgressRequest& request,
                                      v1::GetProgressResponse* response) {
-  RETURN_IF_ERROR(ValidateId("kpi_id", request.kpi_id()));
-  RETURN_IF_ERROR(ValidateId("region_id", request.region_id()));
-  const int as_of = request.as_of().year();
-  if (as_of != 0) RETURN_IF_ERROR(ValidateFiscalYear("as_of.year", as_of));
-  const std::string key =
-      cache_->Key(request.kpi_id(), "progress.v2", absl::StrCat(request.region_id(), "/", as_of));
-  if (std::optional<std::string> hit = cache_->Get(key); hit && response->ParseFromString(*hit)) {
-    return absl::OkStatus();
-  }
-  KpiData data;
-  RETURN_IF_ERROR(store_->Read([&](KpiTransaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(data, LoadKpi(tx, "kpi_id", request.kpi_id()));
-    return absl::OkStatus();
-  }));
-  RETURN_IF_ERROR(CheckRegion(data.kpi, "region_id", request.region_id()));
-  const KpiFigures figures(data);
-  const std::optional<v1::Baseline> baseline = figures.BaselineOf(request.region_id());
-  const std::optional<v1::Target> target = figures.TargetOf(request.region_id());
-  const int last_actual = figures.LastActualYear(request.region_id());
-  const int first = baseline ? baseline->fiscal_year().year() + 1 : last_actual;
-  const int last =
-      as_of != 0 ? as_of : std::max(target ? target->fiscal_year().year() : 0, last_actual);
-  *response->mutable_kpi() = data.kpi;
-  response->set_region_id(request.region_id());
-  response->set_computed_from_children(figures.tree().ComputedFromChildren(request.region_id()));
-  if (baseline) *response->mutable_baseline() = *baseline;
-  if (target) *response->mutable_target() = *target;
-  if (first > 0) {
-    for (v1::ProgressPoint& point : figures.PointsOf(request.region_id(), first, last)) {
-      *response->add_points() = std::move(point);
-    }
-  }
-  response->set_generation(data.generation);
-  cache_->Put(key, response->SerializeAsString());
-  return absl::OkStatus();
+  return reads_->GetProgress(request, response);
 }
 
 absl::Status KpiCatalog::GetAggregate(const v1::GetAggregateRequest& request,
                                       v1::GetAggregateResponse* response) {
-  RETURN_IF_ERROR(ValidateId("kpi_id", request.kpi_id()));
-  RETURN_IF_ERROR(ValidateId("area_id", request.area_id()));
-  RETURN_IF_ERROR(RequireYear("fiscal_year.year", request.fiscal_year()));
-  const int year = request.fiscal_year().year();
-  const std::string key =
-      cache_->Key(request.kpi_id(), "aggregate", absl::StrCat(request.area_id(), "/", year));
-  if (std::optional<std::string> hit = cache_->Get(key); hit && response->ParseFromString(*hit)) {
-    return absl::OkStatus();
-  }
-  KpiData data;
-  RETURN_IF_ERROR(store_->Read([&](KpiTransaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(data, LoadKpi(tx, "kpi_id", request.kpi_id()));
-    return absl::OkStatus();
-  }));
-  RETURN_IF_ERROR(CheckRegion(data.kpi, "area_id", request.area_id()));
-  const KpiFigures figures(data);
-  if (figures.tree().ChildrenOf(request.area_id()).empty()) {
-    std::vector<std::string> areas;
-    for (const std::string& region : figures.tree().TreeOrder()) {
-      if (!figures.tree().ChildrenOf(region).empty()) areas.push_back(region);
-    }
-    return FieldError("area_id", request.area_id(),
-                      absl::StrCat("has no regions below it in KPI \"", data.kpi.id(),
-                                   "\": its figure is its own (GetProgress); the areas are ",
-                                   absl::StrJoin(areas, ", ")));
-  }
-  *response->mutable_aggregate() = figures.AggregateOf(request.area_id(), year);
-  cache_->Put(key, response->SerializeAsString());
-  return absl::OkStatus();
+  return reads_->GetAggregate(request, response);
 }
 
 absl::Status KpiCatalog::GetKpiTable(const v1::GetKpiTableRequest& request,
                                      v1::GetKpiTableResponse* response) {
-  RETURN_IF_ERROR(ValidateId("project_id", request.project_id()));
-  RETURN_IF_ERROR(RequireYear("as_of.year", request.as_of()));
-  const int as_of = request.as_of().year();
-  std::vector<KpiData> kpis;
-  RETURN_IF_ERROR(store_->Read([&](KpiTransaction& tx) -> absl::Status {
-    int64_t after = 0;
-    while (true) {
-      ASSIGN_OR_RETURN(auto page, tx.ListKpis(request.project_id(), after, 1000));
-      for (const KeyedKpi& keyed : page) {
-        ASSIGN_OR_RETURN(KpiData data, LoadKpi(tx, "kpi_id", keyed.kpi.id()));
-        kpis.push_back(std::move(data));
-      }
-      if (page.size() < 1000) return absl::OkStatus();
-      after = page.back().key;
-    }
-  }));
-  if (kpis.empty()) {
-    return absl::NotFoundError(
-        absl::StrCat("project_id: project \"", request.project_id(), "\" has no KPIs"));
-  }
-  response->set_project_id(request.project_id());
-  *response->mutable_as_of() = Year(as_of);
-  for (const KpiData& data : kpis) {
-    const KpiFigures figures(data);
-    const RegionTree& tree = figures.tree();
-    v1::KpiTable* table = response->add_tables();
-    *table->mutable_kpi() = data.kpi;
-    // Rows in tree order, each region followed by the regions below it; the
-    // 市町村 only when asked for (their 振興局 is computed from them anyway).
-    std::vector<std::string> regions;
-    for (const std::string& region : tree.TreeOrder()) {
-      auto kind = data.kpi.region_kinds().find(region);
-      const bool municipality = kind != data.kpi.region_kinds().end() &&
-                                kind->second == common::v1::REGION_KIND_MUNICIPALITY;
-      if (!municipality || request.with_municipalities()) regions.push_back(region);
-    }
-    int first_year = 0;
-    int last_year = 0;
-    std::map<std::string, std::pair<std::optional<v1::Baseline>, std::optional<v1::Target>>> lines;
-    for (const std::string& region : regions) {
-      auto& [baseline, target] = lines[region];
-      baseline = figures.BaselineOf(region);
-      target = figures.TargetOf(region);
-      if (baseline && (first_year == 0 || baseline->fiscal_year().year() < first_year)) {
-        first_year = baseline->fiscal_year().year();
-      }
-      if (target) last_year = std::max(last_year, target->fiscal_year().year());
-    }
-    for (int year = first_year; first_year > 0 && year <= last_year; ++year) {
-      *table->add_years() = Year(year);
-    }
-    for (const std::string& region : regions) {
-      const auto& [baseline, target] = lines[region];
-      v1::KpiTableRow* row = table->add_rows();
-      row->set_region_id(region);
-      auto name = data.kpi.region_names().find(region);
-      row->set_region_name(name == data.kpi.region_names().end() ? region : name->second);
-      row->set_depth(tree.DepthOf(region));
-      row->set_parent_region_id(tree.ParentOf(region));
-      if (baseline) *row->mutable_baseline() = *baseline;
-      if (target) *row->mutable_target() = *target;
-      const int first = baseline ? baseline->fiscal_year().year() + 1 : first_year + 1;
-      const int last = std::min(as_of, target ? target->fiscal_year().year() : last_year);
-      if (first > 0) {
-        for (v1::ProgressPoint& point : figures.PointsOf(region, first, last)) {
-          *row->add_points() = std::move(point);
-        }
-      }
-      row->set_computed_from_children(tree.ComputedFromChildren(region));
-      if (row->computed_from_children())
-        *row->mutable_aggregate() = figures.AggregateOf(region, last);
-    }
-  }
-  return absl::OkStatus();
+  return reads_->GetKpiTable(request, response);
 }
 
 absl::Status KpiCatalog::GetHistory(const v1::GetHistoryRequest& request,

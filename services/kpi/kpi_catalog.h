@@ -1,9 +1,9 @@
 // KpiCatalog: what kpi-service answers, one method per read RPC.
 //
-// Reads compute progress (progress.h) from one consistent snapshot of a
-// KPI's data on a reader connection (they never wait for a write) and keep
-// the result in the FigureCache, keyed by the KPI's generation, so a read
-// after a write's answer never sees an older figure. Writes are KpiWriter's.
+// The figures (GetProgress, GetAggregate, GetKpiTable) are the ReadModel's
+// (read_model.h); the KPIs, their history and the change log (with the
+// figures a change brings) are read here from one consistent snapshot on a
+// reader connection, never waiting for a write. Writes are KpiWriter's.
 //
 // Thread-safe: the store's reads run side by side; the cache is thread-safe.
 #ifndef SUISHIN_SERVICES_KPI_KPI_CATALOG_H_
@@ -18,14 +18,15 @@
 #include "common/log_stream.h"
 #include "services/kpi/figure_cache.h"
 #include "services/kpi/kpi_store.h"
+#include "services/kpi/read_model.h"
 #include "suishin/kpi/v1/kpi.pb.h"
 
 namespace suishin::kpi {
 
 class KpiCatalog {
  public:
-  // `store` and `cache` must outlive the catalog.
-  KpiCatalog(KpiStore* store, FigureCache* cache);
+  // `store`, `cache` and `reads` must outlive the catalog.
+  KpiCatalog(KpiStore* store, FigureCache* cache, ReadModel* reads);
 
   KpiCatalog(const KpiCatalog&) = delete;
   KpiCatalog& operator=(const KpiCatalog&) = delete;
@@ -57,6 +58,7 @@ class KpiCatalog {
 
   KpiStore* store_;
   FigureCache* cache_;
+  ReadModel* reads_;
 };
 
 }  // namespace suishin::kpi

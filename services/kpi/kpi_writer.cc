@@ -14,7 +14,8 @@
 namespace suishin::kpi {
 
 absl::StatusOr<std::unique_ptr<KpiWriter>> KpiWriter::Create(KpiStore* store, FigureCache* cache,
-                                                             SequenceFeed* feed, Options options,
+                                                             ReadModel* reads, SequenceFeed* feed,
+                                                             Options options,
                                                              std::function<absl::Time()> now) {
   std::vector<std::pair<std::string, int64_t>> generations;
   RETURN_IF_ERROR(store->Read([&](KpiTransaction& tx) -> absl::Status {
@@ -25,12 +26,13 @@ absl::StatusOr<std::unique_ptr<KpiWriter>> KpiWriter::Create(KpiStore* store, Fi
   int64_t last = 0;
   for (const auto& [kpi, sequence] : generations) last = std::max(last, sequence);
   feed->Published(last);
-  return std::unique_ptr<KpiWriter>(new KpiWriter(store, cache, feed, options, std::move(now)));
+  return std::unique_ptr<KpiWriter>(
+      new KpiWriter(store, cache, reads, feed, options, std::move(now)));
 }
 
-KpiWriter::KpiWriter(KpiStore* store, FigureCache* cache, SequenceFeed* feed, Options options,
-                     std::function<absl::Time()> now)
-    : cache_(cache), feed_(feed), now_(std::move(now)) {
+KpiWriter::KpiWriter(KpiStore* store, FigureCache* cache, ReadModel* reads, SequenceFeed* feed,
+                     Options options, std::function<absl::Time()> now)
+    : cache_(cache), reads_(reads), feed_(feed), now_(std::move(now)) {
   BatchWriter<KpiTransaction>::Options writer_options;
   writer_options.name = "kpi-writer";
   writer_options.max_queued = options.max_queued;
@@ -45,7 +47,10 @@ KpiWriter::~KpiWriter() { writer_.reset(); }
 
 void KpiWriter::Publish(const ChangeSink& sink) {
   if (sink.empty()) return;
-  for (const auto& [kpi_id, sequence] : sink.LastByKpi()) cache_->Bump(kpi_id, sequence);
+  for (const auto& [kpi_id, sequence] : sink.LastByKpi()) {
+    cache_->Bump(kpi_id, sequence);
+    reads_->Moved(kpi_id, sequence);
+  }
   feed_->Published(sink.last(), sink.entries());
 }
 

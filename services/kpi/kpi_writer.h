@@ -40,6 +40,7 @@
 #include "services/kpi/figure_cache.h"
 #include "services/kpi/import_batch.h"
 #include "services/kpi/kpi_store.h"
+#include "services/kpi/read_model.h"
 #include "suishin/kpi/v1/kpi.pb.h"
 
 namespace suishin::kpi {
@@ -57,10 +58,12 @@ class KpiWriter {
   };
 
   // Reads the change log's last sequences into `cache` (the generations) and
-  // `feed`, and starts the writer thread. `store`, `cache` and `feed` must
-  // outlive the writer. `now` stamps writes.
+  // `feed`, and starts the writer thread. After each commit, before the
+  // writes answer, it tells `cache` and `reads` which KPIs moved, then
+  // `feed`. `store`, `cache`, `reads` and `feed` must outlive the writer.
+  // `now` stamps writes.
   static absl::StatusOr<std::unique_ptr<KpiWriter>> Create(
-      KpiStore* store, FigureCache* cache, SequenceFeed* feed, Options options,
+      KpiStore* store, FigureCache* cache, ReadModel* reads, SequenceFeed* feed, Options options,
       std::function<absl::Time()> now = absl::Now);
 
   KpiWriter(const KpiWriter&) = delete;
@@ -90,8 +93,8 @@ class KpiWriter {
   BatchWriter<KpiTransaction>::Stats stats() const { return writer_->stats(); }
 
  private:
-  KpiWriter(KpiStore* store, FigureCache* cache, SequenceFeed* feed, Options options,
-            std::function<absl::Time()> now);
+  KpiWriter(KpiStore* store, FigureCache* cache, ReadModel* reads, SequenceFeed* feed,
+            Options options, std::function<absl::Time()> now);
 
   // Queues `body`; after its commit publishes what `sink` collected, then
   // calls `done`.
@@ -103,10 +106,11 @@ class KpiWriter {
   void SubmitForKpi(absl::string_view field, const std::string& kpi_id,
                     std::function<absl::Status(KpiTransaction&, const v1::Kpi&, ChangeSink&)> body,
                     Done done, std::string by);
-  // After a commit: cache generations, then the feed.
+  // After a commit: cache generations and the read model, then the feed.
   void Publish(const ChangeSink& sink);
 
   FigureCache* cache_;
+  ReadModel* reads_;
   SequenceFeed* feed_;
   std::function<absl::Time()> now_;
   // The KPIs writes have named, as committed: only the writer thread (its

@@ -123,12 +123,14 @@ int main(int argc, char** argv) {
   const suishin::Limits& limits = suishin::ProcessLimits();
   suishin::kpi::KpiWriter::Options writer_options;
   writer_options.max_queued = static_cast<size_t>(limits.max_queued_writes);
-  auto writer = suishin::kpi::KpiWriter::Create(store->get(), &cache, &feed, writer_options);
+  suishin::kpi::ReadModel reads(store->get(), &cache);
+  auto writer =
+      suishin::kpi::KpiWriter::Create(store->get(), &cache, &reads, &feed, writer_options);
   if (!writer.ok()) {
     suishin::LogError("store_read_failed", {{"error", std::string(writer.status().message())}});
     return 1;
   }
-  suishin::kpi::KpiCatalog catalog(store->get(), &cache);
+  suishin::kpi::KpiCatalog catalog(store->get(), &cache, &reads);
   suishin::kpi::KpiServiceImpl::Options service_options;
   service_options.import.max_rows = absl::GetFlag(FLAGS_import_max_rows);
   service_options.import.max_rows_per_message = absl::GetFlag(FLAGS_import_max_rows_per_message);

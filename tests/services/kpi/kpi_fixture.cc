@@ -22,9 +22,12 @@ absl::StatusOr<std::unique_ptr<KpiServer>> KpiServer::Start(const std::string& d
   server->cache_ = std::make_unique<FigureCache>(server->redis_.get(), options);
   server->feed_ = std::make_unique<SequenceFeed>();
   server->plans_ = NewGrpcPlanDirectory(MakeChannel(plan_address), plan_address, absl::Seconds(5));
+  server->reads_ = std::make_unique<ReadModel>(server->store_.get(), server->cache_.get());
   ASSIGN_OR_RETURN(server->writer_, KpiWriter::Create(server->store_.get(), server->cache_.get(),
-                                                      server->feed_.get(), KpiWriter::Options()));
-  server->catalog_ = std::make_unique<KpiCatalog>(server->store_.get(), server->cache_.get());
+                                                      server->reads_.get(), server->feed_.get(),
+                                                      KpiWriter::Options()));
+  server->catalog_ = std::make_unique<KpiCatalog>(server->store_.get(), server->cache_.get(),
+                                                  server->reads_.get());
   server->service_ =
       std::make_unique<KpiServiceImpl>(server->catalog_.get(), server->writer_.get(),
                                        server->plans_.get(), server->feed_.get(), service);

@@ -46,6 +46,7 @@ class KpiServer {
   std::unique_ptr<SqliteKpiStore> store_;
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<FigureCache> cache_;
+  std::unique_ptr<ReadModel> reads_;
   std::unique_ptr<SequenceFeed> feed_;
   std::unique_ptr<PlanDirectory> plans_;
   std::unique_ptr<KpiWriter> writer_;

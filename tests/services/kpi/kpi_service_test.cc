@@ -37,10 +37,12 @@ class KpiServer {
     EXPECT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     plans_ = NewGrpcPlanDirectory(MakeChannel(plan_address), plan_address, timeout);
-    auto writer = KpiWriter::Create(store_.get(), &cache_, &feed_, KpiWriter::Options());
+    reads_ = std::make_unique<ReadModel>(store_.get(), &cache_);
+    auto writer =
+        KpiWriter::Create(store_.get(), &cache_, reads_.get(), &feed_, KpiWriter::Options());
     EXPECT_TRUE(writer.ok()) << writer.status();
     writer_ = *std::move(writer);
-    catalog_ = std::make_unique<KpiCatalog>(store_.get(), &cache_);
+    catalog_ = std::make_unique<KpiCatalog>(store_.get(), &cache_, reads_.get());
     service_ = std::make_unique<KpiServiceImpl>(catalog_.get(), writer_.get(), plans_.get(), &feed_,
                                                 KpiServiceImpl::Options());
     auto host =
@@ -54,6 +56,7 @@ class KpiServer {
  private:
   std::unique_ptr<SqliteKpiStore> store_;
   FigureCache cache_{nullptr, FigureCache::Options()};
+  std::unique_ptr<ReadModel> reads_;
   SequenceFeed feed_;
   std::unique_ptr<PlanDirectory> plans_;
   std::unique_ptr<KpiWriter> writer_;

@@ -1,0 +1,127 @@
+// ReadModel: what kpi-service's read RPCs answer from (GetProgress,
+// GetAggregate, GetKpiTable).
+//
+// Per KPI it keeps an immutable snapshot: the KPI's data read in one unit of
+// work at one generation (the sequence of its last change), the figures
+// computed over it (kpi_figures.h), and the answers asked for most computed
+// once when it is built: every region's progress series and every area's
+// aggregate in every year the KPI has figures for. A warm read is a pointer
+// load (the slot, then its snapshot), a lookup and a copy of the answer: no
+// parsing, no store, nothing proportional to history it does not return.
+//
+// Freshness: the write path calls Moved(kpi, sequence) after a commit and
+// before the write's RPC answers; a snapshot older than the KPI's last
+// Moved sequence is never used, so a read after a write's answer always
+// sees it. Without a current snapshot a read asks the FigureCache (this
+// process's answers, then Redis: what another process computed at the same
+// generation) and on a miss builds the snapshot from the store; snapshots
+// are replaced whole, never patched in place. Answers a snapshot did not
+// compute ahead (GetProgress as of a year, an aggregate outside the KPI's
+// years) are computed from it and kept in the FigureCache.
+//
+// With caching off (FigureCache::Options::enabled false) nothing is kept:
+// every read computes from the store (the cold figures of bench.sh).
+//
+// Thread-safe: readers never block each other or the writer; two readers
+// that both miss may both build, and the newer snapshot stays.
+#ifndef SUISHIN_SERVICES_KPI_READ_MODEL_H_
+#define SUISHIN_SERVICES_KPI_READ_MODEL_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "services/kpi/figure_cache.h"
+#include "services/kpi/kpi_figures.h"
+#include "services/kpi/kpi_store.h"
+#include "suishin/kpi/v1/kpi.pb.h"
+
+namespace suishin::kpi {
+
+// One KPI's figures at one generation, with its most asked answers.
+struct KpiSnapshot {
+  explicit KpiSnapshot(KpiData loaded);
+
+  KpiData data;
+  KpiFigures figures;  // over `data`
+  // Per region: GetProgress without as_of, and the aggregates of a region
+  // with regions below it from first_year on (one per year). Each answer is
+  // handed to the FigureCache (Redis, for other processes) the first time
+  // it is served: the published flags, the only state that changes.
+  struct Region {
+    v1::GetProgressResponse progress;
+    mutable std::atomic<bool> progress_published{false};
+    int first_year = 0;
+    std::vector<v1::GetAggregateResponse> aggregates;
+    std::unique_ptr<std::atomic<bool>[]> aggregates_published;
+  };
+  absl::node_hash_map<std::string, Region> regions;
+};
+
+class ReadModel {
+ public:
+  // `store` and `cache` must outlive the model; `cache` also says whether
+  // caching is on.
+  ReadModel(KpiStore* store, FigureCache* cache);
+
+  ReadModel(const ReadModel&) = delete;
+  ReadModel& operator=(const ReadModel&) = delete;
+
+  absl::Status GetProgress(const v1::GetProgressRequest& request,
+                           v1::GetProgressResponse* response);
+  absl::Status GetAggregate(const v1::GetAggregateRequest& request,
+                            v1::GetAggregateResponse* response);
+  absl::Status GetKpiTable(const v1::GetKpiTableRequest& request,
+                           v1::GetKpiTableResponse* response);
+
+  // The write path: `kpi_id` committed a change with `sequence`. Called
+  // before the write answers; snapshots older than it are dropped.
+  void Moved(const std::string& kpi_id, int64_t sequence);
+
+  // A current snapshot of `kpi_id` (NOT_FOUND naming `field` when there is
+  // no such KPI): the kept one, or one built now (and kept when caching is
+  // on).
+  absl::StatusOr<std::shared_ptr<const KpiSnapshot>> Snapshot(absl::string_view field,
+                                                              const std::string& kpi_id);
+
+ private:
+  struct Slot {
+    // The sequence of the last change the write path reported.
+    std::atomic<int64_t> generation{0};
+    // Read and replaced with std::atomic_load / std::atomic_store.
+    std::shared_ptr<const KpiSnapshot> snapshot;
+  };
+  using Slots = absl::flat_hash_map<std::string, std::shared_ptr<Slot>>;
+
+  // The slot of `kpi_id`, nullptr when there is none yet.
+  std::shared_ptr<Slot> FindSlot(absl::string_view kpi_id) const;
+  // The slot of `kpi_id`, added when there is none.
+  std::shared_ptr<Slot> AddSlot(const std::string& kpi_id);
+  // A kept snapshot that is current, or nullptr.
+  std::shared_ptr<const KpiSnapshot> Current(absl::string_view kpi_id) const;
+  // Hands a snapshot's answer to the FigureCache the first time it is served.
+  void Publish(std::atomic<bool>& published, const std::string& kpi_id, absl::string_view kind,
+               absl::string_view args, const google::protobuf::Message& answer);
+  // Reads the KPI whole and computes its snapshot.
+  absl::StatusOr<std::shared_ptr<const KpiSnapshot>> Build(absl::string_view field,
+                                                           const std::string& kpi_id);
+
+  KpiStore* store_;
+  FigureCache* cache_;
+  const bool keep_;
+  // Copy on write: readers load the map with std::atomic_load; a new KPI's
+  // slot copies it under add_mu_ (rare: once per KPI).
+  std::shared_ptr<const Slots> slots_;
+  absl::Mutex add_mu_;
+};
+
+}  // namespace suishin::kpi
+
+#endif  // SUISHIN_SERVICES_KPI_READ_MODEL_H_
