@@ -1,8 +1,11 @@
 #include "services/kpi/kpi_service.h"
 
 #include <grpcpp/alarm.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/proto_buffer_reader.h>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -227,7 +230,9 @@ KpiServiceImpl::KpiServiceImpl(KpiCatalog* catalog, KpiWriter* writer, PlanDirec
       options_(options),
       imports_(options.max_concurrent_imports, options.max_concurrent_imports,
                "--import_max_concurrent", "--import_max_concurrent"),
-      watches_(ProcessLimits().max_streams_per_client, ProcessLimits().max_streams) {}
+      watches_(ProcessLimits().max_streams_per_client, ProcessLimits().max_streams) {
+  SetMessageAllocatorFor_GetKpiTable(&table_messages_);
+}
 
 KpiServiceImpl::~KpiServiceImpl() = default;
 
@@ -291,12 +296,58 @@ SUISHIN_KPI_WRITE(RecordActual)
 
 SUISHIN_KPI_READ(GetKpi)
 SUISHIN_KPI_READ(ListKpis)
-SUISHIN_KPI_READ(GetProgress)
-SUISHIN_KPI_READ(GetAggregate)
 SUISHIN_KPI_READ(GetKpiTable)
 SUISHIN_KPI_READ(GetHistory)
 
 #undef SUISHIN_KPI_READ
+
+namespace {
+
+// `wire`'s bytes as a ByteBuffer that keeps its owner alive, not a copy.
+grpc::ByteBuffer WireBuffer(ReadModel::Wire wire) {
+  auto* owner = new std::shared_ptr<const void>(std::move(wire.owner));
+  grpc::Slice slice(
+      const_cast<char*>(wire.bytes.data()), wire.bytes.size(),
+      [](void* kept) { delete static_cast<std::shared_ptr<const void>*>(kept); }, owner);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+// A raw read: the request parsed, the answer's bytes sent as they are.
+template <typename Request>
+grpc::ServerUnaryReactor* FinishWire(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* bytes, grpc::ByteBuffer* response,
+    const std::function<absl::StatusOr<ReadModel::Wire>(const Request&)>& read) {
+  Request request;
+  grpc::ByteBuffer copy(*bytes);  // Deserialize consumes its buffer
+  if (grpc::Status parsed = grpc::SerializationTraits<Request>::Deserialize(&copy, &request);
+      !parsed.ok()) {
+    return FinishUnary(context, absl::InvalidArgumentError(absl::StrCat(
+                                    "the request is not a ", Request::descriptor()->name(), ": ",
+                                    parsed.error_message())));
+  }
+  absl::StatusOr<ReadModel::Wire> wire = read(request);
+  if (!wire.ok()) return FinishUnary(context, wire.status());
+  *response = WireBuffer(*std::move(wire));
+  return FinishUnary(context, absl::OkStatus());
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* KpiServiceImpl::GetProgress(grpc::CallbackServerContext* context,
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
+  return FinishWire<v1::GetProgressRequest>(
+      context, request, response,
+      [this](const v1::GetProgressRequest& read) { return catalog_->GetProgressWire(read); });
+}
+
+grpc::ServerUnaryReactor* KpiServiceImpl::GetAggregate(grpc::CallbackServerContext* context,
+                                                       const grpc::ByteBuffer* request,
+                                                       grpc::ByteBuffer* response) {
+  return FinishWire<v1::GetAggregateRequest>(
+      context, request, response,
+      [this](const v1::GetAggregateRequest& read) { return catalog_->GetAggregateWire(read); });
+}
 
 grpc::ServerReadReactor<v1::ImportActualsRequest>* KpiServiceImpl::ImportActuals(
     grpc::CallbackServerContext* context, v1::ImportActualsResponse* response) {

@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "absl/time/time.h"
+#include "common/arena_messages.h"
 #include "common/limits.h"
 #include "common/sequence_feed.h"
 #include "services/kpi/import_batch.h"
@@ -28,7 +29,12 @@
 
 namespace suishin::kpi {
 
-class KpiServiceImpl final : public v1::KpiService::CallbackService {
+// GetProgress and GetAggregate are raw methods: their answers go out as the
+// bytes the read model keeps (read_model.h), with no message in between.
+using KpiServiceBase = v1::KpiService::WithRawCallbackMethod_GetProgress<
+    v1::KpiService::WithRawCallbackMethod_GetAggregate<v1::KpiService::CallbackService>>;
+
+class KpiServiceImpl final : public KpiServiceBase {
  public:
   struct Options {
     ImportBatch::Options import;
@@ -65,11 +71,11 @@ class KpiServiceImpl final : public v1::KpiService::CallbackService {
   grpc::ServerReadReactor<v1::ImportActualsRequest>* ImportActuals(
       grpc::CallbackServerContext* context, v1::ImportActualsResponse* response) override;
   grpc::ServerUnaryReactor* GetProgress(grpc::CallbackServerContext* context,
-                                        const v1::GetProgressRequest* request,
-                                        v1::GetProgressResponse* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetAggregate(grpc::CallbackServerContext* context,
-                                         const v1::GetAggregateRequest* request,
-                                         v1::GetAggregateResponse* response) override;
+                                         const grpc::ByteBuffer* request,
+                                         grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetKpiTable(grpc::CallbackServerContext* context,
                                         const v1::GetKpiTableRequest* request,
                                         v1::GetKpiTableResponse* response) override;
@@ -87,6 +93,9 @@ class KpiServiceImpl final : public v1::KpiService::CallbackService {
   const Options options_;
   StreamSlots imports_;
   StreamSlots watches_;
+  // GetKpiTable's messages on one arena per call (its rows are copies of
+  // kept series; an arena makes the copies and their teardown cheap).
+  ArenaMessages<v1::GetKpiTableRequest, v1::GetKpiTableResponse> table_messages_;
 };
 
 }  // namespace suishin::kpi

@@ -78,15 +78,20 @@ absl::Status RequireArea(const KpiSnapshot& snapshot, const std::string& region)
 
 }  // namespace
 
-KpiSnapshot::KpiSnapshot(KpiData loaded) : data(std::move(loaded)), figures(data) {
+KpiSnapshot::KpiSnapshot(KpiData loaded, bool ahead) : data(std::move(loaded)), figures(data) {
+  if (!ahead) return;
   const auto [first, last] = YearsOf(data);
   for (const std::string& id : figures.tree().TreeOrder()) {
     Region& region = regions[id];
     ComputeProgress(*this, id, 0, &region.progress);
+    region.progress_bytes = region.progress.SerializeAsString();
     if (figures.tree().ChildrenOf(id).empty()) continue;
     region.first_year = first;
     for (int year = first; year <= last; ++year) {
       *region.aggregates.emplace_back().mutable_aggregate() = figures.AggregateOf(id, year);
+    }
+    for (const v1::GetAggregateResponse& aggregate : region.aggregates) {
+      region.aggregate_bytes.push_back(aggregate.SerializeAsString());
     }
     region.aggregates_published = std::make_unique<std::atomic<bool>[]>(region.aggregates.size());
   }
@@ -117,9 +122,19 @@ std::shared_ptr<ReadModel::Slot> ReadModel::AddSlot(const std::string& kpi_id) {
   return slot;
 }
 
+void ReadModel::AnsweredByCache(const std::string& kpi_id) {
+  if (!keep_) return;
+  std::shared_ptr<Slot> slot = FindSlot(kpi_id);
+  if (slot == nullptr) slot = AddSlot(kpi_id);  // the KPI exists: the cache had its figure
+  if (slot->cache_answers.fetch_add(1) + 1 < 2) return;
+  if (!Build("kpi_id", kpi_id).ok()) return;  // the next read tries again
+  slot->cache_answers.store(0);
+}
+
 void ReadModel::Moved(const std::string& kpi_id, int64_t sequence) {
   if (!keep_) return;
   std::shared_ptr<Slot> slot = AddSlot(kpi_id);
+  slot->cache_answers.store(0);
   int64_t seen = slot->generation.load();
   while (seen < sequence && !slot->generation.compare_exchange_weak(seen, sequence)) {
   }
@@ -142,7 +157,7 @@ absl::StatusOr<std::shared_ptr<const KpiSnapshot>> ReadModel::Build(absl::string
     ASSIGN_OR_RETURN(data, LoadKpi(tx, field, kpi_id));
     return absl::OkStatus();
   }));
-  auto snapshot = std::make_shared<const KpiSnapshot>(std::move(data));
+  auto snapshot = std::make_shared<const KpiSnapshot>(std::move(data), keep_);
   if (!keep_) return snapshot;
   std::shared_ptr<Slot> slot = AddSlot(kpi_id);
   std::shared_ptr<const KpiSnapshot> kept = std::atomic_load(&slot->snapshot);
@@ -160,10 +175,52 @@ absl::StatusOr<std::shared_ptr<const KpiSnapshot>> ReadModel::Snapshot(absl::str
 }
 
 void ReadModel::Publish(std::atomic<bool>& published, const std::string& kpi_id,
-                        absl::string_view kind, absl::string_view args,
-                        const google::protobuf::Message& answer) {
+                        absl::string_view kind, absl::string_view args, const std::string& bytes) {
   if (published.load(std::memory_order_relaxed) || published.exchange(true)) return;
-  cache_->Put(cache_->Key(kpi_id, kind, args), answer.SerializeAsString());
+  cache_->Put(cache_->Key(kpi_id, kind, args), bytes);
+}
+
+absl::StatusOr<ReadModel::Wire> ReadModel::GetProgressWire(const v1::GetProgressRequest& request) {
+  if (request.as_of().year() == 0) {
+    if (std::shared_ptr<const KpiSnapshot> snapshot = Current(request.kpi_id())) {
+      auto region = snapshot->regions.find(request.region_id());
+      if (region != snapshot->regions.end()) {
+        cache_->CountLocalHit();
+        Publish(region->second.progress_published, request.kpi_id(), "progress.v2",
+                absl::StrCat(request.region_id(), "/0"), region->second.progress_bytes);
+        const absl::string_view bytes = region->second.progress_bytes;
+        return Wire{std::move(snapshot), bytes};
+      }
+    }
+  }
+  v1::GetProgressResponse response;
+  RETURN_IF_ERROR(GetProgress(request, &response));
+  auto owned = std::make_shared<const std::string>(response.SerializeAsString());
+  const absl::string_view bytes = *owned;
+  return Wire{std::move(owned), bytes};
+}
+
+absl::StatusOr<ReadModel::Wire> ReadModel::GetAggregateWire(
+    const v1::GetAggregateRequest& request) {
+  if (std::shared_ptr<const KpiSnapshot> snapshot = Current(request.kpi_id())) {
+    auto region = snapshot->regions.find(request.area_id());
+    const int index = region == snapshot->regions.end()
+                          ? -1
+                          : request.fiscal_year().year() - region->second.first_year;
+    if (index >= 0 && index < static_cast<int>(region->second.aggregate_bytes.size())) {
+      cache_->CountLocalHit();
+      Publish(region->second.aggregates_published[index], request.kpi_id(), "aggregate",
+              absl::StrCat(request.area_id(), "/", request.fiscal_year().year()),
+              region->second.aggregate_bytes[index]);
+      const absl::string_view bytes = region->second.aggregate_bytes[index];
+      return Wire{std::move(snapshot), bytes};
+    }
+  }
+  v1::GetAggregateResponse response;
+  RETURN_IF_ERROR(GetAggregate(request, &response));
+  auto owned = std::make_shared<const std::string>(response.SerializeAsString());
+  const absl::string_view bytes = *owned;
+  return Wire{std::move(owned), bytes};
 }
 
 absl::Status ReadModel::GetProgress(const v1::GetProgressRequest& request,
@@ -179,25 +236,25 @@ absl::Status ReadModel::GetProgress(const v1::GetProgressRequest& request,
     if (region != snapshot->regions.end()) {
       cache_->CountLocalHit();
       *response = region->second.progress;
-      Publish(region->second.progress_published, request.kpi_id(), "progress.v2", args, *response);
+      Publish(region->second.progress_published, request.kpi_id(), "progress.v2", args,
+              region->second.progress_bytes);
       return absl::OkStatus();
     }
   }
   const std::string key = cache_->Key(request.kpi_id(), "progress.v2", args);
   if (std::optional<std::string> hit = cache_->Get(key); hit && response->ParseFromString(*hit)) {
+    if (snapshot == nullptr) AnsweredByCache(request.kpi_id());
     return absl::OkStatus();
   }
   if (snapshot == nullptr) {
     ASSIGN_OR_RETURN(snapshot, Build("kpi_id", request.kpi_id()));
   }
   auto region = snapshot->regions.find(request.region_id());
-  if (region == snapshot->regions.end()) {
-    return CheckRegion(snapshot->data.kpi, "region_id", request.region_id());
-  }
-  if (as_of == 0) {
+  if (region != snapshot->regions.end() && as_of == 0) {
     *response = region->second.progress;
     region->second.progress_published.store(true);
   } else {
+    RETURN_IF_ERROR(CheckRegion(snapshot->data.kpi, "region_id", request.region_id()));
     ComputeProgress(*snapshot, request.region_id(), as_of, response);
   }
   cache_->Put(key, response->SerializeAsString());
@@ -227,12 +284,28 @@ absl::Status ReadModel::GetAggregate(const v1::GetAggregateRequest& request,
     if (auto [answer, published] = kept(*snapshot); answer != nullptr) {
       cache_->CountLocalHit();
       *response = *answer;
-      Publish(*published, request.kpi_id(), "aggregate", args, *response);
+      if (!published->load(std::memory_order_relaxed)) {
+        Publish(*published, request.kpi_id(), "aggregate", args, response->SerializeAsString());
+      }
       return absl::OkStatus();
     }
   }
   const std::string key = cache_->Key(request.kpi_id(), "aggregate", args);
   if (std::optional<std::string> hit = cache_->Get(key); hit && response->ParseFromString(*hit)) {
+    if (snapshot == nullptr) AnsweredByCache(request.kpi_id());
+    return absl::OkStatus();
+  }
+  if (snapshot == nullptr && !keep_) {
+    // Nothing is kept: read only what the year's figure needs (the KPI's
+    // baselines and targets, that year's actuals), not its whole history.
+    KpiData data;
+    RETURN_IF_ERROR(store_->Read([&](KpiTransaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(data, LoadKpiDefinition(tx, request.kpi_id()));
+      return AddYear(tx, data, year);
+    }));
+    const KpiSnapshot year_only(std::move(data), /*ahead=*/false);
+    RETURN_IF_ERROR(RequireArea(year_only, request.area_id()));
+    *response->mutable_aggregate() = year_only.figures.AggregateOf(request.area_id(), year);
     return absl::OkStatus();
   }
   if (snapshot == nullptr) {
@@ -279,18 +352,33 @@ absl::Status ReadModel::GetKpiTable(const v1::GetKpiTableRequest& request,
     *table->mutable_kpi() = data.kpi;
     // Rows in tree order, each region followed by the regions below it; the
     // 市町村 only when asked for (their 振興局 is computed from them anyway).
+    const std::vector<std::string> order = tree.TreeOrder();
     std::vector<const std::string*> regions;
-    for (const std::string& region : tree.TreeOrder()) {
+    for (const std::string& region : order) {
       auto kind = data.kpi.region_kinds().find(region);
       const bool municipality = kind != data.kpi.region_kinds().end() &&
                                 kind->second == common::v1::REGION_KIND_MUNICIPALITY;
       if (municipality && !request.with_municipalities()) continue;
-      regions.push_back(&snapshot->regions.find(region)->first);
+      regions.push_back(&region);
     }
+    // Each row's series: kept in the snapshot, or computed for this table.
+    std::vector<v1::GetProgressResponse> computed(regions.size());
+    std::vector<const KpiSnapshot::Region*> kept_regions(regions.size(), nullptr);
+    for (size_t i = 0; i < regions.size(); ++i) {
+      auto kept = snapshot->regions.find(*regions[i]);
+      if (kept != snapshot->regions.end()) {
+        kept_regions[i] = &kept->second;
+      } else {
+        ComputeProgress(*snapshot, *regions[i], 0, &computed[i]);
+      }
+    }
+    auto series_of = [&](size_t i) -> const v1::GetProgressResponse& {
+      return kept_regions[i] != nullptr ? kept_regions[i]->progress : computed[i];
+    };
     int first_year = 0;
     int last_year = 0;
-    for (const std::string* region : regions) {
-      const v1::GetProgressResponse& series = snapshot->regions.at(*region).progress;
+    for (size_t i = 0; i < regions.size(); ++i) {
+      const v1::GetProgressResponse& series = series_of(i);
       if (series.has_baseline() &&
           (first_year == 0 || series.baseline().fiscal_year().year() < first_year)) {
         first_year = series.baseline().fiscal_year().year();
@@ -301,9 +389,9 @@ absl::Status ReadModel::GetKpiTable(const v1::GetKpiTableRequest& request,
     for (int year = first_year; first_year > 0 && year <= last_year; ++year) {
       *table->add_years() = Year(year);
     }
-    for (const std::string* region : regions) {
-      const KpiSnapshot::Region& kept = snapshot->regions.at(*region);
-      const v1::GetProgressResponse& series = kept.progress;
+    for (size_t i = 0; i < regions.size(); ++i) {
+      const std::string* region = regions[i];
+      const v1::GetProgressResponse& series = series_of(i);
       v1::KpiTableRow* row = table->add_rows();
       row->set_region_id(*region);
       auto name = data.kpi.region_names().find(*region);
@@ -328,9 +416,10 @@ absl::Status ReadModel::GetKpiTable(const v1::GetKpiTableRequest& request,
       }
       row->set_computed_from_children(series.computed_from_children());
       if (row->computed_from_children()) {
-        const int index = last - kept.first_year;
-        if (index >= 0 && index < static_cast<int>(kept.aggregates.size())) {
-          *row->mutable_aggregate() = kept.aggregates[index].aggregate();
+        const KpiSnapshot::Region* kept = kept_regions[i];
+        const int index = kept == nullptr ? -1 : last - kept->first_year;
+        if (index >= 0 && index < static_cast<int>(kept->aggregates.size())) {
+          *row->mutable_aggregate() = kept->aggregates[index].aggregate();
         } else {
           *row->mutable_aggregate() = figures.AggregateOf(*region, last);
         }

@@ -14,8 +14,9 @@
 // Moved sequence is never used, so a read after a write's answer always
 // sees it. Without a current snapshot a read asks the FigureCache (this
 // process's answers, then Redis: what another process computed at the same
-// generation) and on a miss builds the snapshot from the store; snapshots
-// are replaced whole, never patched in place. Answers a snapshot did not
+// generation) and on a miss builds the snapshot from the store; a KPI the
+// FigureCache answers for twice gets its snapshot too (a process started
+// beside a warm Redis). Snapshots are replaced whole, never patched. Answers a snapshot did not
 // compute ahead (GetProgress as of a year, an aggregate outside the KPI's
 // years) are computed from it and kept in the FigureCache.
 //
@@ -47,7 +48,9 @@ namespace suishin::kpi {
 
 // One KPI's figures at one generation, with its most asked answers.
 struct KpiSnapshot {
-  explicit KpiSnapshot(KpiData loaded);
+  // With `ahead`, every region's progress and every area's aggregates are
+  // computed now (a snapshot to keep); without, none are (one answer's).
+  KpiSnapshot(KpiData loaded, bool ahead);
 
   KpiData data;
   KpiFigures figures;  // over `data`
@@ -57,9 +60,11 @@ struct KpiSnapshot {
   // it is served: the published flags, the only state that changes.
   struct Region {
     v1::GetProgressResponse progress;
+    std::string progress_bytes;  // progress, serialized
     mutable std::atomic<bool> progress_published{false};
     int first_year = 0;
     std::vector<v1::GetAggregateResponse> aggregates;
+    std::vector<std::string> aggregate_bytes;  // aggregates, serialized
     std::unique_ptr<std::atomic<bool>[]> aggregates_published;
   };
   absl::node_hash_map<std::string, Region> regions;
@@ -76,6 +81,17 @@ class ReadModel {
 
   absl::Status GetProgress(const v1::GetProgressRequest& request,
                            v1::GetProgressResponse* response);
+
+  // An answer as bytes on the wire (a serialized response), and what keeps
+  // them alive: the snapshot they belong to, or a string of their own.
+  struct Wire {
+    std::shared_ptr<const void> owner;
+    absl::string_view bytes;
+  };
+  // GetProgress and GetAggregate, serialized: a warm answer is the kept
+  // bytes themselves, not even copied (kpi-service sends them as they are).
+  absl::StatusOr<Wire> GetProgressWire(const v1::GetProgressRequest& request);
+  absl::StatusOr<Wire> GetAggregateWire(const v1::GetAggregateRequest& request);
   absl::Status GetAggregate(const v1::GetAggregateRequest& request,
                             v1::GetAggregateResponse* response);
   absl::Status GetKpiTable(const v1::GetKpiTableRequest& request,
@@ -95,6 +111,9 @@ class ReadModel {
   struct Slot {
     // The sequence of the last change the write path reported.
     std::atomic<int64_t> generation{0};
+    // Answers the FigureCache gave for the KPI since it last moved: from the
+    // second on, the KPI is read often enough to keep a snapshot of.
+    std::atomic<int> cache_answers{0};
     // Read and replaced with std::atomic_load / std::atomic_store.
     std::shared_ptr<const KpiSnapshot> snapshot;
   };
@@ -106,9 +125,12 @@ class ReadModel {
   std::shared_ptr<Slot> AddSlot(const std::string& kpi_id);
   // A kept snapshot that is current, or nullptr.
   std::shared_ptr<const KpiSnapshot> Current(absl::string_view kpi_id) const;
+  // An answer came from the FigureCache: builds the snapshot when the KPI
+  // is asked for again (the answer stands either way).
+  void AnsweredByCache(const std::string& kpi_id);
   // Hands a snapshot's answer to the FigureCache the first time it is served.
   void Publish(std::atomic<bool>& published, const std::string& kpi_id, absl::string_view kind,
-               absl::string_view args, const google::protobuf::Message& answer);
+               absl::string_view args, const std::string& bytes);
   // Reads the KPI whole and computes its snapshot.
   absl::StatusOr<std::shared_ptr<const KpiSnapshot>> Build(absl::string_view field,
                                                            const std::string& kpi_id);

@@ -49,7 +49,9 @@ ABSL_FLAG(std::string, notification, "",
           "alerts: notification-service host:port (following the --kpi kpi-service)");
 ABSL_FLAG(std::string, target, "", "rpc, http-paths: the server to load (ask), host:port");
 ABSL_FLAG(std::string, out, "", "http-paths: the file to write");
-ABSL_FLAG(std::string, method, "health", "rpc: health, aggregate, progress or record");
+ABSL_FLAG(std::string, method, "health", "rpc: health, aggregate, progress, table or record");
+ABSL_FLAG(std::string, project, "dohoku-anzen-anshin", "rpc --method table: the project");
+ABSL_FLAG(int, as_of, 2019, "rpc --method table: the table as of this fiscal year");
 ABSL_FLAG(int, channels, 4, "rpc: channels (TCP connections) to spread the calls over");
 ABSL_FLAG(int, inflight, 64, "rpc: calls in flight at any time, over all channels");
 ABSL_FLAG(double, seconds, 10, "rpc: length of the measured window");
@@ -295,12 +297,17 @@ int Rpc() {
     source = loadgen::MakeProgressSource(*channels, absl::GetFlag(FLAGS_kpi_prefix),
                                          options.call_timeout);
     what = "GetProgress over (KPI, region)";
+  } else if (method == "table") {
+    source = loadgen::MakeTableSource(*channels, absl::GetFlag(FLAGS_project),
+                                      absl::GetFlag(FLAGS_as_of));
+    what = absl::StrCat("GetKpiTable of ", absl::GetFlag(FLAGS_project), " as of ",
+                        absl::GetFlag(FLAGS_as_of));
   } else if (method == "record") {
     source = loadgen::MakeRecordSource(*channels, absl::GetFlag(FLAGS_kpi_prefix), first_year,
                                        last_year, options.call_timeout);
     what = "RecordActual over (KPI, subprefecture, fiscal year), each call a new figure";
   } else {
-    UsageExit(absl::StrCat("--method: must be health, aggregate, progress or record (got \"",
+    UsageExit(absl::StrCat("--method: must be health, aggregate, progress, table or record (got \"",
                            method, "\")"));
   }
   std::unique_ptr<loadgen::IdleStreams> idle;

@@ -1,5 +1,8 @@
 #include "tools/loadgen/rpc_load.h"
 
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/support/byte_buffer.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -178,6 +181,52 @@ class UnaryCaller : public Caller {
   Response response_;
 };
 
+// A unary call whose answer is received as bytes and never parsed: the
+// load generator shares the machine with the server, and parsing a large
+// answer (a KPI's series) would cost it more than the server spends making
+// it. The request is a message, serialized for each call.
+template <typename Request>
+class WireCaller : public Caller {
+ public:
+  using Fill = std::function<void(size_t index, Request& request)>;
+
+  WireCaller(Fill fill, std::shared_ptr<grpc::GenericStub> stub, std::string method)
+      : fill_(std::move(fill)), stub_(std::move(stub)), method_(std::move(method)) {}
+
+  void Start(grpc::ClientContext* context, size_t index,
+             std::function<void(grpc::Status)> done) override {
+    fill_(index, request_);
+    request_bytes_.Clear();
+    bool own = false;
+    const grpc::Status serialized =
+        grpc::SerializationTraits<Request>::Serialize(request_, &request_bytes_, &own);
+    if (!serialized.ok()) {
+      done(serialized);
+      return;
+    }
+    response_bytes_.Clear();
+    stub_->UnaryCall(context, method_, grpc::StubOptions(), &request_bytes_, &response_bytes_,
+                     std::move(done));
+  }
+
+ private:
+  Fill fill_;
+  std::shared_ptr<grpc::GenericStub> stub_;
+  std::string method_;
+  Request request_;
+  grpc::ByteBuffer request_bytes_;
+  grpc::ByteBuffer response_bytes_;
+};
+
+// One generic stub per channel.
+std::shared_ptr<std::vector<std::shared_ptr<grpc::GenericStub>>> GenericStubsFor(
+    const std::vector<std::shared_ptr<grpc::Channel>>& channels) {
+  auto stubs = std::make_shared<std::vector<std::shared_ptr<grpc::GenericStub>>>();
+  for (const auto& channel : channels)
+    stubs->push_back(std::make_shared<grpc::GenericStub>(channel));
+  return stubs;
+}
+
 class FunctionSource : public CallSource {
  public:
   FunctionSource(size_t size, std::function<std::unique_ptr<Caller>(int slot)> make)
@@ -302,18 +351,12 @@ void PrintLoadResult(const std::string& label, const LoadResult& result, std::os
 }
 
 std::unique_ptr<CallSource> MakeHealthSource(std::vector<std::shared_ptr<grpc::Channel>> channels) {
-  using grpc::health::v1::Health;
   using grpc::health::v1::HealthCheckRequest;
-  using grpc::health::v1::HealthCheckResponse;
-  auto stubs = StubsFor<Health>(channels);
+  auto stubs = GenericStubsFor(channels);
   return std::make_unique<FunctionSource>(1, [stubs](int slot) -> std::unique_ptr<Caller> {
-    const size_t channel = slot % stubs->size();
-    return std::make_unique<UnaryCaller<HealthCheckRequest, HealthCheckResponse>>(
+    return std::make_unique<WireCaller<HealthCheckRequest>>(
         [](size_t, HealthCheckRequest& request) { request.set_service(""); },
-        [stubs, channel](grpc::ClientContext* context, const HealthCheckRequest* request,
-                         HealthCheckResponse* response, std::function<void(grpc::Status)> done) {
-          (*stubs)[channel]->async()->Check(context, request, response, std::move(done));
-        });
+        (*stubs)[slot % stubs->size()], "/grpc.health.v1.Health/Check");
   });
 }
 
@@ -354,18 +397,14 @@ absl::StatusOr<std::unique_ptr<CallSource>> MakeAggregateSource(
     }
   }
   Shuffle(*requests);
+  auto wires = GenericStubsFor(channels);
   return std::make_unique<FunctionSource>(
-      requests->size(), [stubs, requests](int slot) -> std::unique_ptr<Caller> {
-        const size_t channel = slot % stubs->size();
-        return std::make_unique<UnaryCaller<GetAggregateRequest, GetAggregateResponse>>(
+      requests->size(), [wires, requests](int slot) -> std::unique_ptr<Caller> {
+        return std::make_unique<WireCaller<GetAggregateRequest>>(
             [requests](size_t index, GetAggregateRequest& request) {
               request = (*requests)[index];
             },
-            [stubs, channel](grpc::ClientContext* context, const GetAggregateRequest* request,
-                             GetAggregateResponse* response,
-                             std::function<void(grpc::Status)> done) {
-              (*stubs)[channel]->async()->GetAggregate(context, request, response, std::move(done));
-            });
+            (*wires)[slot % wires->size()], "/suishin.kpi.v1.KpiService/GetAggregate");
       });
 }
 
@@ -387,17 +426,27 @@ absl::StatusOr<std::unique_ptr<CallSource>> MakeProgressSource(
     }
   }
   Shuffle(*requests);
+  auto wires = GenericStubsFor(channels);
   return std::make_unique<FunctionSource>(
-      requests->size(), [stubs, requests](int slot) -> std::unique_ptr<Caller> {
-        const size_t channel = slot % stubs->size();
-        return std::make_unique<UnaryCaller<GetProgressRequest, GetProgressResponse>>(
+      requests->size(), [wires, requests](int slot) -> std::unique_ptr<Caller> {
+        return std::make_unique<WireCaller<GetProgressRequest>>(
             [requests](size_t index, GetProgressRequest& request) { request = (*requests)[index]; },
-            [stubs, channel](grpc::ClientContext* context, const GetProgressRequest* request,
-                             GetProgressResponse* response,
-                             std::function<void(grpc::Status)> done) {
-              (*stubs)[channel]->async()->GetProgress(context, request, response, std::move(done));
-            });
+            (*wires)[slot % wires->size()], "/suishin.kpi.v1.KpiService/GetProgress");
       });
+}
+
+std::unique_ptr<CallSource> MakeTableSource(std::vector<std::shared_ptr<grpc::Channel>> channels,
+                                            const std::string& project_id, int as_of) {
+  using kpi::v1::GetKpiTableRequest;
+  auto wires = GenericStubsFor(channels);
+  GetKpiTableRequest request;
+  request.set_project_id(project_id);
+  request.mutable_as_of()->set_year(as_of);
+  return std::make_unique<FunctionSource>(1, [wires, request](int slot) -> std::unique_ptr<Caller> {
+    return std::make_unique<WireCaller<GetKpiTableRequest>>(
+        [request](size_t, GetKpiTableRequest& next) { next = request; },
+        (*wires)[slot % wires->size()], "/suishin.kpi.v1.KpiService/GetKpiTable");
+  });
 }
 
 absl::StatusOr<std::unique_ptr<CallSource>> MakeRecordSource(

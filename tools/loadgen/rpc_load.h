@@ -122,6 +122,10 @@ absl::StatusOr<std::vector<std::string>> AggregatePaths(std::shared_ptr<grpc::Ch
                                                         int first_year, int last_year,
                                                         absl::Duration timeout);
 
+// GetKpiTable of `project_id` as of `as_of`, the same request every call.
+std::unique_ptr<CallSource> MakeTableSource(std::vector<std::shared_ptr<grpc::Channel>> channels,
+                                            const std::string& project_id, int as_of);
+
 // GetProgress over every (KPI, region) of those KPIs, region being the area
 // and each subprefecture the KPI is tracked in; no as_of.
 absl::StatusOr<std::unique_ptr<CallSource>> MakeProgressSource(

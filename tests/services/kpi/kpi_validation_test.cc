@@ -2,6 +2,7 @@
 // naming the field and the value, and nothing stored; and computes what a
 // prefectural office expects for a DECREASE KPI (待機児童数 → 0), a RATIO KPI
 // (Σ numerators / Σ denominators), and a target revised twice.
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
@@ -14,6 +15,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
+#include "common/channel.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "tests/services/kpi/kpi_fixture.h"
 
@@ -478,6 +481,49 @@ TEST_F(KpiValidationTest, RatioKpiWeighsByDenominatorsAndFlagsADifferentReported
   ASSERT_EQ(aggregate.warnings_size(), 1);
   EXPECT_NE(aggregate.warnings(0).find("43.4"), std::string::npos) << aggregate.warnings(0);
   EXPECT_NE(aggregate.warnings(0).find("40.7"), std::string::npos) << aggregate.warnings(0);
+}
+
+}  // namespace
+}  // namespace suishin::kpi
+
+namespace suishin::kpi {
+namespace {
+
+// GetProgress and GetAggregate read their requests themselves (they answer
+// with kept bytes): bytes that are no request are refused, naming the
+// message, and a well-formed one is answered like any other.
+TEST_F(KpiValidationTest, ReadsRefuseBytesThatAreNoRequest) {
+  grpc::GenericStub generic(MakeChannel(kpi_->address()));
+  for (const char* method :
+       {"/suishin.kpi.v1.KpiService/GetProgress", "/suishin.kpi.v1.KpiService/GetAggregate"}) {
+    SCOPED_TRACE(method);
+    const std::string garbage = "\xff\xff\xff\xff";
+    grpc::Slice slice(garbage);
+    grpc::ByteBuffer request(&slice, 1);
+    grpc::ByteBuffer response;
+    absl::Notification done;
+    grpc::Status status;
+    auto context = testing::Context();
+    generic.UnaryCall(context.get(), method, grpc::StubOptions(), &request, &response,
+                      [&](grpc::Status finished) {
+                        status = std::move(finished);
+                        done.Notify();
+                      });
+    done.WaitForNotification();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(status.error_message().find("Request"), std::string::npos) << status.error_message();
+  }
+  // The same kept bytes twice: the same answer, and the one a typed client parses.
+  v1::GetProgressRequest request;
+  request.set_kpi_id("kodomoen");
+  request.set_region_id("soya");
+  v1::GetProgressResponse first;
+  v1::GetProgressResponse second;
+  ASSERT_TRUE(stub_->GetProgress(testing::Context().get(), request, &first).ok());
+  ASSERT_TRUE(stub_->GetProgress(testing::Context().get(), request, &second).ok());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(first, second));
+  EXPECT_EQ(first.region_id(), "soya");
+  EXPECT_FALSE(first.points().empty());
 }
 
 }  // namespace
