@@ -42,12 +42,15 @@ class KpiCatalog {
                             v1::GetAggregateResponse* response);
   absl::Status GetKpiTable(const v1::GetKpiTableRequest& request,
                            v1::GetKpiTableResponse* response);
-  // GetProgress and GetAggregate as the bytes kpi-service sends.
+  // GetProgress, GetAggregate and GetKpiTable as the bytes kpi-service sends.
   absl::StatusOr<ReadModel::Wire> GetProgressWire(const v1::GetProgressRequest& request) {
     return reads_->GetProgressWire(request);
   }
   absl::StatusOr<ReadModel::Wire> GetAggregateWire(const v1::GetAggregateRequest& request) {
     return reads_->GetAggregateWire(request);
+  }
+  absl::StatusOr<ReadModel::Wire> GetKpiTableWire(const v1::GetKpiTableRequest& request) {
+    return reads_->GetKpiTableWire(request);
   }
   // One page of a KPI's history, oldest first.
   absl::Status GetHistory(const v1::GetHistoryRequest& request, v1::GetHistoryResponse* response);

@@ -230,9 +230,7 @@ KpiServiceImpl::KpiServiceImpl(KpiCatalog* catalog, KpiWriter* writer, PlanDirec
       options_(options),
       imports_(options.max_concurrent_imports, options.max_concurrent_imports,
                "--import_max_concurrent", "--import_max_concurrent"),
-      watches_(ProcessLimits().max_streams_per_client, ProcessLimits().max_streams) {
-  SetMessageAllocatorFor_GetKpiTable(&table_messages_);
-}
+      watches_(ProcessLimits().max_streams_per_client, ProcessLimits().max_streams) {}
 
 KpiServiceImpl::~KpiServiceImpl() = default;
 
@@ -296,7 +294,6 @@ SUISHIN_KPI_WRITE(RecordActual)
 
 SUISHIN_KPI_READ(GetKpi)
 SUISHIN_KPI_READ(ListKpis)
-SUISHIN_KPI_READ(GetKpiTable)
 SUISHIN_KPI_READ(GetHistory)
 
 #undef SUISHIN_KPI_READ
@@ -339,6 +336,14 @@ grpc::ServerUnaryReactor* KpiServiceImpl::GetProgress(grpc::CallbackServerContex
   return FinishWire<v1::GetProgressRequest>(
       context, request, response,
       [this](const v1::GetProgressRequest& read) { return catalog_->GetProgressWire(read); });
+}
+
+grpc::ServerUnaryReactor* KpiServiceImpl::GetKpiTable(grpc::CallbackServerContext* context,
+                                                      const grpc::ByteBuffer* request,
+                                                      grpc::ByteBuffer* response) {
+  return FinishWire<v1::GetKpiTableRequest>(
+      context, request, response,
+      [this](const v1::GetKpiTableRequest& read) { return catalog_->GetKpiTableWire(read); });
 }
 
 grpc::ServerUnaryReactor* KpiServiceImpl::GetAggregate(grpc::CallbackServerContext* context,

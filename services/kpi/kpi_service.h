@@ -18,7 +18,6 @@
 #include <memory>
 
 #include "absl/time/time.h"
-#include "common/arena_messages.h"
 #include "common/limits.h"
 #include "common/sequence_feed.h"
 #include "services/kpi/import_batch.h"
@@ -29,10 +28,11 @@
 
 namespace suishin::kpi {
 
-// GetProgress and GetAggregate are raw methods: their answers go out as the
+// GetProgress, GetAggregate and GetKpiTable are raw methods: their answers go out as the
 // bytes the read model keeps (read_model.h), with no message in between.
 using KpiServiceBase = v1::KpiService::WithRawCallbackMethod_GetProgress<
-    v1::KpiService::WithRawCallbackMethod_GetAggregate<v1::KpiService::CallbackService>>;
+    v1::KpiService::WithRawCallbackMethod_GetAggregate<
+        v1::KpiService::WithRawCallbackMethod_GetKpiTable<v1::KpiService::CallbackService>>>;
 
 class KpiServiceImpl final : public KpiServiceBase {
  public:
@@ -77,8 +77,8 @@ class KpiServiceImpl final : public KpiServiceBase {
                                          const grpc::ByteBuffer* request,
                                          grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetKpiTable(grpc::CallbackServerContext* context,
-                                        const v1::GetKpiTableRequest* request,
-                                        v1::GetKpiTableResponse* response) override;
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
   grpc::ServerUnaryReactor* GetHistory(grpc::CallbackServerContext* context,
                                        const v1::GetHistoryRequest* request,
                                        v1::GetHistoryResponse* response) override;
@@ -93,9 +93,6 @@ class KpiServiceImpl final : public KpiServiceBase {
   const Options options_;
   StreamSlots imports_;
   StreamSlots watches_;
-  // GetKpiTable's messages on one arena per call (its rows are copies of
-  // kept series; an arena makes the copies and their teardown cheap).
-  ArenaMessages<v1::GetKpiTableRequest, v1::GetKpiTableResponse> table_messages_;
 };
 
 }  // namespace suishin::kpi

@@ -119,6 +119,7 @@ std::shared_ptr<ReadModel::Slot> ReadModel::AddSlot(const std::string& kpi_id) {
   std::shared_ptr<Slot> slot = std::make_shared<Slot>();
   (*copy)[kpi_id] = slot;
   std::atomic_store(&slots_, std::shared_ptr<const Slots>(std::move(copy)));
+  slots_added_.fetch_add(1);
   return slot;
 }
 
@@ -322,8 +323,53 @@ absl::Status ReadModel::GetAggregate(const v1::GetAggregateRequest& request,
   return absl::OkStatus();
 }
 
+absl::StatusOr<ReadModel::Wire> ReadModel::GetKpiTableWire(const v1::GetKpiTableRequest& request) {
+  const std::string key = absl::StrCat(request.project_id(), "/", request.as_of().year(), "/",
+                                       request.with_municipalities());
+  if (keep_) {
+    std::shared_ptr<const std::string> bytes;
+    {
+      absl::MutexLock lock(&tables_mu_);
+      auto kept = tables_.find(key);
+      if (kept != tables_.end() && kept->second.slots_added == slots_added_.load()) {
+        bytes = kept->second.bytes;
+        for (const auto& [kpi_id, generation] : kept->second.generations) {
+          std::shared_ptr<const KpiSnapshot> current = Current(kpi_id);
+          if (current == nullptr || current->data.generation != generation) bytes = nullptr;
+          if (bytes == nullptr) break;
+        }
+      }
+    }
+    if (bytes != nullptr) {
+      cache_->CountLocalHit();
+      const absl::string_view view = *bytes;
+      return Wire{std::move(bytes), view};
+    }
+  }
+  const int64_t slots_added = slots_added_.load();
+  v1::GetKpiTableResponse response;
+  KeptTable kept;
+  RETURN_IF_ERROR(ComputeTable(request, &response, &kept.generations));
+  auto owned = std::make_shared<const std::string>(response.SerializeAsString());
+  if (keep_) {
+    kept.slots_added = slots_added;
+    kept.bytes = owned;
+    absl::MutexLock lock(&tables_mu_);
+    if (tables_.size() >= 10000) tables_.clear();  // start over
+    tables_[key] = std::move(kept);
+  }
+  const absl::string_view bytes = *owned;
+  return Wire{std::move(owned), bytes};
+}
+
 absl::Status ReadModel::GetKpiTable(const v1::GetKpiTableRequest& request,
                                     v1::GetKpiTableResponse* response) {
+  return ComputeTable(request, response, nullptr);
+}
+
+absl::Status ReadModel::ComputeTable(const v1::GetKpiTableRequest& request,
+                                     v1::GetKpiTableResponse* response,
+                                     std::vector<std::pair<std::string, int64_t>>* used) {
   RETURN_IF_ERROR(ValidateId("project_id", request.project_id()));
   RETURN_IF_ERROR(RequireYear("as_of.year", request.as_of()));
   const int as_of = request.as_of().year();
@@ -345,6 +391,7 @@ absl::Status ReadModel::GetKpiTable(const v1::GetKpiTableRequest& request,
   *response->mutable_as_of() = Year(as_of);
   for (const std::string& kpi_id : kpi_ids) {
     ASSIGN_OR_RETURN(std::shared_ptr<const KpiSnapshot> snapshot, Snapshot("kpi_id", kpi_id));
+    if (used != nullptr) used->emplace_back(kpi_id, snapshot->data.generation);
     const KpiData& data = snapshot->data;
     const KpiFigures& figures = snapshot->figures;
     const RegionTree& tree = figures.tree();

@@ -92,6 +92,9 @@ class ReadModel {
   // bytes themselves, not even copied (kpi-service sends them as they are).
   absl::StatusOr<Wire> GetProgressWire(const v1::GetProgressRequest& request);
   absl::StatusOr<Wire> GetAggregateWire(const v1::GetAggregateRequest& request);
+  // GetKpiTable, serialized: kept per (project, year, with_municipalities)
+  // while none of its KPIs has moved and no KPI has been added.
+  absl::StatusOr<Wire> GetKpiTableWire(const v1::GetKpiTableRequest& request);
   absl::Status GetAggregate(const v1::GetAggregateRequest& request,
                             v1::GetAggregateResponse* response);
   absl::Status GetKpiTable(const v1::GetKpiTableRequest& request,
@@ -131,13 +134,30 @@ class ReadModel {
   // Hands a snapshot's answer to the FigureCache the first time it is served.
   void Publish(std::atomic<bool>& published, const std::string& kpi_id, absl::string_view kind,
                absl::string_view args, const std::string& bytes);
+  // GetKpiTable; the generation of each KPI's snapshot it used in `used`
+  // (when not null).
+  absl::Status ComputeTable(const v1::GetKpiTableRequest& request,
+                            v1::GetKpiTableResponse* response,
+                            std::vector<std::pair<std::string, int64_t>>* used);
   // Reads the KPI whole and computes its snapshot.
   absl::StatusOr<std::shared_ptr<const KpiSnapshot>> Build(absl::string_view field,
                                                            const std::string& kpi_id);
 
+  // A table as sent, and what it was computed from.
+  struct KeptTable {
+    int64_t slots_added = 0;                                   // slots_added_ then
+    std::vector<std::pair<std::string, int64_t>> generations;  // of its KPIs' snapshots
+    std::shared_ptr<const std::string> bytes;
+  };
+
   KpiStore* store_;
   FigureCache* cache_;
   const bool keep_;
+  // Bumped whenever a slot is added (a KPI created, or first read): a kept
+  // table may lack a KPI created since.
+  std::atomic<int64_t> slots_added_{0};
+  absl::Mutex tables_mu_;
+  absl::flat_hash_map<std::string, KeptTable> tables_ ABSL_GUARDED_BY(tables_mu_);
   // Copy on write: readers load the map with std::atomic_load; a new KPI's
   // slot copies it under add_mu_ (rare: once per KPI).
   std::shared_ptr<const Slots> slots_;

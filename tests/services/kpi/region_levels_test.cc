@@ -112,7 +112,7 @@ class RegionLevelsTest : public KpiTest {
     return aggregate;
   }
 
-  v1::KpiTable Table(bool with_municipalities) {
+  v1::GetKpiTableResponse Tables(bool with_municipalities) {
     v1::GetKpiTableRequest request;
     request.set_project_id(kProject);
     request.mutable_as_of()->set_year(2019);
@@ -120,6 +120,10 @@ class RegionLevelsTest : public KpiTest {
     v1::GetKpiTableResponse response;
     grpc::Status status = stub_->GetKpiTable(Context().get(), request, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  }
+  v1::KpiTable Table(bool with_municipalities) {
+    v1::GetKpiTableResponse response = Tables(with_municipalities);
     return response.tables_size() == 1 ? response.tables(0) : v1::KpiTable();
   }
 };
@@ -293,6 +297,29 @@ TEST_F(RegionLevelsTest, TheTableIndentsItsLevelsAndShowsMunicipalitiesWhenAsked
                                    "    士別市 4 kamikawa",
                                    "  留萌 2 dohoku",
                                }));
+}
+
+// kpi-service keeps a table it has sent until one of its KPIs moves or a
+// KPI is added: each read after a write, or after a new KPI, sees it.
+TEST_F(RegionLevelsTest, AKeptTableFollowsEveryWriteAndEveryNewKpi) {
+  CreateKpi("shisetsu", v1::AGGREGATION_RULE_SUM, {"dohoku", "kamikawa", "asahikawa", "shibetsu"});
+  Plan("shisetsu", "asahikawa", 1, 10);
+  Plan("shisetsu", "shibetsu", 1, 10);
+  Record("shisetsu", "asahikawa", 2019, 3);
+  Record("shisetsu", "shibetsu", 2019, 4);
+  auto area_value = [&] {
+    const v1::KpiTable table = Table(false);
+    if (table.rows().empty() || table.rows(0).points().empty()) return -1.0;
+    return table.rows(0).points().rbegin()->value();
+  };
+  EXPECT_EQ(area_value(), 7);
+  EXPECT_EQ(area_value(), 7);  // the kept one
+  for (int value = 5; value < 9; ++value) {
+    Record("shisetsu", "asahikawa", 2019, value);
+    EXPECT_EQ(area_value(), value + 4);
+  }
+  CreateKpi("kanyu", v1::AGGREGATION_RULE_RATIO, {"dohoku", "kamikawa"});
+  EXPECT_EQ(Tables(false).tables_size(), 2);
 }
 
 TEST_F(RegionLevelsTest, AMiddleLevelsProgressIsComputedFromBelow) {
