@@ -76,6 +76,13 @@ absl::Status RequireArea(const KpiSnapshot& snapshot, const std::string& region)
                                  absl::StrJoin(areas, ", ")));
 }
 
+// `answer` serialized, in a string of its own.
+ReadModel::Wire Serialized(const google::protobuf::Message& answer) {
+  auto owned = std::make_shared<const std::string>(answer.SerializeAsString());
+  const absl::string_view bytes = *owned;
+  return ReadModel::Wire{std::move(owned), bytes};
+}
+
 }  // namespace
 
 KpiSnapshot::KpiSnapshot(KpiData loaded, bool ahead) : data(std::move(loaded)), figures(data) {
@@ -196,9 +203,7 @@ absl::StatusOr<ReadModel::Wire> ReadModel::GetProgressWire(const v1::GetProgress
   }
   v1::GetProgressResponse response;
   RETURN_IF_ERROR(GetProgress(request, &response));
-  auto owned = std::make_shared<const std::string>(response.SerializeAsString());
-  const absl::string_view bytes = *owned;
-  return Wire{std::move(owned), bytes};
+  return Serialized(response);
 }
 
 absl::StatusOr<ReadModel::Wire> ReadModel::GetAggregateWire(
@@ -219,9 +224,7 @@ absl::StatusOr<ReadModel::Wire> ReadModel::GetAggregateWire(
   }
   v1::GetAggregateResponse response;
   RETURN_IF_ERROR(GetAggregate(request, &response));
-  auto owned = std::make_shared<const std::string>(response.SerializeAsString());
-  const absl::string_view bytes = *owned;
-  return Wire{std::move(owned), bytes};
+  return Serialized(response);
 }
 
 absl::Status ReadModel::GetProgress(const v1::GetProgressRequest& request,
@@ -350,16 +353,15 @@ absl::StatusOr<ReadModel::Wire> ReadModel::GetKpiTableWire(const v1::GetKpiTable
   v1::GetKpiTableResponse response;
   KeptTable kept;
   RETURN_IF_ERROR(ComputeTable(request, &response, &kept.generations));
-  auto owned = std::make_shared<const std::string>(response.SerializeAsString());
+  Wire wire = Serialized(response);
   if (keep_) {
     kept.slots_added = slots_added;
-    kept.bytes = owned;
+    kept.bytes = std::static_pointer_cast<const std::string>(wire.owner);
     absl::MutexLock lock(&tables_mu_);
     if (tables_.size() >= 10000) tables_.clear();  // start over
     tables_[key] = std::move(kept);
   }
-  const absl::string_view bytes = *owned;
-  return Wire{std::move(owned), bytes};
+  return wire;
 }
 
 absl::Status ReadModel::GetKpiTable(const v1::GetKpiTableRequest& request,
