@@ -1,8 +1,10 @@
 // Clock: where services get the time from, so tests and replays can pin it.
 //
-// RealClock is the system clock. FixedClock stays at the time it is given
-// (settable, thread-safe): notification-service's --now flag uses it to
-// evaluate reporting deadlines as of a chosen day, and tests step it.
+// RealClock is the system clock (SystemClock(), the process's one).
+// FixedClock stays at the time it is given (settable, thread-safe):
+// notification-service's --now flag uses it to evaluate reporting deadlines
+// as of a chosen day, and tests step it. plan-service and kpi-service stamp
+// their writes with the Clock they are given the same way.
 #ifndef SUISHIN_COMMON_CLOCK_H_
 #define SUISHIN_COMMON_CLOCK_H_
 
@@ -23,6 +25,13 @@ class RealClock : public Clock {
  public:
   absl::Time Now() const override { return absl::Now(); }
 };
+
+// The process's one RealClock: what a service uses unless a test gives it
+// another (every service takes a `const Clock*`, the one time seam).
+inline const Clock* SystemClock() {
+  static const RealClock* const clock = new RealClock();
+  return clock;
+}
 
 class FixedClock : public Clock {
  public:

@@ -15,8 +15,7 @@ namespace suishin::kpi {
 
 absl::StatusOr<std::unique_ptr<KpiWriter>> KpiWriter::Create(KpiStore* store, FigureCache* cache,
                                                              ReadModel* reads, SequenceFeed* feed,
-                                                             Options options,
-                                                             std::function<absl::Time()> now) {
+                                                             Options options, const Clock* clock) {
   std::vector<std::pair<std::string, int64_t>> generations;
   RETURN_IF_ERROR(store->Read([&](KpiTransaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(generations, tx.LastSequences());
@@ -26,13 +25,12 @@ absl::StatusOr<std::unique_ptr<KpiWriter>> KpiWriter::Create(KpiStore* store, Fi
   int64_t last = 0;
   for (const auto& [kpi, sequence] : generations) last = std::max(last, sequence);
   feed->Published(last);
-  return std::unique_ptr<KpiWriter>(
-      new KpiWriter(store, cache, reads, feed, options, std::move(now)));
+  return std::unique_ptr<KpiWriter>(new KpiWriter(store, cache, reads, feed, options, clock));
 }
 
 KpiWriter::KpiWriter(KpiStore* store, FigureCache* cache, ReadModel* reads, SequenceFeed* feed,
-                     Options options, std::function<absl::Time()> now)
-    : cache_(cache), reads_(reads), feed_(feed), now_(std::move(now)) {
+                     Options options, const Clock* clock)
+    : cache_(cache), reads_(reads), feed_(feed), clock_(clock) {
   BatchWriter<KpiTransaction>::Options writer_options;
   writer_options.name = "kpi-writer";
   writer_options.max_queued = options.max_queued;
@@ -91,7 +89,7 @@ void KpiWriter::CreateKpi(v1::Kpi kpi, v1::CreateKpiResponse* response, Done don
           return absl::AlreadyExistsError(
               absl::StrCat("kpi.id: KPI \"", kpi.id(), "\" already exists"));
         }
-        const absl::Time now = now_();
+        const absl::Time now = clock_->Now();
         *kpi.mutable_create_time() = ToProtoTimestamp(now);
         RETURN_IF_ERROR(tx.PutKpi(kpi));
         v1::Change change =
@@ -138,9 +136,9 @@ void KpiWriter::SetBaseline(const v1::SetBaselineRequest& request,
       "kpi_id", request.kpi_id(),
       [this, &request, response](KpiTransaction& tx, const v1::Kpi& kpi,
                                  ChangeSink& sink) -> absl::Status {
-        ASSIGN_OR_RETURN(
-            const int64_t sequence,
-            ApplyBaseline(tx, kpi, "baseline", request.baseline(), request.author(), now_(), sink));
+        ASSIGN_OR_RETURN(const int64_t sequence,
+                         ApplyBaseline(tx, kpi, "baseline", request.baseline(), request.author(),
+                                       clock_->Now(), sink));
         *response->mutable_baseline() = request.baseline();
         response->mutable_baseline()->DiscardUnknownFields();
         *response->mutable_baseline()->mutable_fiscal_year() =
@@ -160,7 +158,7 @@ void KpiWriter::ReviseTarget(const v1::ReviseTargetRequest& request,
         ASSIGN_OR_RETURN(
             auto applied,
             ApplyTarget(tx, kpi, "", request.region_id(), request.fiscal_year().year(),
-                        request.value(), request.author(), request.reason(), now_(), sink));
+                        request.value(), request.author(), request.reason(), clock_->Now(), sink));
         *response->mutable_target() = std::move(applied.first);
         response->set_sequence(applied.second);
         return absl::OkStatus();
@@ -201,7 +199,7 @@ void KpiWriter::RecordActual(const v1::RecordActualRequest& request,
         how.baselines = &baselines;
         how.prefix = "actual";
         // At the store's precision, so the answer is what a read gives back.
-        const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(now_()));
+        const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(clock_->Now()));
         ASSIGN_OR_RETURN(ActualOutcome outcome,
                          ApplyActual(tx, how, actual, request.reason(), now, change, sink));
         // What is stored now: this figure, whether new, corrected or the same.
@@ -229,7 +227,7 @@ void KpiWriter::Import(ImportBatch* batch, std::function<bool()> cancelled,
         if (cancelled()) {
           return absl::CancelledError("the client cancelled the import; nothing stored");
         }
-        return batch->Apply(tx, now_(), sink, response);
+        return batch->Apply(tx, clock_->Now(), sink, response);
       },
       std::move(done), std::move(by));
 }

@@ -36,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/batch_writer.h"
+#include "common/clock.h"
 #include "common/sequence_feed.h"
 #include "services/kpi/figure_cache.h"
 #include "services/kpi/import_batch.h"
@@ -61,10 +62,11 @@ class KpiWriter {
   // `feed`, and starts the writer thread. After each commit, before the
   // writes answer, it tells `cache` and `reads` which KPIs moved, then
   // `feed`. `store`, `cache`, `reads` and `feed` must outlive the writer.
-  // `now` stamps writes.
-  static absl::StatusOr<std::unique_ptr<KpiWriter>> Create(
-      KpiStore* store, FigureCache* cache, ReadModel* reads, SequenceFeed* feed, Options options,
-      std::function<absl::Time()> now = absl::Now);
+  // `clock` stamps writes.
+  static absl::StatusOr<std::unique_ptr<KpiWriter>> Create(KpiStore* store, FigureCache* cache,
+                                                           ReadModel* reads, SequenceFeed* feed,
+                                                           Options options,
+                                                           const Clock* clock = SystemClock());
 
   KpiWriter(const KpiWriter&) = delete;
   KpiWriter& operator=(const KpiWriter&) = delete;
@@ -94,7 +96,7 @@ class KpiWriter {
 
  private:
   KpiWriter(KpiStore* store, FigureCache* cache, ReadModel* reads, SequenceFeed* feed,
-            Options options, std::function<absl::Time()> now);
+            Options options, const Clock* clock);
 
   // Queues `body`; after its commit publishes what `sink` collected, then
   // calls `done`.
@@ -112,7 +114,7 @@ class KpiWriter {
   FigureCache* cache_;
   ReadModel* reads_;
   SequenceFeed* feed_;
-  std::function<absl::Time()> now_;
+  const Clock* clock_;
   // The KPIs writes have named, as committed: only the writer thread (its
   // bodies and their `done`) touches it, so it needs no lock. Bounded by
   // the KPIs that exist.

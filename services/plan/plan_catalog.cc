@@ -614,27 +614,27 @@ absl::Status PlanCatalog::ListInitiatives(const v1::ListInitiativesRequest& requ
 
 void PlanCatalog::CreateRegion(const v1::CreateRegionRequest& request,
                                v1::CreateRegionResponse* response, Done done) {
-  Write(CreateRegionBody(request, response, options_.now()), std::move(done));
+  Write(CreateRegionBody(request, response, options_.clock->Now()), std::move(done));
 }
 
 void PlanCatalog::CreateProject(const v1::CreateProjectRequest& request,
                                 v1::CreateProjectResponse* response, Done done) {
-  Write(CreateProjectBody(request, response, options_.now()), std::move(done));
+  Write(CreateProjectBody(request, response, options_.clock->Now()), std::move(done));
 }
 
 void PlanCatalog::UpdateProject(const v1::UpdateProjectRequest& request,
                                 v1::UpdateProjectResponse* response, Done done) {
-  Write(UpdateProjectBody(request, response, options_.now()), std::move(done));
+  Write(UpdateProjectBody(request, response, options_.clock->Now()), std::move(done));
 }
 
 void PlanCatalog::CreateInitiative(const v1::CreateInitiativeRequest& request,
                                    v1::CreateInitiativeResponse* response, Done done) {
-  Write(CreateInitiativeBody(request, response, options_.now()), std::move(done));
+  Write(CreateInitiativeBody(request, response, options_.clock->Now()), std::move(done));
 }
 
 void PlanCatalog::UpdateInitiative(const v1::UpdateInitiativeRequest& request,
                                    v1::UpdateInitiativeResponse* response, Done done) {
-  Write(UpdateInitiativeBody(request, response, options_.now()), std::move(done));
+  Write(UpdateInitiativeBody(request, response, options_.clock->Now()), std::move(done));
 }
 
 void PlanCatalog::DeleteInitiative(const v1::DeleteInitiativeRequest& request,
@@ -644,7 +644,7 @@ void PlanCatalog::DeleteInitiative(const v1::DeleteInitiativeRequest& request,
 
 void PlanCatalog::ImportPlan(const v1::ImportPlanRequest& request, v1::ImportPlanResponse* response,
                              Done done) {
-  Write(ImportPlanBody(request, response, options_.now(), options_.import_max_items),
+  Write(ImportPlanBody(request, response, options_.clock->Now(), options_.import_max_items),
         std::move(done));
 }
 

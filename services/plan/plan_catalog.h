@@ -45,6 +45,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/batch_writer.h"
+#include "common/clock.h"
 #include "common/limits.h"
 #include "common/scope.h"
 #include "services/plan/plan_store.h"
@@ -59,7 +60,7 @@ class PlanCatalog : public ScopeResolver {
 
   struct Options {
     // The time stamped on writes.
-    std::function<absl::Time()> now = absl::Now;
+    const Clock* clock = SystemClock();
     // Regions, projects and initiatives one ImportPlan may carry together
     // (--import_plan_max_items).
     int import_max_items = 10000;

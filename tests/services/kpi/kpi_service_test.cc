@@ -14,6 +14,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/channel.h"
+#include "common/clock.h"
+#include "common/proto_util.h"
 #include "common/server.h"
 #include "services/kpi/kpi_catalog.h"
 #include "services/kpi/kpi_writer.h"
@@ -38,8 +40,8 @@ class KpiServer {
     store_ = *std::move(store);
     plans_ = NewGrpcPlanDirectory(MakeChannel(plan_address), plan_address, timeout);
     reads_ = std::make_unique<ReadModel>(store_.get(), &cache_);
-    auto writer =
-        KpiWriter::Create(store_.get(), &cache_, reads_.get(), &feed_, KpiWriter::Options());
+    auto writer = KpiWriter::Create(store_.get(), &cache_, reads_.get(), &feed_,
+                                    KpiWriter::Options(), &clock_);
     EXPECT_TRUE(writer.ok()) << writer.status();
     writer_ = *std::move(writer);
     catalog_ = std::make_unique<KpiCatalog>(store_.get(), &cache_, reads_.get());
@@ -52,9 +54,11 @@ class KpiServer {
     stub_ = v1::KpiService::NewStub(MakeChannel(host_->address()));
   }
   v1::KpiService::Stub& stub() { return *stub_; }
+  FixedClock& clock() { return clock_; }
 
  private:
   std::unique_ptr<SqliteKpiStore> store_;
+  FixedClock clock_{absl::FromCivil(absl::CivilSecond(2020, 6, 30, 9, 0, 0), absl::UTCTimeZone())};
   FigureCache cache_{nullptr, FigureCache::Options()};
   std::unique_ptr<ReadModel> reads_;
   SequenceFeed feed_;
@@ -154,6 +158,28 @@ TEST_F(KpiServiceTest, AcceptsAKpiOfAKnownProject) {
 
   grpc::Status again = kpi.stub().CreateKpi(Context().get(), SeedKpi(), &created);
   EXPECT_EQ(again.error_code(), grpc::StatusCode::ALREADY_EXISTS) << again.error_message();
+}
+
+// Writes are stamped by the Clock kpi-service is given (common/clock.h, the
+// one time seam of every service), not by the system clock.
+TEST_F(KpiServiceTest, StampsWritesWithTheClockItIsGiven) {
+  StartPlanService();
+  KpiServer kpi(dir_->File("kpi.db"), plan_->address(), absl::Seconds(2));
+  const absl::Time created_at = kpi.clock().Now();
+  v1::CreateKpiResponse created;
+  ASSERT_TRUE(kpi.stub().CreateKpi(Context().get(), SeedKpi(), &created).ok());
+  EXPECT_EQ(FromProtoTimestamp(created.kpi().create_time()), created_at);
+
+  kpi.clock().Advance(absl::Hours(24));
+  v1::RecordActualRequest record;
+  record.mutable_actual()->set_kpi_id(created.kpi().id());
+  record.mutable_actual()->set_region_id("soya");
+  record.mutable_actual()->mutable_fiscal_year()->set_year(2019);
+  record.mutable_actual()->set_value(4);
+  v1::RecordActualResponse recorded;
+  grpc::Status status = kpi.stub().RecordActual(Context().get(), record, &recorded);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(FromProtoTimestamp(recorded.actual().report_time()), created_at + absl::Hours(24));
 }
 
 TEST_F(KpiServiceTest, FillsDefaultsFromKindAndDirection) {

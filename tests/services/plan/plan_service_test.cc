@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
+#include "common/proto_util.h"
 #include "tests/services/plan/plan_fixture.h"
 
 namespace suishin::plan {
@@ -374,6 +376,30 @@ TEST_F(PlanServiceTest, RefusesBadListArguments) {
   request.mutable_fiscal_year()->set_year(3000);
   ExpectRefused(stub_->ListInitiatives(Context().get(), request, &response),
                 grpc::StatusCode::INVALID_ARGUMENT, "fiscal_year.year", "3000");
+}
+
+}  // namespace
+}  // namespace suishin::plan
+
+namespace suishin::plan {
+namespace {
+
+// Writes are stamped by the Clock plan-service is given (common/clock.h, the
+// one time seam of every service), not by the system clock.
+TEST_F(PlanServiceTest, StampsWritesWithTheClockItIsGiven) {
+  FixedClock clock(absl::FromCivil(absl::CivilSecond(2019, 4, 1, 9, 0, 0), absl::UTCTimeZone()));
+  testing::PlanServerOptions options;
+  options.catalog.clock = &clock;
+  StartServer(options);
+  v1::CreateRegionRequest request;
+  request.mutable_region()->set_id("hokkaido");
+  request.mutable_region()->set_name("北海道");
+  request.mutable_region()->set_kind(common::v1::REGION_KIND_PREFECTURE);
+  v1::CreateRegionResponse created;
+  grpc::Status status = stub_->CreateRegion(Context().get(), request, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(FromProtoTimestamp(created.region().create_time()), clock.Now());
+  StartServer();  // before `clock` goes
 }
 
 }  // namespace
