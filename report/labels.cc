@@ -140,15 +140,22 @@ const kpi::v1::ProgressPoint* PointOf(const kpi::v1::KpiTableRow& row, int year)
 std::vector<std::string> MissingChildren(const kpi::v1::KpiTable& table,
                                          const kpi::v1::KpiTableRow& area, int year) {
   std::map<std::string, std::string> names;
+  for (const auto& [id, name] : table.kpi().region_names()) names[id] = name.empty() ? id : name;
   for (const kpi::v1::KpiTableRow& row : table.rows()) {
     names[row.region_id()] = row.region_name().empty() ? row.region_id() : row.region_name();
   }
   std::vector<std::string> missing;
-  if (area.has_aggregate() && area.aggregate().fiscal_year().year() == year) {
-    for (const std::string& id : area.aggregate().missing_region_ids()) {
-      missing.push_back(names.count(id) > 0 ? names[id] : id);
-    }
+  auto named = [&](const google::protobuf::RepeatedPtrField<std::string>& ids) {
+    for (const std::string& id : ids) missing.push_back(names.count(id) > 0 ? names[id] : id);
     return missing;
+  };
+  // kpi-service names them: on the year's point, or on the row's aggregate.
+  if (const kpi::v1::ProgressPoint* point = PointOf(area, year);
+      point != nullptr && !point->missing_region_ids().empty()) {
+    return named(point->missing_region_ids());
+  }
+  if (area.has_aggregate() && area.aggregate().fiscal_year().year() == year) {
+    return named(area.aggregate().missing_region_ids());
   }
   // Other years: the rows below `area` that report (none below them in the
   // table, or not computed from them) without an actual that year.

@@ -247,10 +247,23 @@ std::vector<v1::ProgressPoint> KpiFigures::PointsOf(const std::string& region, i
   const std::optional<v1::Baseline> baseline = BaselineOf(region);
   const std::optional<v1::Target> target = TargetOf(region);
   std::vector<v1::ProgressPoint> points;
+  const bool computed = tree_.ComputedFromChildren(region);
   for (int year = first; year <= last; ++year) {
-    const std::optional<double> value = ValueOf(region, year);
+    std::optional<double> value;
+    std::vector<std::string> missing;  // below a computed region
+    if (computed) {
+      const v1::Aggregate figure = ChildrenFigure(region, year);
+      if (figure.has_value()) value = figure.value();
+      missing.assign(figure.missing_region_ids().begin(), figure.missing_region_ids().end());
+    } else if (const v1::Actual* actual = OwnActual(region, year)) {
+      value = actual->value();
+    }
     if (baseline && target) {
       points.push_back(ComputePoint(InputsOf(data_.kpi, *baseline, *target), year, value));
+      if (!missing.empty()) {
+        points.back().set_undefined_reason(
+            absl::StrCat("incomplete: no actual for ", absl::StrJoin(missing, ", ")));
+      }
     } else {
       v1::ProgressPoint point;
       *point.mutable_fiscal_year() = Year(year);
@@ -259,6 +272,7 @@ std::vector<v1::ProgressPoint> KpiFigures::PointsOf(const std::string& region, i
       point.set_undefined_reason(baseline ? "no target" : "no baseline");
       points.push_back(std::move(point));
     }
+    for (std::string& id : missing) points.back().add_missing_region_ids(std::move(id));
   }
   return points;
 }

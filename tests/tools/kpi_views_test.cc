@@ -204,6 +204,24 @@ TEST(KpiTableViewTest, LevelsBelowTheSubprefecturesAreIndented) {
       << text;
 }
 
+// Without the 市町村 rows, the point kpi-service sent names them (by the
+// KPI's region names), for any year.
+TEST(KpiTableViewTest, MissingMunicipalitiesAreNamedFromThePoint) {
+  KpiTable table = CountTable();
+  (*table.mutable_kpi()->mutable_region_names())["shibetsu"] = "士別市";
+  ProgressPoint* h28 = table.mutable_rows(0)->mutable_points(1);
+  h28->clear_value();
+  h28->clear_rate_display();
+  h28->add_missing_region_ids("shibetsu");
+  GetKpiTableResponse response;
+  response.mutable_as_of()->set_year(2017);
+  *response.add_tables() = table;
+  const std::string text = FormatKpiTable(response, "");
+  EXPECT_NE(text.find("— 道北連携地域 H28 (2016): 士別市の実績がないため集計できません\n"),
+            std::string::npos)
+      << text;
+}
+
 TEST(KpiNumberTest, PrintsFiguresAsTyped) {
   EXPECT_EQ(FormatKpiNumber(43, kpi::v1::VALUE_KIND_COUNT), "43");
   EXPECT_EQ(FormatKpiNumber(47.2, kpi::v1::VALUE_KIND_PERCENT), "47.2");

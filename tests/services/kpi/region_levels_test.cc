@@ -210,6 +210,18 @@ TEST_F(RegionLevelsTest, AMissingActualIsNamedWhereItIsMissing) {
   EXPECT_EQ(Ids(area.missing_region_ids()), std::vector<std::string>({"shibetsu"}));
   EXPECT_NE(area.progress().undefined_reason().find("shibetsu"), std::string::npos);
 
+  // The series says so too, year by year, naming the 市町村.
+  v1::GetProgressRequest progress;
+  progress.set_kpi_id("shisetsu");
+  progress.set_region_id("dohoku");
+  v1::GetProgressResponse series;
+  ASSERT_TRUE(stub_->GetProgress(Context().get(), progress, &series).ok());
+  ASSERT_FALSE(series.points().empty());
+  const v1::ProgressPoint& r1 = *series.points().rbegin();
+  EXPECT_EQ(r1.fiscal_year().year(), 2019);
+  EXPECT_FALSE(r1.has_value());
+  EXPECT_EQ(Ids(r1.missing_region_ids()), std::vector<std::string>({"shibetsu"}));
+
   Record("shisetsu", "shibetsu", 2019, 4);
   EXPECT_EQ(AggregateOk("shisetsu", "dohoku", 2019).value(), 9);
 }
