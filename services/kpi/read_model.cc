@@ -102,12 +102,17 @@ KpiSnapshot::KpiSnapshot(KpiData loaded, bool ahead) : data(std::move(loaded)), 
     }
     region.aggregates_published = std::make_unique<std::atomic<bool>[]>(region.aggregates.size());
   }
+  for (const auto& [id, region] : regions) {
+    bytes += 2 * region.progress_bytes.size();  // the bytes, and about as much as a message
+    for (const std::string& aggregate : region.aggregate_bytes) bytes += 2 * aggregate.size();
+  }
 }
 
-ReadModel::ReadModel(KpiStore* store, FigureCache* cache)
+ReadModel::ReadModel(KpiStore* store, FigureCache* cache, size_t max_kept_bytes)
     : store_(store),
       cache_(cache),
       keep_(cache->enabled()),
+      max_kept_bytes_(max_kept_bytes),
       slots_(std::make_shared<const Slots>()) {}
 
 std::shared_ptr<ReadModel::Slot> ReadModel::FindSlot(absl::string_view kpi_id) const {
@@ -170,10 +175,24 @@ absl::StatusOr<std::shared_ptr<const KpiSnapshot>> ReadModel::Build(absl::string
   std::shared_ptr<Slot> slot = AddSlot(kpi_id);
   std::shared_ptr<const KpiSnapshot> kept = std::atomic_load(&slot->snapshot);
   // The newer of the two stays (another reader may have built one too).
+  bool installed = false;
   while ((kept == nullptr || kept->data.generation < snapshot->data.generation) &&
-         !std::atomic_compare_exchange_weak(&slot->snapshot, &kept, snapshot)) {
+         !(installed = std::atomic_compare_exchange_weak(&slot->snapshot, &kept, snapshot))) {
+  }
+  if (installed) {
+    const int64_t added = static_cast<int64_t>(snapshot->bytes) -
+                          (kept == nullptr ? 0 : static_cast<int64_t>(kept->bytes));
+    if (kept_bytes_.fetch_add(added) + added > static_cast<int64_t>(max_kept_bytes_)) DropAll();
   }
   return std::shared_ptr<const KpiSnapshot>(snapshot);
+}
+
+void ReadModel::DropAll() {
+  const std::shared_ptr<const Slots> slots = std::atomic_load(&slots_);
+  for (const auto& [kpi_id, slot] : *slots) {
+    std::atomic_store(&slot->snapshot, std::shared_ptr<const KpiSnapshot>());
+  }
+  kept_bytes_.store(0);
 }
 
 absl::StatusOr<std::shared_ptr<const KpiSnapshot>> ReadModel::Snapshot(absl::string_view field,

@@ -68,13 +68,20 @@ struct KpiSnapshot {
     std::unique_ptr<std::atomic<bool>[]> aggregates_published;
   };
   absl::node_hash_map<std::string, Region> regions;
+  // Roughly what the kept answers take (their bytes and their messages).
+  size_t bytes = 0;
 };
 
 class ReadModel {
  public:
+  // How many bytes of snapshots are kept before they are all dropped and
+  // built again as they are read (the FigureCache's policy too): a bound
+  // on memory whatever the number of KPIs read.
+  static constexpr size_t kDefaultMaxKeptBytes = size_t{256} << 20;
+
   // `store` and `cache` must outlive the model; `cache` also says whether
   // caching is on.
-  ReadModel(KpiStore* store, FigureCache* cache);
+  ReadModel(KpiStore* store, FigureCache* cache, size_t max_kept_bytes = kDefaultMaxKeptBytes);
 
   ReadModel(const ReadModel&) = delete;
   ReadModel& operator=(const ReadModel&) = delete;
@@ -150,9 +157,14 @@ class ReadModel {
     std::shared_ptr<const std::string> bytes;
   };
 
+  // Drops every kept snapshot (the bound was reached).
+  void DropAll();
+
   KpiStore* store_;
   FigureCache* cache_;
   const bool keep_;
+  const size_t max_kept_bytes_;
+  std::atomic<int64_t> kept_bytes_{0};
   // Bumped whenever a slot is added (a KPI created, or first read): a kept
   // table may lack a KPI created since.
   std::atomic<int64_t> slots_added_{0};
