@@ -30,12 +30,18 @@ std::string Reason(absl::string_view what, const absl::Status& status) {
 
 }  // namespace
 
-KpiFollower::KpiFollower(kpi::v1::KpiService::StubInterface* kpi, AlertBook* book, Options options)
-    : kpi_(kpi), book_(book), options_(options), set_aside_(options.set_aside) {}
+KpiFollower::KpiFollower(kpi::v1::KpiService::StubInterface* kpi, AlertBook* book,
+                         WorkSignal* requests, Options options)
+    : kpi_(kpi),
+      book_(book),
+      requests_(requests),
+      options_(options),
+      set_aside_(options.set_aside) {}
 
 KpiFollower::~KpiFollower() { Stop(); }
 
 void KpiFollower::Start() {
+  requests_->Raise("");  // everything, at start
   reader_ = std::thread([this] { ReadLoop(); });
   evaluator_ = std::thread([this] { EvaluateLoop(); });
 }
@@ -47,17 +53,9 @@ void KpiFollower::Stop() {
     stopping_ = true;
     if (stream_context_) stream_context_->TryCancel();
   }
+  requests_->Close();
   if (reader_.joinable()) reader_.join();
   if (evaluator_.joinable()) evaluator_.join();
-}
-
-void KpiFollower::RequestEvaluation(const std::string& kpi_id) {
-  absl::MutexLock lock(&mu_);
-  if (kpi_id.empty()) {
-    evaluate_all_ = true;
-  } else {
-    evaluate_kpis_.insert(kpi_id);
-  }
 }
 
 int64_t KpiFollower::evaluated_through() const {
@@ -66,7 +64,7 @@ int64_t KpiFollower::evaluated_through() const {
 }
 
 void KpiFollower::ReadLoop() {
-  absl::StatusOr<int64_t> cursor = book_->Cursor();
+  absl::StatusOr<int64_t> cursor = book_->events().Cursor();
   int64_t next = cursor.ok() ? *cursor : 1;
   absl::Duration delay = absl::Milliseconds(50);
   while (true) {
@@ -87,8 +85,11 @@ void KpiFollower::ReadLoop() {
     while (stream->Read(&response)) {
       received = true;
       next = response.change().sequence() + 1;
-      absl::MutexLock lock(&mu_);
-      queue_.push_back(std::move(*response.mutable_change()));
+      {
+        absl::MutexLock lock(&mu_);
+        queue_.push_back(std::move(*response.mutable_change()));
+      }
+      requests_->Wake();
     }
     const grpc::Status status = stream->Finish();
     {
@@ -113,30 +114,26 @@ void KpiFollower::EvaluateLoop() {
   absl::Duration listing_retry = absl::Seconds(1);
   std::vector<kpi::v1::Change> pending;  // taken from the queue, not yet recorded
   while (true) {
-    bool everything = false;
-    std::set<std::string> kpis;
+    absl::Time deadline = absl::InfinitePast();  // pending work: only look
+    if (pending.empty()) {
+      deadline = next_full;
+      if (std::optional<absl::Time> due = set_aside_.NextAttempt()) {
+        deadline = std::min(deadline, *due);
+      }
+    }
+    WorkSignal::Raised raised = requests_->WaitUntil(deadline);
+    if (raised.closed) return;
+    std::set<std::string> kpis = std::move(raised.keys);
     std::set<std::string> retries;
     {
       absl::MutexLock lock(&mu_);
-      auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_ || !queue_.empty() || evaluate_all_ || !evaluate_kpis_.empty();
-      };
-      if (pending.empty()) {
-        absl::Time deadline = next_full;
-        if (std::optional<absl::Time> due = set_aside_.NextAttempt()) {
-          deadline = std::min(deadline, *due);
-        }
-        mu_.AwaitWithDeadline(absl::Condition(&ready), deadline);
-      }
       if (stopping_) return;
       while (!queue_.empty()) {
         pending.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
-      everything = evaluate_all_ || absl::Now() >= next_full;
-      kpis.swap(evaluate_kpis_);
-      evaluate_all_ = false;
     }
+    const bool everything = raised.all || absl::Now() >= next_full;
     for (const std::string& kpi_id : set_aside_.Due(absl::Now())) {
       kpis.insert(kpi_id);
       retries.insert(kpi_id);
@@ -152,7 +149,7 @@ void KpiFollower::EvaluateLoop() {
       } else if (everything) {
         listing_retry = absl::Seconds(1);
       }
-      if (absl::Status status = book_->ReleaseEndedSilences(); !status.ok()) {
+      if (absl::Status status = book_->silences().ReleaseEndedSilences(); !status.ok()) {
         LogWarning("silences_failed", {{"error", std::string(status.message())}});
       }
       continue;
@@ -405,7 +402,7 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
     evaluated.push_back(std::move(subjects[i]));
   }
   const int64_t next = last_sequence > 0 ? last_sequence + 1 : 0;
-  if (absl::Status status = book_->Evaluate(std::move(evaluated), next); !status.ok()) {
+  if (absl::Status status = book_->alerts().Evaluate(std::move(evaluated), next); !status.ok()) {
     return fail("Evaluate", status);
   }
   const absl::Time now = absl::Now();

@@ -1,11 +1,11 @@
 // KpiFollower: keeps notification-service's alerts in step with kpi-service.
 //
 // A reader thread follows kpi-service's WatchChanges stream from the durable
-// cursor (AlertBook::Cursor) and queues the changes; it reconnects with
+// cursor (EventLog::Cursor) and queues the changes; it reconnects with
 // growing delays when either side restarts, resuming after the last change it
 // received. An evaluator thread takes everything queued at once, works out
 // which KPIs and regions it touches and hands their progress to
-// AlertBook::Evaluate together with the new cursor. Evaluation is
+// Alerts::Evaluate together with the new cursor. Evaluation is
 // idempotent, so no change is counted twice.
 //
 // The stream carries what evaluation needs (WatchChangesRequest.with_figures):
@@ -35,8 +35,10 @@
 //
 // Besides changes, the evaluator evaluates every KPI in every region at
 // start, every `full_evaluation_interval` (reporting deadlines pass without
-// any change), and when rules change; and it releases alerts whose silences
-// ended.
+// any change), and each KPI raised on the `requests` signal ("" for all;
+// the book's writer raises a KPI whose rules changed); and it releases
+// alerts whose silences ended. The evaluator waits on that signal alone:
+// the reader wakes it through the same signal when changes arrive.
 //
 // Thread-safe: Start, Stop, RequestEvaluation, evaluated_through and
 // set_aside may be called from any thread.
@@ -55,6 +57,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/work_signal.h"
 #include "services/notification/alert_book.h"
 #include "services/notification/set_aside_kpis.h"
 #include "suishin/kpi/v1/kpi.grpc.pb.h"
@@ -72,8 +75,10 @@ class KpiFollower {
     size_t max_series = 100000;
   };
 
-  // `kpi` and `book` must outlive the follower.
-  KpiFollower(kpi::v1::KpiService::StubInterface* kpi, AlertBook* book, Options options);
+  // `kpi`, `book` and `requests` must outlive the follower, which is the
+  // one that waits on `requests` (and closes it when it stops).
+  KpiFollower(kpi::v1::KpiService::StubInterface* kpi, AlertBook* book, WorkSignal* requests,
+              Options options);
   ~KpiFollower();
 
   KpiFollower(const KpiFollower&) = delete;
@@ -84,8 +89,8 @@ class KpiFollower {
   // from the cursor next time.
   void Stop();
 
-  // Evaluates every KPI (or one, by id) again soon.
-  void RequestEvaluation(const std::string& kpi_id = "");
+  // Evaluates every KPI (or one, by id) again soon: raises it on `requests`.
+  void RequestEvaluation(const std::string& kpi_id = "") { requests_->Raise(kpi_id); }
 
   // The next change sequence evaluated and recorded (for tests and logs).
   int64_t evaluated_through() const;
@@ -128,13 +133,13 @@ class KpiFollower {
 
   kpi::v1::KpiService::StubInterface* kpi_;
   AlertBook* book_;
+  // KPIs to evaluate again, and the reader's "changes arrived".
+  WorkSignal* requests_;
   Options options_;
 
   mutable absl::Mutex mu_;
   std::deque<kpi::v1::Change> queue_ ABSL_GUARDED_BY(mu_);
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool evaluate_all_ ABSL_GUARDED_BY(mu_) = true;  // at start
-  std::set<std::string> evaluate_kpis_ ABSL_GUARDED_BY(mu_);
   int64_t evaluated_through_ ABSL_GUARDED_BY(mu_) = 0;
   std::unique_ptr<grpc::ClientContext> stream_context_ ABSL_GUARDED_BY(mu_);
 

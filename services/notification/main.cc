@@ -1,6 +1,5 @@
 // notification-service: follows kpi-service's changes, keeps lagging-KPI
 // alerts, and delivers them to gRPC subscribers and signed webhooks.
-#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -17,6 +16,7 @@
 #include "common/redis_client.h"
 #include "common/server.h"
 #include "common/tls.h"
+#include "common/work_signal.h"
 #include "services/notification/alert_book.h"
 #include "services/notification/http_client.h"
 #include "services/notification/kpi_follower.h"
@@ -120,13 +120,13 @@ int main(int argc, char** argv) {
   suishin::notification::SetAsideKpis::Options set_aside;
   const int readers = absl::GetFlag(FLAGS_notification_db_readers);
   suishin::notification::AlertBook::Options book_options;
-  book_options.max_rule_overrides = absl::GetFlag(FLAGS_max_rule_overrides);
-  book_options.max_silences = absl::GetFlag(FLAGS_max_silences);
-  book_options.max_webhooks = absl::GetFlag(FLAGS_max_webhooks);
-  book_options.max_url_chars = absl::GetFlag(FLAGS_max_webhook_url_chars);
+  book_options.rules.max_rule_overrides = absl::GetFlag(FLAGS_max_rule_overrides);
+  book_options.silences.max_silences = absl::GetFlag(FLAGS_max_silences);
+  book_options.webhooks.max_webhooks = absl::GetFlag(FLAGS_max_webhooks);
+  book_options.webhooks.max_url_chars = absl::GetFlag(FLAGS_max_webhook_url_chars);
   absl::StatusOr<suishin::notification::TargetPolicy> targets =
       suishin::notification::TargetPolicy::Parse(absl::GetFlag(FLAGS_webhook_allow_targets));
-  if (targets.ok()) book_options.webhook_targets = *targets;
+  if (targets.ok()) book_options.webhooks.targets = *targets;
   if (!suishin::ConfigurationIsValid(
           {suishin::ValidateAddress("--notification_listen", listen),
            suishin::CheckListenAddress("--notification_listen", listen, suishin::ProcessTls(),
@@ -156,10 +156,10 @@ int main(int argc, char** argv) {
            ParsePositiveDuration("set_aside_max_delay", absl::GetFlag(FLAGS_set_aside_max_delay),
                                  &set_aside.max_delay),
            ValidatePositive("notification_db_readers", readers),
-           ValidatePositive("max_rule_overrides", book_options.max_rule_overrides),
-           ValidatePositive("max_silences", book_options.max_silences),
-           ValidatePositive("max_webhooks", book_options.max_webhooks),
-           ValidatePositive("max_webhook_url_chars", book_options.max_url_chars),
+           ValidatePositive("max_rule_overrides", book_options.rules.max_rule_overrides),
+           ValidatePositive("max_silences", book_options.silences.max_silences),
+           ValidatePositive("max_webhooks", book_options.webhooks.max_webhooks),
+           ValidatePositive("max_webhook_url_chars", book_options.webhooks.max_url_chars),
            targets.status()})) {
     return 2;
   }
@@ -194,20 +194,14 @@ int main(int argc, char** argv) {
     redis_options.key_prefix = absl::GetFlag(FLAGS_redis_key_prefix);
     redis = std::make_unique<suishin::RedisClient>(std::move(redis_options));
   }
-  auto transport = suishin::notification::NewCurlTransport(book_options.webhook_targets);
-  // Made before the book, whose hooks wake them; started once the book is.
-  // The hooks run on the writer's thread.
-  std::atomic<suishin::notification::KpiFollower*> follower_ptr{nullptr};
-  std::atomic<suishin::notification::WebhookDispatcher*> dispatcher_ptr{nullptr};
-  suishin::notification::AlertBook::Hooks hooks;
-  hooks.outbox_added = [&dispatcher_ptr] {
-    if (auto* dispatcher = dispatcher_ptr.load()) dispatcher->Wake();
-  };
-  hooks.rules_changed = [&follower_ptr](const std::string& kpi_id) {
-    if (auto* follower = follower_ptr.load()) follower->RequestEvaluation(kpi_id);
-  };
-  auto book = suishin::notification::AlertBook::Create(store->get(), clock.get(), redis.get(),
-                                                       std::move(hooks), book_options);
+  auto transport = suishin::notification::NewCurlTransport(book_options.webhooks.targets);
+  // The wiring, in one pass: each part is made after what it uses. The
+  // book's writer raises the two signals after the commits that concern
+  // them; the dispatcher and the follower, made after it, wait on them.
+  suishin::WorkSignal outbox_added;
+  suishin::WorkSignal evaluate_again;
+  auto book = suishin::notification::AlertBook::Create(
+      store->get(), clock.get(), redis.get(), {&outbox_added, &evaluate_again}, book_options);
   if (!book.ok()) {
     suishin::LogError("store_read_failed", {{"error", std::string(book.status().message())}});
     return 1;
@@ -224,10 +218,9 @@ int main(int argc, char** argv) {
   suishin::notification::WebhookDispatcher dispatcher(
       store->get(),
       [book_ptr](suishin::notification::NotificationStore::Body body) {
-        return book_ptr->Write(std::move(body));
+        return book_ptr->writer().Write(std::move(body));
       },
-      transport.get(), &delivery_clock, dispatch);
-  dispatcher_ptr = &dispatcher;
+      &outbox_added, transport.get(), &delivery_clock, dispatch);
   // The stream follows kpi-service on a channel with keepalive (MakeChannel):
   // a half-open connection ends the stream, which resumes from the cursor.
   auto kpi_stub = suishin::kpi::v1::KpiService::NewStub(suishin::MakeChannel(kpi_address));
@@ -235,8 +228,7 @@ int main(int argc, char** argv) {
   follow.rpc_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_kpi_timeout_ms));
   follow.full_evaluation_interval = interval;
   follow.set_aside = set_aside;
-  suishin::notification::KpiFollower follower(kpi_stub.get(), book_ptr, follow);
-  follower_ptr = &follower;
+  suishin::notification::KpiFollower follower(kpi_stub.get(), book_ptr, &evaluate_again, follow);
   suishin::notification::NotificationServiceImpl service(book_ptr,
                                                          {&follower, &dispatcher.circuits()});
   dispatcher.Start();
@@ -250,7 +242,5 @@ int main(int argc, char** argv) {
   // Both write through the book: stopped while it is still here.
   follower.Stop();
   dispatcher.Stop();
-  dispatcher_ptr = nullptr;
-  follower_ptr = nullptr;
   return exit_code;
 }

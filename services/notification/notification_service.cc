@@ -7,6 +7,7 @@
 #include "common/grpc_status.h"
 #include "common/log_stream.h"
 #include "common/status_macros.h"
+#include "services/notification/alert_filter.h"
 
 namespace suishin::notification {
 namespace {
@@ -15,7 +16,7 @@ namespace {
 // `done` finishes (perhaps before this returns, when the request is refused
 // at once).
 grpc::ServerUnaryReactor* StartWrite(grpc::CallbackServerContext* context,
-                                     const std::function<void(AlertBook::Done)>& start) {
+                                     const std::function<void(NotificationWriter::Done)>& start) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   start([reactor](absl::Status status) { reactor->Finish(ToGrpcStatus(status)); });
   return reactor;
@@ -38,53 +39,54 @@ NotificationServiceImpl::NotificationServiceImpl(AlertBook* book, StatusSources 
       sources_(sources),
       slots_(ProcessLimits().max_streams_per_client, ProcessLimits().max_streams) {}
 
-#define SUISHIN_NOTIFICATION_READ(Method)                                                         \
+// Each RPC goes to the room of the book that holds what it reads or writes.
+#define SUISHIN_NOTIFICATION_READ(Room, Method)                                                   \
   grpc::ServerUnaryReactor* NotificationServiceImpl::Method(grpc::CallbackServerContext* context, \
                                                             const v1::Method##Request* request,   \
                                                             v1::Method##Response* response) {     \
-    return FinishUnary(context, book_->Method(*request, response));                               \
+    return FinishUnary(context, book_->Room().Method(*request, response));                        \
   }
-SUISHIN_NOTIFICATION_READ(ListAlerts)
-SUISHIN_NOTIFICATION_READ(GetAlert)
-SUISHIN_NOTIFICATION_READ(ListSilences)
-SUISHIN_NOTIFICATION_READ(ListRules)
-SUISHIN_NOTIFICATION_READ(ListWebhooks)
-SUISHIN_NOTIFICATION_READ(ListDeadLetters)
+SUISHIN_NOTIFICATION_READ(alerts, ListAlerts)
+SUISHIN_NOTIFICATION_READ(alerts, GetAlert)
+SUISHIN_NOTIFICATION_READ(silences, ListSilences)
+SUISHIN_NOTIFICATION_READ(rules, ListRules)
+SUISHIN_NOTIFICATION_READ(webhooks, ListWebhooks)
+SUISHIN_NOTIFICATION_READ(webhooks, ListDeadLetters)
 #undef SUISHIN_NOTIFICATION_READ
 
-#define SUISHIN_NOTIFICATION_WRITE(Method)                                                        \
+#define SUISHIN_NOTIFICATION_WRITE(Room, Method)                                                  \
   grpc::ServerUnaryReactor* NotificationServiceImpl::Method(grpc::CallbackServerContext* context, \
                                                             const v1::Method##Request* request,   \
                                                             v1::Method##Response* response) {     \
-    return StartWrite(context, [&](AlertBook::Done done) {                                        \
-      book_->Method(*request, response, std::move(done));                                         \
+    return StartWrite(context, [&](NotificationWriter::Done done) {                               \
+      book_->Room().Method(*request, response, std::move(done));                                  \
     });                                                                                           \
   }
-SUISHIN_NOTIFICATION_WRITE(ExpireSilence)
-SUISHIN_NOTIFICATION_WRITE(SetRule)
-SUISHIN_NOTIFICATION_WRITE(CreateWebhook)
-SUISHIN_NOTIFICATION_WRITE(DeleteWebhook)
-SUISHIN_NOTIFICATION_WRITE(RotateWebhookSecret)
-SUISHIN_NOTIFICATION_WRITE(ReplayDeadLetter)
+SUISHIN_NOTIFICATION_WRITE(silences, ExpireSilence)
+SUISHIN_NOTIFICATION_WRITE(rules, SetRule)
+SUISHIN_NOTIFICATION_WRITE(webhooks, CreateWebhook)
+SUISHIN_NOTIFICATION_WRITE(webhooks, DeleteWebhook)
+SUISHIN_NOTIFICATION_WRITE(webhooks, RotateWebhookSecret)
+SUISHIN_NOTIFICATION_WRITE(webhooks, ReplayDeadLetter)
 #undef SUISHIN_NOTIFICATION_WRITE
 
 // The writes that record who made them (the caller's principal).
-#define SUISHIN_NOTIFICATION_WRITE_BY(Method)                                                     \
+#define SUISHIN_NOTIFICATION_WRITE_BY(Room, Method)                                               \
   grpc::ServerUnaryReactor* NotificationServiceImpl::Method(grpc::CallbackServerContext* context, \
                                                             const v1::Method##Request* request,   \
                                                             v1::Method##Response* response) {     \
-    return StartWrite(context, [&](AlertBook::Done done) {                                        \
-      book_->Method(*request, response, std::move(done), CallerOf(*context).subject);             \
+    return StartWrite(context, [&](NotificationWriter::Done done) {                               \
+      book_->Room().Method(*request, response, std::move(done), CallerOf(*context).subject);      \
     });                                                                                           \
   }
-SUISHIN_NOTIFICATION_WRITE_BY(AcknowledgeAlert)
-SUISHIN_NOTIFICATION_WRITE_BY(CreateSilence)
+SUISHIN_NOTIFICATION_WRITE_BY(alerts, AcknowledgeAlert)
+SUISHIN_NOTIFICATION_WRITE_BY(silences, CreateSilence)
 #undef SUISHIN_NOTIFICATION_WRITE_BY
 
 grpc::ServerUnaryReactor* NotificationServiceImpl::GetStatus(
     grpc::CallbackServerContext* context, const v1::GetStatusRequest* /*request*/,
     v1::GetStatusResponse* response) {
-  absl::StatusOr<int64_t> cursor = book_->Cursor();
+  absl::StatusOr<int64_t> cursor = book_->events().Cursor();
   if (!cursor.ok()) return FinishUnary(context, cursor.status());
   response->set_cursor(*cursor);
   if (sources_.follower != nullptr) {
@@ -103,7 +105,7 @@ grpc::ServerUnaryReactor* NotificationServiceImpl::GetStatus(
 
 grpc::ServerWriteReactor<v1::SubscribeResponse>* NotificationServiceImpl::Subscribe(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  if (absl::Status status = AlertBook::ValidateFilter("filter", request->filter()); !status.ok()) {
+  if (absl::Status status = ValidateFilter("filter", request->filter()); !status.ok()) {
     return new RefusedStream(ToGrpcStatus(status));
   }
   if (request->after_event_id() < 0) {
@@ -114,11 +116,11 @@ grpc::ServerWriteReactor<v1::SubscribeResponse>* NotificationServiceImpl::Subscr
   if (!slot.ok()) return new RefusedStream(ToGrpcStatus(slot.status()));
   v1::AlertFilter filter = request->filter();
   filter.DiscardUnknownFields();
-  SequenceFeed::Wants wants = AlertBook::Wants(filter);
+  SequenceFeed::Wants wants = FilterWants(filter);
   return new LogStreamReactor<v1::AlertEvent, v1::SubscribeResponse>(
-      &book_->events(), request->after_event_id(),
-      [book = book_, filter = std::move(filter)](int64_t after, int limit) {
-        return book->ReadEvents(after, filter, limit, kMaxExaminedPerRead);
+      &book_->events().feed(), request->after_event_id(),
+      [log = &book_->events(), filter = std::move(filter)](int64_t after, int limit) {
+        return log->ReadEvents(after, filter, limit, kMaxExaminedPerRead);
       },
       [](v1::AlertEvent event, v1::SubscribeResponse* response) {
         *response->mutable_event() = std::move(event);

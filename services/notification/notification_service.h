@@ -1,7 +1,8 @@
 // The gRPC face of notification-service (callback API): each RPC hands its
-// request to AlertBook. A read finishes with the book's answer, read from a
-// snapshot on the spot; a write returns its reactor at once and is finished
-// by the book's `done` once the write is durable and published, or refused,
+// request to the room of the AlertBook that holds it (alerts, silences,
+// rules, webhooks, the event log). A read finishes with the room's answer,
+// read from a snapshot on the spot; a write returns its reactor at once and
+// is finished by the write's `done` once it is durable and published, or refused,
 // so no gRPC thread ever waits for the writer. Subscribe is a
 // LogStreamReactor over the alert events, from the event id the client last
 // saw, with its filter: a filtered stream is woken only for events it wants

@@ -6,14 +6,17 @@
 // Writes come as groups of bodies (a function given a
 // NotificationTransaction): the group is one durable commit, and each body is
 // all or nothing on its own, its reads seeing the writes made before it in
-// the group (AlertBook's BatchWriter hands every write of the service to
-// RunGroup). An evaluation writes its alerts, events, outbox entries and the
+// the group (NotificationWriter's BatchWriter hands every write of the
+// service to RunGroup). An evaluation writes its alerts, events, outbox entries and the
 // advanced cursor in one body, so a change is either fully accounted for or
 // not at all, and replaying it after a crash is harmless. Reads run on a
 // snapshot of what was committed, beside the writer, never waiting for it.
 //
-// The rules (what is valid, limits, what an evaluation changes) live in
-// AlertBook; the store only keeps and finds records. Lists that clients page
+// The rules (what is valid, limits, what an evaluation changes) live in the
+// book's rooms (alert_book.h); the store only keeps and finds records. Its
+// transaction is sectioned as they are: the cursor and events (EventLog),
+// rules (RuleSettings), alerts (Alerts), silences (Silences), webhooks,
+// the outbox and dead letters (WebhookRegistry, WebhookDispatcher). Lists that clients page
 // through return each item with the key that orders it (insertion order),
 // which page tokens carry.
 #ifndef SUISHIN_SERVICES_NOTIFICATION_NOTIFICATION_STORE_H_
@@ -146,7 +149,7 @@ class NotificationStore {
   // go to the next), the group is one durable commit. Fills one status per
   // body: its own, or the commit's error (then nothing of the group is
   // stored). Returns the commit's status. Called by one writer at a time
-  // (AlertBook's BatchWriter); safe from several threads all the same.
+  // (NotificationWriter's BatchWriter); safe from several threads all the same.
   virtual absl::Status RunGroup(const std::vector<const Body*>& bodies,
                                 std::vector<absl::Status>* outcomes) = 0;
 

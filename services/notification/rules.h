@@ -3,7 +3,7 @@
 //
 // Pure functions, no I/O: the follower fetches GetProgress and hands it here;
 // what comes back is the set of conditions that hold now. Turning conditions
-// into alerts (firing, resolving, events) is AlertBook's work.
+// into alerts (firing, resolving, events) is Alerts' work (alerts.h).
 //
 // Rules look at the latest reported fiscal year of the KPI in the region (the
 // last point with a value). Defaults, as DESIGN.md §2 sets them:

@@ -68,11 +68,12 @@ absl::StatusOr<std::vector<absl::Duration>> ParseRetryDelays(absl::string_view f
 
 std::string WebhookMessageId(int64_t event_id) { return absl::StrCat("evt_", event_id); }
 
-WebhookDispatcher::WebhookDispatcher(NotificationStore* store, Write write,
+WebhookDispatcher::WebhookDispatcher(NotificationStore* store, Write write, WorkSignal* wake,
                                      WebhookTransport* transport, const Clock* clock,
                                      Options options)
     : store_(store),
       write_(std::move(write)),
+      wake_(wake),
       transport_(transport),
       clock_(clock),
       options_(std::move(options)),
@@ -97,15 +98,11 @@ void WebhookDispatcher::Stop() {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
+  wake_->Close();
   if (scheduler_.joinable()) scheduler_.join();
   for (std::thread& worker : workers_) {
     if (worker.joinable()) worker.join();
   }
-}
-
-void WebhookDispatcher::Wake() {
-  absl::MutexLock lock(&mu_);
-  woken_ = true;
 }
 
 int WebhookDispatcher::unstored() const {
@@ -124,11 +121,7 @@ void WebhookDispatcher::ScheduleLoop() {
     }
     absl::Duration idle = kMaxIdle;
     if (next) idle = std::clamp(*next - clock_->Now(), absl::ZeroDuration(), kMaxIdle);
-    absl::MutexLock lock(&mu_);
-    auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_ || woken_; };
-    mu_.AwaitWithTimeout(absl::Condition(&ready), idle);
-    if (stopping_) return;
-    woken_ = false;
+    if (wake_->WaitUntil(absl::Now() + idle).closed) return;
   }
 }
 
@@ -254,9 +247,11 @@ std::optional<absl::Time> WebhookDispatcher::RetryUnstored() {
 }
 
 void WebhookDispatcher::Release(const std::string& webhook_id) {
-  absl::MutexLock lock(&mu_);
-  busy_.erase(webhook_id);
-  woken_ = true;  // its next delivery may be due
+  {
+    absl::MutexLock lock(&mu_);
+    busy_.erase(webhook_id);
+  }
+  wake_->Wake();  // its next delivery may be due
 }
 
 void WebhookDispatcher::Deliver(Task task) {
@@ -344,10 +339,12 @@ void WebhookDispatcher::Deliver(Task task) {
               {"webhook_id", id},
               {"error", std::string(stored.message())},
               {"retry_in", absl::FormatDuration(options_.store_retry_delay)}});
-  absl::MutexLock lock(&mu_);
-  unstored_.push_back({std::move(body), delivery.webhook_id, now + options_.store_retry_delay,
-                       options_.store_retry_delay});
-  woken_ = true;  // the scheduler plans the retry
+  {
+    absl::MutexLock lock(&mu_);
+    unstored_.push_back({std::move(body), delivery.webhook_id, now + options_.store_retry_delay,
+                         options_.store_retry_delay});
+  }
+  wake_->Wake();  // the scheduler plans the retry
 }
 
 }  // namespace suishin::notification

@@ -48,6 +48,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/work_signal.h"
 #include "services/notification/http_client.h"
 #include "services/notification/notification_store.h"
 #include "services/notification/webhook_circuits.h"
@@ -87,8 +88,10 @@ class WebhookDispatcher {
   };
 
   // `store` (read), `transport` and `clock` must outlive the dispatcher.
-  WebhookDispatcher(NotificationStore* store, Write write, WebhookTransport* transport,
-                    const Clock* clock, Options options);
+  // All must outlive the dispatcher. It waits on `wake` (the book's writer
+  // raises it when outbox entries are added) and closes it when it stops.
+  WebhookDispatcher(NotificationStore* store, Write write, WorkSignal* wake,
+                    WebhookTransport* transport, const Clock* clock, Options options);
   ~WebhookDispatcher();
 
   WebhookDispatcher(const WebhookDispatcher&) = delete;
@@ -96,9 +99,6 @@ class WebhookDispatcher {
 
   void Start();
   void Stop();
-  // New deliveries are due: look now rather than at the next planned time.
-  void Wake();
-
   // The endpoints' circuits (for GetStatus).
   const WebhookCircuits& circuits() const { return circuits_; }
   // Attempts whose outcome could not be stored yet and waits in memory.
@@ -132,6 +132,7 @@ class WebhookDispatcher {
 
   NotificationStore* store_;
   const Write write_;
+  WorkSignal* const wake_;
   WebhookTransport* transport_;
   const Clock* clock_;
   const Options options_;
@@ -140,7 +141,6 @@ class WebhookDispatcher {
   mutable absl::Mutex mu_;
   bool started_ ABSL_GUARDED_BY(mu_) = false;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
-  bool woken_ ABSL_GUARDED_BY(mu_) = false;
   // Endpoints with an attempt in flight or its outcome unstored.
   std::set<std::string> busy_ ABSL_GUARDED_BY(mu_);
   std::deque<Task> tasks_ ABSL_GUARDED_BY(mu_);

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/blocking_counter.h"
 #include "absl/time/time.h"
+#include "services/notification/alert_filter.h"
 #include "tests/services/notification/forwarding_store.h"
 #include "tests/services/notification/notification_server.h"
 #include "tests/services/notification/suite_fixture.h"
@@ -86,11 +87,11 @@ class FilteredSubscribeTest : public ::testing::Test {
       requests.back()->set_fingerprint(fingerprint);
       requests.back()->set_author(absl::StrCat("担当", i));
       responses.push_back(std::make_unique<v1::AcknowledgeAlertResponse>());
-      server_->book().AcknowledgeAlert(*requests.back(), responses.back().get(),
-                                       [&](absl::Status status) {
-                                         if (!status.ok()) ++failed;
-                                         done.DecrementCount();
-                                       });
+      server_->book().alerts().AcknowledgeAlert(*requests.back(), responses.back().get(),
+                                                [&](absl::Status status) {
+                                                  if (!status.ok()) ++failed;
+                                                  done.DecrementCount();
+                                                });
     }
     done.Wait();
     EXPECT_EQ(failed.load(), 0);
@@ -107,6 +108,7 @@ TEST_F(FilteredSubscribeTest,
   // Event 1 in rumoi, event 2 in soya.
   ASSERT_TRUE(
       server_->book()
+          .alerts()
           .Evaluate({AchievedSubject("kpi-a", "rumoi"), AchievedSubject("kpi-b", "soya")}, 0)
           .ok());
   const std::string rumoi = Fingerprint(v1::RULE_KIND_ACHIEVED, "kpi-a", "rumoi");
@@ -117,20 +119,20 @@ TEST_F(FilteredSubscribeTest,
   ASSERT_TRUE(subscriber.WaitFor(1));
   EXPECT_EQ(subscriber.events()[0].alert().fingerprint(), soya);
   // Drained, it waits on the feed.
-  ASSERT_TRUE(Eventually([&] { return server_->book().events().waiters() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return server_->book().events().feed().waiters() == 1; }));
   const int64_t reads_before = counts_.reads;
   const int64_t examined_before = counts_.examined;
 
-  const AlertBook::WriteStats before = server_->book().write_stats();
+  const NotificationWriter::Stats before = server_->book().writer().stats();
   const absl::Time start = absl::Now();
   AcknowledgeTimes(rumoi, 1000);  // events 3 to 1002, all in rumoi
-  const AlertBook::WriteStats after = server_->book().write_stats();
+  const NotificationWriter::Stats after = server_->book().writer().stats();
   std::cout << "1000 acknowledgements at once: " << after.writes - before.writes << " writes in "
             << after.groups - before.groups << " groups, "
             << absl::FormatDuration(absl::Now() - start) << std::endl;
-  EXPECT_EQ(server_->book().events().last(), 1002);
+  EXPECT_EQ(server_->book().events().feed().last(), 1002);
   // Published, and the stream was not woken: still parked, no read at all.
-  EXPECT_EQ(server_->book().events().waiters(), 1u);
+  EXPECT_EQ(server_->book().events().feed().waiters(), 1u);
   EXPECT_EQ(counts_.reads - reads_before, 0);
   EXPECT_EQ(counts_.examined - examined_before, 0);
 
@@ -144,13 +146,13 @@ TEST_F(FilteredSubscribeTest,
   EXPECT_EQ(event.id(), 1003);
   EXPECT_EQ(event.kind(), v1::EVENT_KIND_ACKNOWLEDGED);
   EXPECT_EQ(event.alert().fingerprint(), soya);
-  ASSERT_TRUE(Eventually([&] { return server_->book().events().waiters() == 1; }));
+  ASSERT_TRUE(Eventually([&] { return server_->book().events().feed().waiters() == 1; }));
   EXPECT_LE(counts_.examined - examined_before, 2) << "the unwanted events were read";
   EXPECT_EQ(subscriber.events().size(), 2u);
 }
 
 TEST_F(FilteredSubscribeTest, AReadExaminesABoundedStretchAndSaysHowFarItLooked) {
-  ASSERT_TRUE(server_->book().Evaluate({AchievedSubject("kpi-a", "rumoi")}, 0).ok());
+  ASSERT_TRUE(server_->book().alerts().Evaluate({AchievedSubject("kpi-a", "rumoi")}, 0).ok());
   AcknowledgeTimes(Fingerprint(v1::RULE_KIND_ACHIEVED, "kpi-a", "rumoi"), 999);  // events 2..1000
   v1::AlertFilter nothing;
   nothing.add_region_ids("soya");
@@ -158,7 +160,7 @@ TEST_F(FilteredSubscribeTest, AReadExaminesABoundedStretchAndSaysHowFarItLooked)
   for (int64_t expected : {300, 600, 900, 1000}) {
     const int64_t examined_before = counts_.examined;
     absl::StatusOr<LogBatch<v1::AlertEvent>> batch =
-        server_->book().ReadEvents(after, nothing, /*limit=*/100, /*max_examined=*/300);
+        server_->book().events().ReadEvents(after, nothing, /*limit=*/100, /*max_examined=*/300);
     ASSERT_TRUE(batch.ok()) << batch.status();
     EXPECT_TRUE(batch->entries.empty());
     EXPECT_EQ(batch->scanned_through, expected);
@@ -166,8 +168,8 @@ TEST_F(FilteredSubscribeTest, AReadExaminesABoundedStretchAndSaysHowFarItLooked)
     after = batch->scanned_through;
   }
   // Unfiltered, a read stops at its limit.
-  absl::StatusOr<LogBatch<v1::AlertEvent>> all =
-      server_->book().ReadEvents(0, v1::AlertFilter(), /*limit=*/100, /*max_examined=*/300);
+  absl::StatusOr<LogBatch<v1::AlertEvent>> all = server_->book().events().ReadEvents(
+      0, v1::AlertFilter(), /*limit=*/100, /*max_examined=*/300);
   ASSERT_TRUE(all.ok()) << all.status();
   ASSERT_EQ(all->entries.size(), 100u);
   EXPECT_EQ(all->entries.front().id(), 1);

@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "common/proto_util.h"
 #include "services/notification/alert_book.h"
+#include "services/notification/alert_filter.h"
 #include "tests/services/notification/suite_fixture.h"
 
 namespace suishin::notification {

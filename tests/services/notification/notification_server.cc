@@ -9,7 +9,7 @@ namespace suishin::notification::testing {
 
 AlertBook::Options LoopbackWebhooks() {
   AlertBook::Options options;
-  options.webhook_targets = *TargetPolicy::Parse("127.0.0.1,::1");
+  options.webhooks.targets = *TargetPolicy::Parse("127.0.0.1,::1");
   return options;
 }
 
@@ -23,7 +23,6 @@ absl::Time SuiteNow() {
 absl::StatusOr<std::unique_ptr<NotificationServer>> NotificationServer::Start(
     const std::string& db_path, NotificationServerOptions options) {
   std::unique_ptr<NotificationServer> server(new NotificationServer);
-  NotificationServer* self = server.get();
   // The same key for every start on this file, as main.cc's default does.
   ASSIGN_OR_RETURN(SecretSealer sealer, SecretSealer::LoadOrCreate(db_path + ".secret-key"));
   ASSIGN_OR_RETURN(server->store_, SqliteNotificationStore::Open(db_path, std::move(sealer)));
@@ -36,31 +35,26 @@ absl::StatusOr<std::unique_ptr<NotificationServer>> NotificationServer::Start(
     ASSIGN_OR_RETURN(RedisOptions redis, ParseRedisUrl(options.redis_url));
     server->redis_ = std::make_unique<RedisClient>(redis);
   }
-  AlertBook::Hooks hooks;
-  hooks.outbox_added = [self] {
-    if (WebhookDispatcher* dispatcher = self->wake_.load()) dispatcher->Wake();
-  };
-  hooks.rules_changed = [self](const std::string& kpi_id) {
-    if (KpiFollower* follower = self->reevaluate_.load()) follower->RequestEvaluation(kpi_id);
-  };
-  ASSIGN_OR_RETURN(server->book_, AlertBook::Create(store, &server->clock_, server->redis_.get(),
-                                                    std::move(hooks), options.book));
+  ASSIGN_OR_RETURN(
+      server->book_,
+      AlertBook::Create(store, &server->clock_, server->redis_.get(),
+                        {&server->outbox_added_, &server->evaluate_again_}, options.book));
   AlertBook* book = server->book_.get();
   NotificationServiceImpl::StatusSources sources;
   if (options.deliver_webhooks) {
-    server->transport_ = NewCurlTransport(options.book.webhook_targets);
+    server->transport_ = NewCurlTransport(options.book.webhooks.targets);
     server->dispatcher_ = std::make_unique<WebhookDispatcher>(
-        store, [book](NotificationStore::Body body) { return book->Write(std::move(body)); },
-        server->transport_.get(), &server->delivery_clock_, options.dispatch);
-    server->wake_ = server->dispatcher_.get();
+        store,
+        [book](NotificationStore::Body body) { return book->writer().Write(std::move(body)); },
+        &server->outbox_added_, server->transport_.get(), &server->delivery_clock_,
+        options.dispatch);
     sources.circuits = &server->dispatcher_->circuits();
     server->dispatcher_->Start();
   }
   if (!options.kpi_address.empty()) {
     server->kpi_stub_ = kpi::v1::KpiService::NewStub(MakeChannel(options.kpi_address));
-    server->follower_ =
-        std::make_unique<KpiFollower>(server->kpi_stub_.get(), book, options.follow);
-    server->reevaluate_ = server->follower_.get();
+    server->follower_ = std::make_unique<KpiFollower>(server->kpi_stub_.get(), book,
+                                                      &server->evaluate_again_, options.follow);
     sources.follower = server->follower_.get();
     server->follower_->Start();
   }
@@ -76,8 +70,6 @@ NotificationServer::~NotificationServer() {
   host_.reset();
   if (follower_) follower_->Stop();
   if (dispatcher_) dispatcher_->Stop();
-  reevaluate_ = nullptr;
-  wake_ = nullptr;
   service_.reset();
   book_.reset();
 }

@@ -9,7 +9,6 @@
 #ifndef SUISHIN_TESTS_SERVICES_NOTIFICATION_NOTIFICATION_SERVER_H_
 #define SUISHIN_TESTS_SERVICES_NOTIFICATION_NOTIFICATION_SERVER_H_
 
-#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -18,6 +17,7 @@
 #include "common/clock.h"
 #include "common/redis_client.h"
 #include "common/server.h"
+#include "common/work_signal.h"
 #include "services/notification/alert_book.h"
 #include "services/notification/http_client.h"
 #include "services/notification/kpi_follower.h"
@@ -84,8 +84,8 @@ class NotificationServer {
   std::unique_ptr<NotificationStore> wrapped_store_;
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<WebhookTransport> transport_;
-  std::atomic<WebhookDispatcher*> wake_{nullptr};
-  std::atomic<KpiFollower*> reevaluate_{nullptr};
+  WorkSignal outbox_added_;
+  WorkSignal evaluate_again_;
   std::unique_ptr<AlertBook> book_;
   std::unique_ptr<WebhookDispatcher> dispatcher_;
   std::unique_ptr<kpi::v1::KpiService::Stub> kpi_stub_;

@@ -198,7 +198,7 @@ TEST(WebhookStoreErrorTest, ADeliveredEventIsSentOnceAndLeavesTheOutboxOnceTheSt
   ASSERT_FALSE(CreateWebhook(stub.get(), receiver->url("/hook")).empty());
 
   failures.failing = true;
-  ASSERT_TRUE((*server)->book().Evaluate({AchievedSubject("kpi-a", "r-1")}, 0).ok());
+  ASSERT_TRUE((*server)->book().alerts().Evaluate({AchievedSubject("kpi-a", "r-1")}, 0).ok());
   ASSERT_TRUE(receiver->WaitForRequests(1, absl::Seconds(10)));
   EXPECT_EQ(receiver->requests()[0].status, 200);
   // The removal is refused again and again; the POST is not repeated.
@@ -209,7 +209,7 @@ TEST(WebhookStoreErrorTest, ADeliveredEventIsSentOnceAndLeavesTheOutboxOnceTheSt
 
   // The endpoint's next event waits behind it: one delivery at a time, in
   // order.
-  ASSERT_TRUE((*server)->book().Evaluate({AchievedSubject("kpi-b", "r-1")}, 0).ok());
+  ASSERT_TRUE((*server)->book().alerts().Evaluate({AchievedSubject("kpi-b", "r-1")}, 0).ok());
   const int refused = failures.refused;
   ASSERT_TRUE(Eventually([&] { return failures.refused >= refused + 3; }, absl::Seconds(10)));
   EXPECT_EQ(receiver->requests().size(), 1u);

@@ -94,8 +94,10 @@ class WebhookSecretsTest : public ::testing::Test {
   // Fires one new alert (ACHIEVED for kpi-<n>) and waits for its delivery.
   const ReceivedRequest Deliver(int n) {
     const size_t before = receiver_->requests().size();
-    EXPECT_TRUE(
-        server_->book().Evaluate({AchievedSubject(absl::StrCat("kpi-", n), "r-1")}, 0).ok());
+    EXPECT_TRUE(server_->book()
+                    .alerts()
+                    .Evaluate({AchievedSubject(absl::StrCat("kpi-", n), "r-1")}, 0)
+                    .ok());
     EXPECT_TRUE(receiver_->WaitForRequests(before + 1, absl::Seconds(10)));
     std::vector<ReceivedRequest> requests = receiver_->requests();
     return requests.empty() ? ReceivedRequest() : requests.back();

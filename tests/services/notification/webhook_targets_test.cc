@@ -161,7 +161,7 @@ class WebhookTargetsServiceTest : public ::testing::Test {
     ASSERT_TRUE(receiver.ok()) << receiver.status();
     receiver_ = *std::move(receiver);
     NotificationServerOptions options;
-    options.book.webhook_targets = TargetPolicy();  // public addresses only, as by default
+    options.book.webhooks.targets = TargetPolicy();  // public addresses only, as by default
     options.deliver_webhooks = true;
     options.dispatch.retry_delays = {absl::Milliseconds(10)};
     auto server = NotificationServer::Start(dir_->File("notification.db"), std::move(options));
@@ -215,7 +215,7 @@ TEST_F(WebhookTargetsServiceTest, AWebhookThatNowPointsInsideIsNeverDelivered) {
   ASSERT_TRUE(server_->sqlite_store()
                   .Run([&](NotificationTransaction& tx) { return tx.PutWebhook(webhook); })
                   .ok());
-  ASSERT_TRUE(server_->book().Evaluate({AchievedSubject("kpi-1", "r-1")}, 0).ok());
+  ASSERT_TRUE(server_->book().alerts().Evaluate({AchievedSubject("kpi-1", "r-1")}, 0).ok());
   v1::ListDeadLettersResponse letters;
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (letters.dead_letters().empty() && absl::Now() < deadline) {

@@ -23,6 +23,7 @@
 #include "absl/time/time.h"
 #include "common/limits.h"
 #include "common/proto_util.h"
+#include "services/notification/alert_filter.h"
 #include "tests/services/notification/forwarding_store.h"
 #include "tests/services/notification/notification_server.h"
 #include "tests/services/notification/suite_fixture.h"
@@ -103,7 +104,7 @@ class WritePathTest : public ::testing::Test {
     std::vector<Subject> subjects;
     for (int i = 1; i <= n; ++i)
       subjects.push_back(AchievedSubject(absl::StrCat("kpi-", i), "r-1"));
-    EXPECT_TRUE(server_->book().Evaluate(subjects, 0).ok());
+    EXPECT_TRUE(server_->book().alerts().Evaluate(subjects, 0).ok());
     std::vector<std::string> fingerprints;
     for (int i = 1; i <= n; ++i) {
       fingerprints.push_back(Fingerprint(v1::RULE_KIND_ACHIEVED, absl::StrCat("kpi-", i), "r-1"));
@@ -208,7 +209,7 @@ TEST_F(WritePathTest, ConcurrentWritesAreCommittedTogetherAndARefusedOneFailsOnl
     plug_done.Notify();
   });
   ASSERT_TRUE(gate.WaitHeld());
-  const AlertBook::WriteStats before = server_->book().write_stats();
+  const NotificationWriter::Stats before = server_->book().writer().stats();
 
   struct Call {
     grpc::ClientContext context;
@@ -269,11 +270,11 @@ TEST_F(WritePathTest, ConcurrentWritesAreCommittedTogetherAndARefusedOneFailsOnl
   // Every write waits in the queue; reads are answered meanwhile.
   ASSERT_TRUE(Eventually(
       [&] {
-        return server_->book().write_stats().submitted >=
+        return server_->book().writer().stats().submitted >=
                before.submitted + static_cast<int64_t>(calls.size());
       },
       absl::Seconds(10)))
-      << server_->book().write_stats().submitted - before.submitted << " of " << calls.size();
+      << server_->book().writer().stats().submitted - before.submitted << " of " << calls.size();
   v1::ListAlertsRequest list;
   v1::ListAlertsResponse listed;
   ASSERT_TRUE(stub_->ListAlerts(Context().get(), list, &listed).ok());
@@ -301,7 +302,7 @@ TEST_F(WritePathTest, ConcurrentWritesAreCommittedTogetherAndARefusedOneFailsOnl
     }
   }
   // The plug's group, then the rest together (at most 256 a group).
-  const AlertBook::WriteStats after = server_->book().write_stats();
+  const NotificationWriter::Stats after = server_->book().writer().stats();
   EXPECT_EQ(after.writes - before.writes, static_cast<int64_t>(calls.size()) + 1);
   EXPECT_LE(after.groups - before.groups, 2);
 
@@ -326,7 +327,7 @@ TEST_F(WritePathTest, ConcurrentWritesAreCommittedTogetherAndARefusedOneFailsOnl
     }
   }
   // One event per acknowledgement, after the ten it fired.
-  EXPECT_EQ(server_->book().events().last(), 2 * kAlerts);
+  EXPECT_EQ(server_->book().events().feed().last(), 2 * kAlerts);
 }
 
 // ---------------------------------------------------------------------- pages
@@ -518,9 +519,9 @@ TEST_F(WritePathTest, EveryListComesInPagesAndTheLastHasNoToken) {
 
 TEST_F(WritePathTest, CountsAtTheirLimitAreRefusedNamingTheFlag) {
   NotificationServerOptions options;
-  options.book.max_silences = 2;
-  options.book.max_webhooks = 2;
-  options.book.max_rule_overrides = 2;
+  options.book.silences.max_silences = 2;
+  options.book.webhooks.max_webhooks = 2;
+  options.book.rules.max_rule_overrides = 2;
   ASSERT_NO_FATAL_FAILURE(Start(std::move(options)));
 
   v1::Silence first;
@@ -557,7 +558,7 @@ TEST_F(WritePathTest, CountsAtTheirLimitAreRefusedNamingTheFlag) {
 
 TEST_F(WritePathTest, SizesOverTheirLimitAreRefusedNamingTheFlag) {
   NotificationServerOptions options;
-  options.book.max_url_chars = 60;
+  options.book.webhooks.max_url_chars = 60;
   ASSERT_NO_FATAL_FAILURE(Start(std::move(options)));
   const Limits& limits = ProcessLimits();
 
