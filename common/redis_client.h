@@ -1,5 +1,6 @@
 // RedisClient is a small synchronous client for the Redis server that Suishin
-// uses as a cache. It owns one TCP connection, made lazily on the first
+// uses as a cache, and the SharedCache (common/shared_cache.h) the services
+// are given in production. It owns one TCP connection, made lazily on the first
 // command and re-made after it breaks, so a service can construct its client
 // at start-up whether or not Redis is up yet.
 //
@@ -52,6 +53,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/shared_cache.h"
 
 namespace suishin {
 
@@ -93,43 +95,36 @@ std::string RedactRedisUrl(absl::string_view url);
 // INVALID_ARGUMENT naming it otherwise.
 absl::Status ValidateRedisKeyPrefix(absl::string_view prefix);
 
-// A reply, as a plain value. Redis error replies never appear here: they are error statuses.
-struct RedisReply {
-  enum class Type { kNil, kInteger, kString, kStatus, kArray };
-  Type type = Type::kNil;
-  long long integer = 0;             // kInteger
-  std::string str;                   // kString (binary-safe), kStatus ("OK", "PONG")
-  std::vector<RedisReply> elements;  // kArray
-};
-
-class RedisClient {
+class RedisClient final : public SharedCache {
  public:
   // Does not connect: the first command does.
   explicit RedisClient(RedisOptions options);
-  ~RedisClient();
+  ~RedisClient() override;
 
   RedisClient(const RedisClient&) = delete;
   RedisClient& operator=(const RedisClient&) = delete;
 
   // Runs one command, e.g. {"HSET", key, field, value}. Arguments are binary-safe.
   // Empty `args` is INVALID_ARGUMENT. Errors as described at the top of this file.
-  absl::StatusOr<RedisReply> Command(const std::vector<std::string>& args);
+  absl::StatusOr<RedisReply> Command(const std::vector<std::string>& args) override;
 
   // Sends all `commands` in one round trip and returns their replies in the same order.
   // If any reply is a Redis error, every reply is still read (the connection stays in step)
   // and the first error is returned, naming the command's index; the other commands ran.
   // On UNAVAILABLE any prefix of the commands may have run. No command may be empty.
   absl::StatusOr<std::vector<RedisReply>> Pipeline(
-      const std::vector<std::vector<std::string>>& commands);
+      const std::vector<std::vector<std::string>>& commands) override;
 
   // OK when the server answers PONG.
   absl::Status Ping();
   // The value, or nullopt when the key does not exist.
-  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key);
+  absl::StatusOr<std::optional<std::string>> Get(absl::string_view key) override;
   // SET key value, with PX when `ttl` is positive and finite (rounded up to a whole
   // millisecond). Zero or infinite `ttl` means no expiry; a negative one is INVALID_ARGUMENT.
-  absl::Status Set(absl::string_view key, absl::string_view value,
-                   absl::Duration ttl = absl::ZeroDuration());
+  absl::Status Set(absl::string_view key, absl::string_view value, absl::Duration ttl) override;
+  absl::Status Set(absl::string_view key, absl::string_view value) {
+    return Set(key, value, absl::ZeroDuration());
+  }
   // The number of keys removed (0 or 1).
   absl::StatusOr<int64_t> Del(absl::string_view key);
   // The value after incrementing; a missing key counts as 0.
@@ -137,7 +132,7 @@ class RedisClient {
 
   const RedisOptions& options() const { return options_; }
   // "<key_prefix>:<name>": a key of this installation.
-  std::string Key(absl::string_view name) const {
+  std::string Key(absl::string_view name) const override {
     return absl::StrCat(options_.key_prefix, ":", name);
   }
 

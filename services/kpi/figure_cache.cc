@@ -7,7 +7,8 @@
 
 namespace suishin::kpi {
 
-FigureCache::FigureCache(RedisClient* redis, Options options) : redis_(redis), options_(options) {}
+FigureCache::FigureCache(SharedCache* shared, Options options)
+    : shared_(shared), options_(options) {}
 
 void FigureCache::LoadGenerations(const std::vector<std::pair<std::string, int64_t>>& generations) {
   absl::MutexLock lock(&mu_);
@@ -55,8 +56,9 @@ int64_t FigureCache::BaselinesOrTargetsGeneration(absl::string_view kpi_id) cons
 
 std::string FigureCache::Key(absl::string_view kpi_id, absl::string_view kind,
                              absl::string_view args) const {
-  return absl::StrCat(redis_ != nullptr ? redis_->options().key_prefix : "suishin", ":kpi:", kpi_id,
-                      ":g", Generation(kpi_id), ":", kind, ":", args);
+  const std::string name =
+      absl::StrCat("kpi:", kpi_id, ":g", Generation(kpi_id), ":", kind, ":", args);
+  return shared_ != nullptr ? shared_->Key(name) : absl::StrCat("suishin:", name);
 }
 
 std::optional<std::string> FigureCache::Get(const std::string& key) {
@@ -72,8 +74,8 @@ std::optional<std::string> FigureCache::Get(const std::string& key) {
       return it->second;
     }
   }
-  if (redis_ != nullptr) {
-    absl::StatusOr<std::optional<std::string>> reply = redis_->Get(key);
+  if (shared_ != nullptr) {
+    absl::StatusOr<std::optional<std::string>> reply = shared_->Get(key);
     absl::MutexLock lock(&mu_);
     if (!reply.ok()) {
       redis_errors_.fetch_add(1, std::memory_order_relaxed);
@@ -95,7 +97,7 @@ void FigureCache::Put(const std::string& key, const std::string& value) {
     if (local_.size() >= options_.max_local_entries) local_.clear();
     local_[key] = value;
   }
-  if (redis_ != nullptr && !redis_->Set(key, value, options_.redis_ttl).ok()) {
+  if (shared_ != nullptr && !shared_->Set(key, value, options_.redis_ttl).ok()) {
     redis_errors_.fetch_add(1, std::memory_order_relaxed);
   }
 }

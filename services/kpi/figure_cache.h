@@ -30,7 +30,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "common/redis_client.h"
+#include "common/shared_cache.h"
 
 namespace suishin::kpi {
 
@@ -54,8 +54,9 @@ class FigureCache {
     int64_t redis_errors = 0;
   };
 
-  // `redis` may be null (no Redis configured); it must outlive the cache.
-  FigureCache(RedisClient* redis, Options options);
+  // `shared` (Redis in production; common/shared_cache.h) may be null (none
+  // configured); it must outlive the cache.
+  FigureCache(SharedCache* shared, Options options);
 
   FigureCache(const FigureCache&) = delete;
   FigureCache& operator=(const FigureCache&) = delete;
@@ -93,7 +94,7 @@ class FigureCache {
   Stats stats() const;
 
  private:
-  RedisClient* redis_;
+  SharedCache* shared_;
   Options options_;
   mutable absl::Mutex mu_;
   absl::flat_hash_map<std::string, int64_t> generations_ ABSL_GUARDED_BY(mu_);

@@ -8,12 +8,12 @@
 namespace suishin::notification {
 
 absl::StatusOr<std::unique_ptr<AlertBook>> AlertBook::Create(NotificationStore* store,
-                                                             const Clock* clock, RedisClient* redis,
+                                                             const Clock* clock, SharedCache* cache,
                                                              Signals signals, Options options) {
   std::unique_ptr<AlertBook> book(new AlertBook());
   ASSIGN_OR_RETURN(book->events_, EventLog::Open(store));
   book->mirror_ =
-      std::make_unique<AlertMirror>(redis, [store]() -> absl::StatusOr<std::vector<v1::Alert>> {
+      std::make_unique<AlertMirror>(cache, [store]() -> absl::StatusOr<std::vector<v1::Alert>> {
         std::vector<v1::Alert> alerts;
         RETURN_IF_ERROR(store->Read([&](NotificationTransaction& tx) -> absl::Status {
           ASSIGN_OR_RETURN(alerts, tx.Alerts(/*include_resolved=*/true));

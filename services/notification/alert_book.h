@@ -17,7 +17,7 @@
 //
 // Example:
 //   WorkSignal outbox, rules_changed;
-//   auto book = AlertBook::Create(store, clock, redis, {&outbox, &rules_changed}, options);
+//   auto book = AlertBook::Create(store, clock, cache, {&outbox, &rules_changed}, options);
 //   (*book)->alerts().Evaluate(subjects, next_sequence);
 #ifndef SUISHIN_SERVICES_NOTIFICATION_ALERT_BOOK_H_
 #define SUISHIN_SERVICES_NOTIFICATION_ALERT_BOOK_H_
@@ -26,7 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
-#include "common/redis_client.h"
+#include "common/shared_cache.h"
 #include "common/work_signal.h"
 #include "services/notification/alert_mirror.h"
 #include "services/notification/alerts.h"
@@ -56,11 +56,11 @@ class AlertBook {
     WebhookRegistry::Options webhooks;
   };
 
-  // `store`, `clock`, `redis` (may be null) and the signals must outlive
+  // `store`, `clock`, `cache` (Redis in production; may be null) and the signals must outlive
   // the book. Loads the last event id into the feed and
   // refills the Redis mirror.
   static absl::StatusOr<std::unique_ptr<AlertBook>> Create(NotificationStore* store,
-                                                           const Clock* clock, RedisClient* redis,
+                                                           const Clock* clock, SharedCache* cache,
                                                            Signals signals, Options options);
 
   AlertBook(const AlertBook&) = delete;

@@ -12,15 +12,15 @@ namespace {
 
 // Present while the mirror holds every firing alert; gone after Redis
 // restarts empty, which sends readers back to SQLite until it is refilled.
-std::string Marker(const RedisClient& redis) { return redis.Key("alerts:ready"); }
+std::string Marker(const SharedCache& redis) { return redis.Key("alerts:ready"); }
 
-std::string RegionKey(const RedisClient& redis, const std::string& region_id) {
+std::string RegionKey(const SharedCache& redis, const std::string& region_id) {
   return redis.Key(absl::StrCat("alerts:", region_id));
 }
 
 }  // namespace
 
-AlertMirror::AlertMirror(RedisClient* redis, ReadAll read_all)
+AlertMirror::AlertMirror(SharedCache* redis, ReadAll read_all)
     : redis_(redis), read_all_(std::move(read_all)) {}
 
 bool AlertMirror::Refill() {

@@ -30,7 +30,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "common/redis_client.h"
+#include "common/shared_cache.h"
 #include "suishin/notification/v1/notification.pb.h"
 
 namespace suishin::notification {
@@ -40,9 +40,9 @@ class AlertMirror {
   // Every alert (firing or not) from a snapshot of the store.
   using ReadAll = std::function<absl::StatusOr<std::vector<v1::Alert>>()>;
 
-  // `redis` (null for no mirror: every call does nothing or answers
-  // nullopt) must outlive the mirror.
-  AlertMirror(RedisClient* redis, ReadAll read_all);
+  // `redis` (the shared cache, common/shared_cache.h; null for no mirror: every call does nothing
+  // or answers nullopt) must outlive the mirror.
+  AlertMirror(SharedCache* redis, ReadAll read_all);
 
   AlertMirror(const AlertMirror&) = delete;
   AlertMirror& operator=(const AlertMirror&) = delete;
@@ -67,7 +67,7 @@ class AlertMirror {
  private:
   bool RefillLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  RedisClient* const redis_;
+  SharedCache* const redis_;
   const ReadAll read_all_;
   std::atomic<int64_t> errors_{0};
   // Set when a write to the mirror failed: it may be missing alerts.

@@ -21,6 +21,7 @@ absl::StatusOr<std::unique_ptr<PlanServer>> PlanServer::Start(const std::string&
     server->wrapped_store_ = options.wrap_store(store);
     store = server->wrapped_store_.get();
   }
+  if (options.seams.clock != nullptr) options.catalog.clock = options.seams.clock;
   server->catalog_ = std::make_unique<plan::PlanCatalog>(store, std::move(options.catalog));
   server->service_ = std::make_unique<plan::PlanServiceImpl>(server->catalog_.get());
   ASSIGN_OR_RETURN(server->host_,

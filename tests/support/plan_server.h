@@ -20,6 +20,7 @@
 #include "services/plan/sqlite_plan_store.h"
 #include "suishin/dataset/v1/dataset.pb.h"
 #include "suishin/plan/v1/plan.grpc.pb.h"
+#include "tests/support/seams.h"
 
 namespace suishin::testing {
 
@@ -28,6 +29,8 @@ struct PlanServerOptions {
   // (which outlives it), instead of the SQLite store itself.
   std::function<std::unique_ptr<plan::PlanStore>(plan::PlanStore* sqlite)> wrap_store;
   plan::PlanCatalog::Options catalog;
+  // plan-service has no cache: only `seams.clock` is used (over catalog.clock).
+  Seams seams;
 };
 
 class PlanServer {

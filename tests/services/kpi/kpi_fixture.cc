@@ -6,11 +6,9 @@
 
 namespace suishin::kpi::testing {
 
-absl::StatusOr<std::unique_ptr<KpiServer>> KpiServer::Start(const std::string& db_path,
-                                                            const std::string& plan_address,
-                                                            const std::string& redis_url,
-                                                            bool cache,
-                                                            KpiServiceImpl::Options service) {
+absl::StatusOr<std::unique_ptr<KpiServer>> KpiServer::Start(
+    const std::string& db_path, const std::string& plan_address, const std::string& redis_url,
+    bool cache, KpiServiceImpl::Options service, suishin::testing::Seams seams) {
   std::unique_ptr<KpiServer> server(new KpiServer);
   ASSIGN_OR_RETURN(server->store_, SqliteKpiStore::Open(db_path));
   if (!redis_url.empty()) {
@@ -19,13 +17,16 @@ absl::StatusOr<std::unique_ptr<KpiServer>> KpiServer::Start(const std::string& d
   }
   FigureCache::Options options;
   options.enabled = cache;
-  server->cache_ = std::make_unique<FigureCache>(server->redis_.get(), options);
+  SharedCache* shared = seams.cache != nullptr ? seams.cache : server->redis_.get();
+  server->cache_ = std::make_unique<FigureCache>(shared, options);
   server->feed_ = std::make_unique<SequenceFeed>();
   server->plans_ = NewGrpcPlanDirectory(MakeChannel(plan_address), plan_address, absl::Seconds(5));
   server->reads_ = std::make_unique<ReadModel>(server->store_.get(), server->cache_.get());
-  ASSIGN_OR_RETURN(server->writer_, KpiWriter::Create(server->store_.get(), server->cache_.get(),
-                                                      server->reads_.get(), server->feed_.get(),
-                                                      KpiWriter::Options()));
+  ASSIGN_OR_RETURN(
+      server->writer_,
+      KpiWriter::Create(server->store_.get(), server->cache_.get(), server->reads_.get(),
+                        server->feed_.get(), KpiWriter::Options(),
+                        seams.clock != nullptr ? seams.clock : SystemClock()));
   server->catalog_ = std::make_unique<KpiCatalog>(server->store_.get(), server->cache_.get(),
                                                   server->reads_.get());
   server->service_ =

@@ -22,6 +22,7 @@
 #include "services/kpi/sqlite_kpi_store.h"
 #include "tests/support/plan_server.h"
 #include "tests/support/redis_server.h"
+#include "tests/support/seams.h"
 #include "tests/support/temp_dir.h"
 
 namespace suishin::kpi::testing {
@@ -31,7 +32,8 @@ class KpiServer {
  public:
   static absl::StatusOr<std::unique_ptr<KpiServer>> Start(
       const std::string& db_path, const std::string& plan_address, const std::string& redis_url,
-      bool cache = true, KpiServiceImpl::Options options = KpiServiceImpl::Options());
+      bool cache = true, KpiServiceImpl::Options options = KpiServiceImpl::Options(),
+      suishin::testing::Seams seams = {});
   ~KpiServer();
 
   std::string address() const { return host_->address(); }

@@ -35,10 +35,12 @@ absl::StatusOr<std::unique_ptr<NotificationServer>> NotificationServer::Start(
     ASSIGN_OR_RETURN(RedisOptions redis, ParseRedisUrl(options.redis_url));
     server->redis_ = std::make_unique<RedisClient>(redis);
   }
+  const Clock* clock = options.seams.clock != nullptr ? options.seams.clock : &server->clock_;
+  SharedCache* cache = options.seams.cache != nullptr ? options.seams.cache : server->redis_.get();
   ASSIGN_OR_RETURN(
       server->book_,
-      AlertBook::Create(store, &server->clock_, server->redis_.get(),
-                        {&server->outbox_added_, &server->evaluate_again_}, options.book));
+      AlertBook::Create(store, clock, cache, {&server->outbox_added_, &server->evaluate_again_},
+                        options.book));
   AlertBook* book = server->book_.get();
   NotificationServiceImpl::StatusSources sources;
   if (options.deliver_webhooks) {

@@ -26,6 +26,7 @@
 #include "services/notification/webhook_dispatcher.h"
 #include "suishin/kpi/v1/kpi.grpc.pb.h"
 #include "suishin/notification/v1/notification.grpc.pb.h"
+#include "tests/support/seams.h"
 
 namespace suishin::notification::testing {
 
@@ -43,6 +44,9 @@ struct NotificationServerOptions {
   AlertBook::Options book = LoopbackWebhooks();
   // Redis for the mirror; empty for none.
   std::string redis_url;
+  // A clock in place of the server's FixedClock (clock() then is not the
+  // one used), a cache in place of a RedisClient of `redis_url`.
+  suishin::testing::Seams seams;
   // Starts a WebhookDispatcher (real libcurl transport, real time).
   bool deliver_webhooks = false;
   WebhookDispatcher::Options dispatch;

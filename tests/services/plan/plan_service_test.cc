@@ -389,7 +389,7 @@ namespace {
 TEST_F(PlanServiceTest, StampsWritesWithTheClockItIsGiven) {
   FixedClock clock(absl::FromCivil(absl::CivilSecond(2019, 4, 1, 9, 0, 0), absl::UTCTimeZone()));
   testing::PlanServerOptions options;
-  options.catalog.clock = &clock;
+  options.seams.clock = &clock;
   StartServer(options);
   v1::CreateRegionRequest request;
   request.mutable_region()->set_id("hokkaido");
