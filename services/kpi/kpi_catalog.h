@@ -1,9 +1,10 @@
-// KpiCatalog: what kpi-service answers, one method per read RPC.
+// KpiCatalog: what kpi-service answers, one method per read RPC; a façade.
 //
 // The figures (GetProgress, GetAggregate, GetKpiTable) are the ReadModel's
-// (read_model.h); the KPIs, their history and the change log (with the
-// figures a change brings) are read here from one consistent snapshot on a
-// reader connection, never waiting for a write. Writes are KpiWriter's.
+// (read_model.h); a KPI's history and the change stream are the ChangeLog's
+// (change_log.h); the KPIs themselves are read here from one consistent
+// snapshot on a reader connection, never waiting for a write. Writes are
+// KpiWriter's (kpi_writer.h), beside it in the service.
 //
 // Thread-safe: the store's reads run side by side; the cache is thread-safe.
 #ifndef SUISHIN_SERVICES_KPI_KPI_CATALOG_H_
@@ -16,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/log_stream.h"
+#include "services/kpi/change_log.h"
 #include "services/kpi/figure_cache.h"
 #include "services/kpi/kpi_store.h"
 #include "services/kpi/read_model.h"
@@ -52,23 +54,19 @@ class KpiCatalog {
   absl::StatusOr<ReadModel::Wire> GetKpiTableWire(const v1::GetKpiTableRequest& request) {
     return reads_->GetKpiTableWire(request);
   }
-  // One page of a KPI's history, oldest first.
-  absl::Status GetHistory(const v1::GetHistoryRequest& request, v1::GetHistoryResponse* response);
-
-  // Up to `limit` changes after sequence `after` (of one KPI when `kpi_id`
-  // is not empty), and how far the read looked, for WatchChanges; with the
-  // actuals' figures (Change.figures) when `with_figures`.
+  // See ChangeLog.
+  absl::Status GetHistory(const v1::GetHistoryRequest& request, v1::GetHistoryResponse* response) {
+    return changes_.GetHistory(request, response);
+  }
   absl::StatusOr<LogBatch<v1::Change>> ReadChanges(int64_t after, const std::string& kpi_id,
-                                                   int limit, bool with_figures = false);
+                                                   int limit, bool with_figures = false) {
+    return changes_.ReadChanges(after, kpi_id, limit, with_figures);
+  }
 
  private:
-  // Sets the figures of the actuals' changes among `changes`, from the
-  // snapshot `tx` reads (the changes' own).
-  absl::Status AttachFigures(KpiTransaction& tx, std::vector<v1::Change>& changes);
-
-  KpiStore* store_;
-  FigureCache* cache_;
-  ReadModel* reads_;
+  KpiStore* const store_;
+  ReadModel* const reads_;
+  ChangeLog changes_;
 };
 
 }  // namespace suishin::kpi
