@@ -1,6 +1,7 @@
 #include "services/kpi/kpi_figures.h"
 
 #include <algorithm>
+#include <limits>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -76,7 +77,59 @@ absl::Status AddYear(KpiTransaction& tx, KpiData& data, int year) {
   return absl::OkStatus();
 }
 
-KpiFigures::KpiFigures(const KpiData& data) : data_(data), tree_(data.kpi) {}
+std::pair<int, int> YearsOf(const KpiData& data) {
+  int first = std::numeric_limits<int>::max();
+  int last = 0;
+  for (const auto& [region, baseline] : data.baselines) {
+    first = std::min(first, baseline.fiscal_year().year());
+  }
+  for (const auto& [region, target] : data.targets) {
+    last = std::max(last, target.fiscal_year().year());
+  }
+  for (const auto& [region, years] : data.actuals) {
+    if (years.empty()) continue;
+    first = std::min(first, years.begin()->first);
+    last = std::max(last, years.rbegin()->first);
+  }
+  if (last == 0 || first > last) return {0, -1};
+  return {first, last};
+}
+
+KpiFigures::KpiFigures(const KpiData& data, bool precompute) : data_(data), tree_(data.kpi) {
+  if (!precompute) return;
+  const auto [first, last] = YearsOf(data);
+  first_year_ = first;
+  const std::vector<std::string>& order = tree_.TreeOrder();
+  // Children before their parents: each level is computed from the one below
+  // it, already here.
+  for (auto it = order.rbegin(); it != order.rend(); ++it) {
+    const std::string& region = *it;
+    if (!tree_.ComputedFromChildren(region)) continue;
+    Computed computed;
+    computed.baseline = BaselineOf(region);
+    computed.target = TargetOf(region);
+    for (int year = first; year <= last; ++year) {
+      computed.years.push_back(ChildrenFigure(region, year));
+      computed_bytes_ += 2 * computed.years.back().ByteSizeLong();
+    }
+    computed_bytes_ += 256;
+    computed_.emplace(region, std::move(computed));
+  }
+}
+
+const KpiFigures::Computed* KpiFigures::ComputedOf(const std::string& region) const {
+  if (computed_.empty()) return nullptr;
+  auto found = computed_.find(region);
+  return found == computed_.end() ? nullptr : &found->second;
+}
+
+const v1::Aggregate* KpiFigures::ComputedFigure(const std::string& region, int year) const {
+  const Computed* computed = ComputedOf(region);
+  if (computed == nullptr) return nullptr;
+  const int index = year - first_year_;
+  if (index < 0 || index >= static_cast<int>(computed->years.size())) return nullptr;
+  return &computed->years[index];
+}
 
 const v1::Actual* KpiFigures::OwnActual(const std::string& region, int year) const {
   auto actuals = data_.actuals.find(region);
@@ -86,6 +139,7 @@ const v1::Actual* KpiFigures::OwnActual(const std::string& region, int year) con
 }
 
 std::optional<v1::Baseline> KpiFigures::BaselineOf(const std::string& region) const {
+  if (const Computed* computed = ComputedOf(region)) return computed->baseline;
   auto own = data_.baselines.find(region);
   std::optional<v1::Baseline> reported;
   if (own != data_.baselines.end()) reported = own->second;
@@ -116,6 +170,7 @@ std::optional<v1::Baseline> KpiFigures::BaselineOf(const std::string& region) co
 }
 
 std::optional<v1::Target> KpiFigures::TargetOf(const std::string& region) const {
+  if (const Computed* computed = ComputedOf(region)) return computed->target;
   auto own = data_.targets.find(region);
   if (!tree_.ComputedFromChildren(region) ||
       data_.kpi.aggregation() == v1::AGGREGATION_RULE_RATIO) {  // a rate's target is set
@@ -147,6 +202,7 @@ std::optional<v1::Target> KpiFigures::TargetOf(const std::string& region) const 
 }
 
 v1::Aggregate KpiFigures::ChildrenFigure(const std::string& region, int year) const {
+  if (const v1::Aggregate* computed = ComputedFigure(region, year)) return *computed;
   const v1::AggregationRule rule = data_.kpi.aggregation();
   std::vector<Figure> children;
   // A computed child's missing regions, named in its place.

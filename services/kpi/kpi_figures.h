@@ -25,8 +25,10 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "services/kpi/kpi_store.h"
@@ -53,12 +55,23 @@ absl::StatusOr<KpiData> LoadKpi(KpiTransaction& tx, absl::string_view field, abs
 absl::StatusOr<KpiData> LoadKpiDefinition(KpiTransaction& tx, absl::string_view id);
 absl::Status AddYear(KpiTransaction& tx, KpiData& data, int year);
 
+// The years a KPI has figures in: from its earliest baseline or actual to
+// its latest target or actual; {0, -1} when it has none.
+std::pair<int, int> YearsOf(const KpiData& data);
+
 class KpiFigures {
  public:
-  // `data` must outlive this.
-  explicit KpiFigures(const KpiData& data);
+  // `data` must outlive this and not change. With `precompute`, the figures
+  // of every region computed from its children (its baseline, target and
+  // value in each of YearsOf(data)) are computed now, children first, so a
+  // later figure of any level costs a lookup and its own level's work, not
+  // a walk down to the 市町村: for a snapshot read many times (read_model.h).
+  // Without, each figure is computed when asked (one change's figures).
+  explicit KpiFigures(const KpiData& data, bool precompute = false);
 
   const RegionTree& tree() const { return tree_; }
+  // Roughly what the figures computed ahead take (0 without `precompute`).
+  size_t computed_bytes() const { return computed_bytes_; }
 
   // A region's baseline: its own, or for a computed region the sum of its
   // children's (all in the same year; for RATIO from Σ numerators /
@@ -86,8 +99,23 @@ class KpiFigures {
   // `region`'s own actual in `year`, if any.
   const v1::Actual* OwnActual(const std::string& region, int year) const;
 
+  // A computed region's figures, computed ahead.
+  struct Computed {
+    std::optional<v1::Baseline> baseline;
+    std::optional<v1::Target> target;
+    // ChildrenFigure(region, first_year_ + i).
+    std::vector<v1::Aggregate> years;
+  };
+  // The figures of `region` computed ahead, nullptr when there are none.
+  const Computed* ComputedOf(const std::string& region) const;
+  // ComputedOf(region)'s figure in `year`, nullptr outside its years.
+  const v1::Aggregate* ComputedFigure(const std::string& region, int year) const;
+
   const KpiData& data_;
   RegionTree tree_;
+  int first_year_ = 0;
+  absl::flat_hash_map<std::string, Computed> computed_;
+  size_t computed_bytes_ = 0;
 };
 
 }  // namespace suishin::kpi

@@ -40,26 +40,6 @@ void ComputeProgress(const KpiSnapshot& snapshot, const std::string& region, int
   response->set_generation(snapshot.data.generation);
 }
 
-// The years a KPI has figures in: from its earliest baseline or actual to
-// its latest target or actual; {0, -1} when it has none.
-std::pair<int, int> YearsOf(const KpiData& data) {
-  int first = std::numeric_limits<int>::max();
-  int last = 0;
-  for (const auto& [region, baseline] : data.baselines) {
-    first = std::min(first, baseline.fiscal_year().year());
-  }
-  for (const auto& [region, target] : data.targets) {
-    last = std::max(last, target.fiscal_year().year());
-  }
-  for (const auto& [region, years] : data.actuals) {
-    if (years.empty()) continue;
-    first = std::min(first, years.begin()->first);
-    last = std::max(last, years.rbegin()->first);
-  }
-  if (last == 0 || first > last) return {0, -1};
-  return {first, last};
-}
-
 // `region` has regions below it in the KPI, or INVALID_ARGUMENT naming the
 // areas it has.
 absl::Status RequireArea(const KpiSnapshot& snapshot, const std::string& region) {
@@ -85,7 +65,15 @@ ReadModel::Wire Serialized(const google::protobuf::Message& answer) {
 
 }  // namespace
 
-KpiSnapshot::KpiSnapshot(KpiData loaded, bool ahead) : data(std::move(loaded)), figures(data) {
+KpiSnapshot::KpiSnapshot(KpiData loaded, bool ahead)
+    : data(std::move(loaded)), figures(data, /*precompute=*/true) {
+  // The data, about twice its encoded size as messages, and its figures.
+  bytes = 2 * data.kpi.ByteSizeLong() + figures.computed_bytes();
+  for (const auto& [region, baseline] : data.baselines) bytes += 2 * baseline.ByteSizeLong();
+  for (const auto& [region, target] : data.targets) bytes += 2 * target.ByteSizeLong();
+  for (const auto& [region, years] : data.actuals) {
+    for (const auto& [year, actual] : years) bytes += 2 * actual.ByteSizeLong();
+  }
   if (!ahead) return;
   const auto [first, last] = YearsOf(data);
   for (const std::string& id : figures.tree().TreeOrder()) {
@@ -111,7 +99,7 @@ KpiSnapshot::KpiSnapshot(KpiData loaded, bool ahead) : data(std::move(loaded)), 
 ReadModel::ReadModel(KpiStore* store, FigureCache* cache, size_t max_kept_bytes)
     : store_(store),
       cache_(cache),
-      keep_(cache->enabled()),
+      ahead_(cache->enabled()),
       max_kept_bytes_(max_kept_bytes),
       slots_(std::make_shared<const Slots>()) {}
 
@@ -136,7 +124,6 @@ std::shared_ptr<ReadModel::Slot> ReadModel::AddSlot(const std::string& kpi_id) {
 }
 
 void ReadModel::AnsweredByCache(const std::string& kpi_id) {
-  if (!keep_) return;
   std::shared_ptr<Slot> slot = FindSlot(kpi_id);
   if (slot == nullptr) slot = AddSlot(kpi_id);  // the KPI exists: the cache had its figure
   if (slot->cache_answers.fetch_add(1) + 1 < 2) return;
@@ -145,7 +132,6 @@ void ReadModel::AnsweredByCache(const std::string& kpi_id) {
 }
 
 void ReadModel::Moved(const std::string& kpi_id, int64_t sequence) {
-  if (!keep_) return;
   std::shared_ptr<Slot> slot = AddSlot(kpi_id);
   slot->cache_answers.store(0);
   int64_t seen = slot->generation.load();
@@ -154,7 +140,6 @@ void ReadModel::Moved(const std::string& kpi_id, int64_t sequence) {
 }
 
 std::shared_ptr<const KpiSnapshot> ReadModel::Current(absl::string_view kpi_id) const {
-  if (!keep_) return nullptr;
   const std::shared_ptr<Slot> slot = FindSlot(kpi_id);
   if (slot == nullptr) return nullptr;
   const int64_t generation = slot->generation.load();
@@ -170,8 +155,7 @@ absl::StatusOr<std::shared_ptr<const KpiSnapshot>> ReadModel::Build(absl::string
     ASSIGN_OR_RETURN(data, LoadKpi(tx, field, kpi_id));
     return absl::OkStatus();
   }));
-  auto snapshot = std::make_shared<const KpiSnapshot>(std::move(data), keep_);
-  if (!keep_) return snapshot;
+  auto snapshot = std::make_shared<const KpiSnapshot>(std::move(data), ahead_);
   std::shared_ptr<Slot> slot = AddSlot(kpi_id);
   std::shared_ptr<const KpiSnapshot> kept = std::atomic_load(&slot->snapshot);
   // The newer of the two stays (another reader may have built one too).
@@ -318,19 +302,6 @@ absl::Status ReadModel::GetAggregate(const v1::GetAggregateRequest& request,
     if (snapshot == nullptr) AnsweredByCache(request.kpi_id());
     return absl::OkStatus();
   }
-  if (snapshot == nullptr && !keep_) {
-    // Nothing is kept: read only what the year's figure needs (the KPI's
-    // baselines and targets, that year's actuals), not its whole history.
-    KpiData data;
-    RETURN_IF_ERROR(store_->Read([&](KpiTransaction& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(data, LoadKpiDefinition(tx, request.kpi_id()));
-      return AddYear(tx, data, year);
-    }));
-    const KpiSnapshot year_only(std::move(data), /*ahead=*/false);
-    RETURN_IF_ERROR(RequireArea(year_only, request.area_id()));
-    *response->mutable_aggregate() = year_only.figures.AggregateOf(request.area_id(), year);
-    return absl::OkStatus();
-  }
   if (snapshot == nullptr) {
     ASSIGN_OR_RETURN(snapshot, Build("kpi_id", request.kpi_id()));
   }
@@ -348,7 +319,7 @@ absl::Status ReadModel::GetAggregate(const v1::GetAggregateRequest& request,
 absl::StatusOr<ReadModel::Wire> ReadModel::GetKpiTableWire(const v1::GetKpiTableRequest& request) {
   const std::string key = absl::StrCat(request.project_id(), "/", request.as_of().year(), "/",
                                        request.with_municipalities());
-  if (keep_) {
+  if (ahead_) {
     std::shared_ptr<const std::string> bytes;
     {
       absl::MutexLock lock(&tables_mu_);
@@ -373,7 +344,7 @@ absl::StatusOr<ReadModel::Wire> ReadModel::GetKpiTableWire(const v1::GetKpiTable
   KeptTable kept;
   RETURN_IF_ERROR(ComputeTable(request, &response, &kept.generations));
   Wire wire = Serialized(response);
-  if (keep_) {
+  if (ahead_) {
     kept.slots_added = slots_added;
     kept.bytes = std::static_pointer_cast<const std::string>(wire.owner);
     absl::MutexLock lock(&tables_mu_);

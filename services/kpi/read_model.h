@@ -20,8 +20,12 @@
 // compute ahead (GetProgress as of a year, an aggregate outside the KPI's
 // years) are computed from it and kept in the FigureCache.
 //
-// With caching off (FigureCache::Options::enabled false) nothing is kept:
-// every read computes from the store (the cold figures of bench.sh).
+// With caching off (FigureCache::Options::enabled false, --cache=false) no
+// answer is kept, here or in Redis: snapshots hold the KPI's data and
+// figures only, and every read computes its answer from them (the cold
+// figures of bench.sh: GetAggregate over 北海道 adds up its 179 市町村 level
+// by level on every call). The store is read only to build a snapshot,
+// when a KPI is first read or has moved, caching on or off.
 //
 // Thread-safe: readers never block each other or the writer; two readers
 // that both miss may both build, and the newer snapshot stays.
@@ -49,7 +53,7 @@ namespace suishin::kpi {
 // One KPI's figures at one generation, with its most asked answers.
 struct KpiSnapshot {
   // With `ahead`, every region's progress and every area's aggregates are
-  // computed now (a snapshot to keep); without, none are (one answer's).
+  // computed now; without (caching off), none are: each read computes its own.
   KpiSnapshot(KpiData loaded, bool ahead);
 
   KpiData data;
@@ -68,7 +72,8 @@ struct KpiSnapshot {
     std::unique_ptr<std::atomic<bool>[]> aggregates_published;
   };
   absl::node_hash_map<std::string, Region> regions;
-  // Roughly what the kept answers take (their bytes and their messages).
+  // Roughly what the snapshot takes: its data, and the kept answers (their
+  // bytes and their messages).
   size_t bytes = 0;
 };
 
@@ -112,8 +117,7 @@ class ReadModel {
   void Moved(const std::string& kpi_id, int64_t sequence);
 
   // A current snapshot of `kpi_id` (NOT_FOUND naming `field` when there is
-  // no such KPI): the kept one, or one built now (and kept when caching is
-  // on).
+  // no such KPI): the kept one, or one built now and kept.
   absl::StatusOr<std::shared_ptr<const KpiSnapshot>> Snapshot(absl::string_view field,
                                                               const std::string& kpi_id);
 
@@ -162,7 +166,9 @@ class ReadModel {
 
   KpiStore* store_;
   FigureCache* cache_;
-  const bool keep_;
+  // Caching is on: snapshots compute their answers ahead, answers go to
+  // the FigureCache, tables are kept.
+  const bool ahead_;
   const size_t max_kept_bytes_;
   std::atomic<int64_t> kept_bytes_{0};
   // Bumped whenever a slot is added (a KPI created, or first read): a kept

@@ -31,6 +31,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -238,6 +239,10 @@ int Seed() {
             << "\nseed: done in "
             << absl::FormatDuration(absl::Trunc(absl::Now() - start, absl::Milliseconds(1)))
             << std::endl;
+  const double import_s = absl::ToDoubleSeconds(imported->elapsed);
+  std::cout << absl::StrFormat("RESULT label=seed kpis=%d rows=%d import_s=%.3f rows_per_s=%.0f\n",
+                               seed.kpis.size(), imported->rows_applied, import_s,
+                               import_s > 0 ? imported->rows_applied / import_s : 0.0);
   return 0;
 }
 
