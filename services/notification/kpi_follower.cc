@@ -268,7 +268,8 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
   auto waiting = [&](const std::string& kpi_id) {
     return set_aside_.Contains(kpi_id) && !kpis_to_refresh.count(kpi_id);
   };
-  if (everything) {
+  if (everything && !listed_) {
+    // At start (or until a listing succeeds): every KPI, every series read.
     absl::Status listed = ListAllKpis();
     if (!listed.ok()) {
       if (ServiceDown(listed) || listed.code() == absl::StatusCode::kDeadlineExceeded) {
@@ -280,8 +281,13 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
                  {{"error", Reason("ListKpis", listed)}, {"action", "retrying later"}});
       result.listing_failed = true;
     }
-    // Read afresh, so nothing the stream carried can drift for long.
+    listed_ = !result.listing_failed;
     series_.clear();
+  }
+  if (everything) {
+    // Every KPI the follower knows (the stream announces new ones), from
+    // the series it keeps: a periodic evaluation (deadlines pass) or one
+    // after the rules changed asks kpi-service only for series it lacks.
     for (const auto& [kpi_id, kpi] : kpis_) {
       if (!waiting(kpi_id)) add_kpi(kpi);
     }

@@ -13,10 +13,11 @@
 // area it feeds, as kpi-service decides them, and the follower patches the
 // series it keeps (one per KPI and region, at most `max_series`). It asks
 // kpi-service (GetProgress, each call with a deadline) only for a series it
-// does not keep yet, after a KPI is created or its baseline or target
-// changes, when a change comes without figures (read back after a restart
-// of kpi-service), for a set-aside KPI's retry, and at each full
-// evaluation. A point older than the series it would patch (its generation
+// does not keep yet (at start, after a KPI is created or its baseline or
+// target changes, when a change comes without figures: read back after a
+// restart of kpi-service) and for a set-aside KPI's retry. Full evaluations
+// after the first (periodic, or after the rules changed) evaluate the KPIs
+// and series it keeps. A point older than the series it would patch (its generation
 // says) changes nothing.
 //
 // When kpi-service as a whole does not answer (UNAVAILABLE, or deadlines
@@ -151,6 +152,8 @@ class KpiFollower {
   std::map<std::pair<std::string, std::string>, kpi::v1::GetProgressResponse> series_;
   // Whether a kpi-service call of the current batch answered.
   bool answered_ = false;
+  // Every KPI was listed once: later full evaluations use kpis_ and series_.
+  bool listed_ = false;
 
   std::atomic<int64_t> progress_reads_{0};
 

@@ -147,6 +147,47 @@ class FollowerTest : public SuiteTest {
   }
 };
 
+TEST_F(FollowerTest, AFullEvaluationAfterTheFirstEvaluatesTheSeriesItKeeps) {
+  LoadSeed();
+  StartNotification();
+  Subscriber subscriber(notification_stub_.get(), 0);
+  size_t events = ExpectedSeedAlerts().size();
+  ASSERT_TRUE(subscriber.WaitFor(events));
+  // Once the seed's own changes are evaluated too (a change after them is),
+  // every series has been read.
+  const int64_t sequence = Record(*kpi_stub_, "jishu-bousai", "rumoi", 2018, 40.0);
+  ASSERT_TRUE(subscriber.WaitFor(++events));  // DECLINING resolves
+  ASSERT_TRUE(EvaluatedThrough(sequence));
+  const int64_t reads = Status().progress_reads();
+  EXPECT_GT(reads, 0);
+  // A global rule evaluates every KPI again: 宗谷's 自主防災組織率 lags 30.0
+  // points behind, CRITICAL by default; critical only past 40 points, it
+  // becomes WARNING.
+  v1::SetRuleRequest request;
+  v1::Rule* rule = request.mutable_rule();
+  rule->set_kind(v1::RULE_KIND_LAGGING);
+  rule->set_enabled(true);
+  rule->set_severity(v1::SEVERITY_WARNING);
+  rule->set_warning_gap(-10);
+  rule->set_critical_gap(-40);
+  rule->set_clear_gap(-8);
+  v1::SetRuleResponse response;
+  const grpc::Status status = notification_stub_->SetRule(Context().get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const Key soya_warning("LAGGING", "jishu-bousai", "soya", "WARNING");
+  ASSERT_TRUE(subscriber.WaitUntil([&](const std::vector<v1::AlertEvent>& received) {
+    for (size_t i = events; i < received.size(); ++i) {
+      if (received[i].kind() == v1::EVENT_KIND_SEVERITY_CHANGED &&
+          KeyOf(received[i].alert()) == soya_warning) {
+        return true;
+      }
+    }
+    return false;
+  }));
+  EXPECT_EQ(Status().progress_reads(), reads)
+      << "the re-evaluation used the series the follower keeps: no GetProgress";
+}
+
 TEST_F(FollowerTest, ActualsAreEvaluatedFromTheStreamAloneAndAgreeWithAFullReading) {
   LoadSeed();
   StartNotification();
