@@ -42,7 +42,11 @@
 #                                      every call a miss; short, it ends when the
 #                                      KPIS×YEARS requests run out
 #        GetAggregate / GetProgress cold    kpi-service restarted with --cache=false:
-#                                      every call computed from SQLite
+#                                      no answer kept (here or in Redis), every
+#                                      call computes its answer from the KPI's
+#                                      figures (the read model's snapshot, read
+#                                      from SQLite once); tools/loadgen/growth.sh
+#                                      measures the first reads, from SQLite
 #        health, GetAggregate warm, secure   the same on a kpi-service with TLS and
 #                                      token checks (--auth_keys), a client
 #                                      sending a token over TLS

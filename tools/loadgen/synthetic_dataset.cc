@@ -220,13 +220,14 @@ std::vector<std::string> SubprefecturesOf(const std::string& area_id) {
 }
 
 absl::Status ValidateSeedOptions(const SeedOptions& options) {
-  if (options.kpis < 1 || options.kpis > 999) {
+  // Up to 100× the Hokkaido-sized default (growth.sh).
+  if (options.kpis < 1 || options.kpis > 99999) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--kpis: must be 1 to 999 (got ", options.kpis, ")"));
+        absl::StrCat("--kpis: must be 1 to 99999 (got ", options.kpis, ")"));
   }
-  if (options.municipal_kpis < 0 || options.municipal_kpis > 99) {
+  if (options.municipal_kpis < 0 || options.municipal_kpis > 9999) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--municipal_kpis: must be 0 to 99 (got ", options.municipal_kpis, ")"));
+        absl::StrCat("--municipal_kpis: must be 0 to 9999 (got ", options.municipal_kpis, ")"));
   }
   if (options.years < 2) {
     return absl::InvalidArgumentError(absl::StrCat(
