@@ -45,7 +45,7 @@ absl::Status EvaluateSubjects(NotificationTransaction& tx, const std::vector<Sub
   ASSIGN_OR_RETURN(std::vector<v1::Silence> silences, ActiveSilences(tx, now));
   ASSIGN_OR_RETURN(std::vector<v1::Webhook> webhooks, tx.Webhooks());
   for (const Subject& subject : subjects) {
-    const kpi::v1::Kpi& kpi = subject.kpi;
+    const kpi::v1::Kpi& kpi = *subject.kpi;
     ASSIGN_OR_RETURN(std::vector<v1::Alert> existing, tx.AlertsOf(kpi.id(), subject.region_id));
     std::map<v1::RuleKind, v1::Alert> by_rule;
     for (v1::Alert& alert : existing) by_rule[alert.rule()] = std::move(alert);

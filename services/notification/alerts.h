@@ -24,6 +24,7 @@
 #ifndef SUISHIN_SERVICES_NOTIFICATION_ALERTS_H_
 #define SUISHIN_SERVICES_NOTIFICATION_ALERTS_H_
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -37,9 +38,11 @@
 
 namespace suishin::notification {
 
-// A KPI in a region, with its progress as kpi-service computed it.
+// A KPI in a region, with its progress as kpi-service computed it (its
+// `kpi` field unset: the KPI is shared by every region's subject, never
+// copied per region).
 struct Subject {
-  kpi::v1::Kpi kpi;
+  std::shared_ptr<const kpi::v1::Kpi> kpi;
   std::string region_id;
   kpi::v1::GetProgressResponse progress;
 };

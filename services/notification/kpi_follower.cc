@@ -165,7 +165,8 @@ void KpiFollower::EvaluateLoop() {
   }
 }
 
-absl::StatusOr<kpi::v1::Kpi> KpiFollower::FetchKpi(const std::string& kpi_id) {
+absl::StatusOr<std::shared_ptr<const kpi::v1::Kpi>> KpiFollower::FetchKpi(
+    const std::string& kpi_id) {
   auto it = kpis_.find(kpi_id);
   if (it != kpis_.end()) return it->second;
   kpi::v1::GetKpiRequest request;
@@ -175,7 +176,7 @@ absl::StatusOr<kpi::v1::Kpi> KpiFollower::FetchKpi(const std::string& kpi_id) {
   grpc::Status status = kpi_->GetKpi(context.get(), request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   answered_ = true;
-  return kpis_[kpi_id] = response.kpi();
+  return kpis_[kpi_id] = std::make_shared<const kpi::v1::Kpi>(std::move(*response.mutable_kpi()));
 }
 
 absl::Status KpiFollower::ListAllKpis() {
@@ -193,7 +194,10 @@ absl::Status KpiFollower::ListAllKpis() {
     }
     if (!status.ok()) return FromGrpcStatus(status);
     answered_ = true;
-    for (const kpi::v1::Kpi& kpi : response.kpis()) kpis_[kpi.id()] = kpi;
+    for (kpi::v1::Kpi& kpi : *response.mutable_kpis()) {
+      const std::string id = kpi.id();
+      kpis_[id] = std::make_shared<const kpi::v1::Kpi>(std::move(kpi));
+    }
     if (response.next_page_token().empty()) return absl::OkStatus();
     request.set_page_token(response.next_page_token());
   }
@@ -205,9 +209,8 @@ void KpiFollower::ForgetSeries(const std::string& kpi_id) {
 
 void KpiFollower::Remember(const Subject& subject) {
   if (series_.size() >= options_.max_series) series_.clear();  // start over
-  kpi::v1::GetProgressResponse& kept = series_[{subject.kpi.id(), subject.region_id}];
-  kept = subject.progress;
-  kept.clear_kpi();  // the subject carries it
+  kpi::v1::GetProgressResponse& kept = series_[{subject.kpi->id(), subject.region_id}];
+  kept = subject.progress;  // without its KPI: the subject shares it
 }
 
 void KpiFollower::Patch(const std::string& kpi_id, const kpi::v1::RegionPoint& figure,
@@ -244,8 +247,8 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
   answered_ = false;
   // (KPI, region) pairs to evaluate.
   std::set<std::pair<std::string, std::string>> pairs;
-  auto add_kpi = [&](const kpi::v1::Kpi& kpi) {
-    for (const std::string& region : kpi.region_ids()) pairs.emplace(kpi.id(), region);
+  auto add_kpi = [&](const std::shared_ptr<const kpi::v1::Kpi>& kpi) {
+    for (const std::string& region : kpi->region_ids()) pairs.emplace(kpi->id(), region);
   };
   auto fail = [](absl::string_view what, const absl::Status& status) {
     LogWarning("evaluation_failed",
@@ -297,7 +300,7 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
       kpis_.erase(kpi_id);
       ForgetSeries(kpi_id);
     }
-    absl::StatusOr<kpi::v1::Kpi> kpi = FetchKpi(kpi_id);
+    absl::StatusOr<std::shared_ptr<const kpi::v1::Kpi>> kpi = FetchKpi(kpi_id);
     if (kpi.ok()) {
       add_kpi(*kpi);
     } else if (kpi.status().code() == absl::StatusCode::kNotFound) {
@@ -313,7 +316,7 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
     last_sequence = std::max(last_sequence, change.sequence());
     if (waiting(change.kpi_id()) || failed.count(change.kpi_id())) continue;
     if (change.kind() == kpi::v1::CHANGE_KIND_KPI_CREATED) kpis_.erase(change.kpi_id());
-    absl::StatusOr<kpi::v1::Kpi> kpi = FetchKpi(change.kpi_id());
+    absl::StatusOr<std::shared_ptr<const kpi::v1::Kpi>> kpi = FetchKpi(change.kpi_id());
     if (!kpi.ok()) {
       if (kpi.status().code() != absl::StatusCode::kNotFound) {
         note(change.kpi_id(), "GetKpi", kpi.status());
@@ -328,8 +331,8 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
       continue;
     }
     for (const kpi::v1::RegionPoint& figure : change.figures()) {
-      pairs.emplace(kpi->id(), figure.region_id());
-      Patch(kpi->id(), figure, change.figures_generation());
+      pairs.emplace((*kpi)->id(), figure.region_id());
+      Patch((*kpi)->id(), figure, change.figures_generation());
     }
   }
   if (down) return fail("GetKpi", down_status);
@@ -363,7 +366,7 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
     absl::BlockingCounter done(static_cast<int>(end - begin));
     for (size_t i = begin; i < end; ++i) {
       Subject& subject = subjects[to_fetch[i]];
-      requests[i - begin].set_kpi_id(subject.kpi.id());
+      requests[i - begin].set_kpi_id(subject.kpi->id());
       requests[i - begin].set_region_id(subject.region_id);
       contexts.push_back(NewClientContext(options_.rpc_timeout));
       kpi_->async()->GetProgress(contexts.back().get(), &requests[i - begin], &subject.progress,
@@ -379,11 +382,12 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
       const grpc::Status& status = statuses[i - begin];
       if (status.ok()) {
         answered_ = true;
+        subject.progress.clear_kpi();  // the subject shares it
         Remember(subject);
         continue;
       }
       fetched[to_fetch[i]] = false;
-      note(subject.kpi.id(), absl::StrCat("GetProgress ", subject.region_id),
+      note(subject.kpi->id(), absl::StrCat("GetProgress ", subject.region_id),
            FromGrpcStatus(status));
     }
   }
@@ -403,8 +407,8 @@ KpiFollower::BatchResult KpiFollower::EvaluateBatch(const std::vector<kpi::v1::C
   std::set<std::string> evaluated_kpis;
   evaluated.reserve(subjects.size());
   for (size_t i = 0; i < subjects.size(); ++i) {
-    if (!fetched[i] || failed.count(subjects[i].kpi.id())) continue;
-    evaluated_kpis.insert(subjects[i].kpi.id());
+    if (!fetched[i] || failed.count(subjects[i].kpi->id())) continue;
+    evaluated_kpis.insert(subjects[i].kpi->id());
     evaluated.push_back(std::move(subjects[i]));
   }
   const int64_t next = last_sequence > 0 ? last_sequence + 1 : 0;

@@ -121,7 +121,7 @@ class KpiFollower {
                             const std::set<std::string>& retries);
   // Every KPI, in pages that shrink when a page is too large to receive.
   absl::Status ListAllKpis();
-  absl::StatusOr<kpi::v1::Kpi> FetchKpi(const std::string& kpi_id);
+  absl::StatusOr<std::shared_ptr<const kpi::v1::Kpi>> FetchKpi(const std::string& kpi_id);
   // True when kpi-service answers a cheap call (any answer but UNAVAILABLE
   // and DEADLINE_EXCEEDED).
   bool ServiceAnswers();
@@ -147,7 +147,7 @@ class KpiFollower {
   SetAsideKpis set_aside_;
 
   // Evaluator thread only.
-  std::map<std::string, kpi::v1::Kpi> kpis_;
+  std::map<std::string, std::shared_ptr<const kpi::v1::Kpi>> kpis_;
   // Each (KPI, region)'s progress as last read or patched, without its KPI.
   std::map<std::pair<std::string, std::string>, kpi::v1::GetProgressResponse> series_;
   // Whether a kpi-service call of the current batch answered.

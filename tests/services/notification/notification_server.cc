@@ -111,9 +111,9 @@ kpi::v1::GetProgressResponse AchievedProgress(const kpi::v1::Kpi& kpi,
 
 Subject AchievedSubject(const std::string& kpi_id, const std::string& region_id) {
   Subject subject;
-  subject.kpi = TestKpi(kpi_id, region_id);
+  subject.kpi = std::make_shared<const kpi::v1::Kpi>(TestKpi(kpi_id, region_id));
   subject.region_id = region_id;
-  subject.progress = AchievedProgress(subject.kpi, region_id);
+  subject.progress = AchievedProgress(*subject.kpi, region_id);
   return subject;
 }
 
