@@ -13,6 +13,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "tests/services/gateway/gateway_fixture.h"
 #include "tests/support/browser.h"
 
@@ -172,6 +174,111 @@ TEST_F(WebPageTest, TheSeedsTablePageShowsEveryPrintedRateInItsCell) {
   EXPECT_TRUE(page->errors().empty()) << page->errors().front();
   // How long the first render takes (reported by bench.sh, not checked here).
   KeepScreenshot(*page, "table");
+}
+
+TEST_F(WebPageTest, TheMunicipalitiesCheckboxShowsEachUnderItsSubprefectureIndented) {
+  // 旭川市 and 士別市 under 上川, and a KPI counted in them: 上川 is 3 + 4.
+  for (const auto& [id, name] : std::vector<std::pair<std::string, std::string>>{
+           {"asahikawa", "旭川市"}, {"shibetsu", "士別市"}}) {
+    plan::v1::CreateRegionRequest request;
+    request.mutable_region()->set_id(id);
+    request.mutable_region()->set_name(name);
+    request.mutable_region()->set_kind(common::v1::REGION_KIND_MUNICIPALITY);
+    request.mutable_region()->set_parent_id("kamikawa");
+    plan::v1::CreateRegionResponse response;
+    const grpc::Status status =
+        plan_stub_->CreateRegion(notification::testing::Context().get(), request, &response);
+    ASSERT_TRUE(status.ok()) << id << ": " << status.error_message();
+  }
+  kpi::v1::CreateKpiRequest create;
+  kpi::v1::Kpi* kpi = create.mutable_kpi();
+  kpi->set_id("hinanjo");
+  kpi->set_project_id("dohoku-anzen-anshin");
+  kpi->set_name("指定避難所数");
+  kpi->set_unit("カ所");
+  kpi->set_value_kind(kpi::v1::VALUE_KIND_COUNT);
+  kpi->set_aggregation(kpi::v1::AGGREGATION_RULE_SUM);
+  for (const char* region : {"dohoku", "kamikawa", "asahikawa", "shibetsu"}) {
+    kpi->add_region_ids(region);
+  }
+  kpi::v1::CreateKpiResponse created;
+  grpc::Status status =
+      kpi_stub_->CreateKpi(notification::testing::Context().get(), create, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  for (const auto& [region, actual] :
+       std::vector<std::pair<std::string, double>>{{"asahikawa", 3}, {"shibetsu", 4}}) {
+    kpi::v1::SetBaselineRequest baseline;
+    baseline.set_kpi_id("hinanjo");
+    baseline.mutable_baseline()->set_region_id(region);
+    baseline.mutable_baseline()->mutable_fiscal_year()->set_year(2014);
+    baseline.mutable_baseline()->set_value(1);
+    kpi::v1::SetBaselineResponse baseline_set;
+    status =
+        kpi_stub_->SetBaseline(notification::testing::Context().get(), baseline, &baseline_set);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    kpi::v1::ReviseTargetRequest target;
+    target.set_kpi_id("hinanjo");
+    target.set_region_id(region);
+    target.mutable_fiscal_year()->set_year(2019);
+    target.set_value(10);
+    target.set_author("テスト");
+    target.set_reason("設定");
+    kpi::v1::ReviseTargetResponse target_set;
+    status = kpi_stub_->ReviseTarget(notification::testing::Context().get(), target, &target_set);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    kpi::v1::RecordActualRequest record;
+    record.mutable_actual()->set_kpi_id("hinanjo");
+    record.mutable_actual()->set_region_id(region);
+    record.mutable_actual()->mutable_fiscal_year()->set_year(2018);
+    record.mutable_actual()->set_value(actual);
+    record.mutable_actual()->set_reported_by("上川総合振興局");
+    kpi::v1::RecordActualResponse recorded;
+    status = kpi_stub_->RecordActual(notification::testing::Context().get(), record, &recorded);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  // The rows of the KPI's table: label, depth, and the H30 value.
+  const std::string rows = R"(
+      [...document.querySelectorAll('table.kpi-table[data-kpi=hinanjo] tr.values')].map(tr => {
+        const label = tr.querySelector('td.region');
+        return [label.textContent, label.dataset.depth, getComputedStyle(label).paddingLeft,
+                tr.cells[5].textContent].join('|');
+      }).join('\n'))";
+  const std::string hash = "#/projects/dohoku-anzen-anshin?year=2019";
+  std::unique_ptr<Page> page = Open(operator_token_, hash);
+  ASSERT_NE(page, nullptr);
+  const std::string without = Text(*page, rows);
+  EXPECT_EQ(without.find("旭川市"), std::string::npos) << without;
+  EXPECT_NE(without.find("上川地域|1|"), std::string::npos) << without;
+
+  // Ticked and shown: each 市町村 under 上川, indented further, with its own figure.
+  ASSERT_TRUE(page->Evaluate("document.querySelector('form.year-picker input[name=municipalities]')"
+                             ".click(); document.querySelector('form.year-picker button').click()")
+                  .ok());
+  const std::string with_hash = hash + "&municipalities=1";
+  const absl::Status shown = page->WaitFor(
+      absl::StrCat("document.body.dataset.ready === ", JsString(with_hash)), absl::Seconds(20));
+  ASSERT_TRUE(shown.ok()) << shown;
+  const std::string with = Text(*page, rows);
+  const std::vector<std::string> lines = absl::StrSplit(with, '\n');
+  ASSERT_EQ(lines.size(), 4u) << with;
+  const auto field = [](const std::string& line, int i) {
+    return std::string(std::vector<absl::string_view>(absl::StrSplit(line, '|'))[i]);
+  };
+  EXPECT_EQ(field(lines[0], 0), "連携地域");
+  EXPECT_EQ(field(lines[1], 0), "上川地域");
+  EXPECT_EQ(field(lines[1], 3), "7カ所");  // 3 + 4, from the 市町村
+  EXPECT_EQ(field(lines[2], 0), "旭川市");
+  EXPECT_EQ(field(lines[2], 3), "3カ所");
+  EXPECT_EQ(field(lines[3], 0), "士別市");
+  EXPECT_EQ(field(lines[3], 3), "4カ所");
+  EXPECT_EQ(field(lines[2], 1), "2");
+  EXPECT_EQ(field(lines[3], 1), "2");
+  double kamikawa_padding = 0, asahikawa_padding = 0;
+  ASSERT_TRUE(absl::SimpleAtod(absl::StripSuffix(field(lines[1], 2), "px"), &kamikawa_padding));
+  ASSERT_TRUE(absl::SimpleAtod(absl::StripSuffix(field(lines[2], 2), "px"), &asahikawa_padding));
+  EXPECT_GT(asahikawa_padding, kamikawa_padding) << with;
+  EXPECT_TRUE(page->errors().empty()) << page->errors().front();
+  KeepScreenshot(*page, "table-municipalities");
 }
 
 TEST_F(WebPageTest, AnAcknowledgementInOnePageAppearsInAnotherWithinASecond) {
