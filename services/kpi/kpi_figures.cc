@@ -108,6 +108,7 @@ KpiFigures::KpiFigures(const KpiData& data, bool precompute) : data_(data), tree
     Computed computed;
     computed.baseline = BaselineOf(region);
     computed.target = TargetOf(region);
+    computed.last_actual_year = LastActualYear(region);
     for (int year = first; year <= last; ++year) {
       computed.years.push_back(ChildrenFigure(region, year));
       computed_bytes_ += 2 * computed.years.back().ByteSizeLong();
@@ -286,6 +287,7 @@ std::optional<double> KpiFigures::ValueOf(const std::string& region, int year) c
 }
 
 int KpiFigures::LastActualYear(const std::string& region) const {
+  if (const Computed* computed = ComputedOf(region)) return computed->last_actual_year;
   if (tree_.ComputedFromChildren(region)) {
     int last = 0;
     for (const std::string& child : tree_.ChildrenOf(region)) {
@@ -308,9 +310,12 @@ std::vector<v1::ProgressPoint> KpiFigures::PointsOf(const std::string& region, i
     std::optional<double> value;
     std::vector<std::string> missing;  // below a computed region
     if (computed) {
-      const v1::Aggregate figure = ChildrenFigure(region, year);
-      if (figure.has_value()) value = figure.value();
-      missing.assign(figure.missing_region_ids().begin(), figure.missing_region_ids().end());
+      // The figure computed ahead when there is one, not a copy of it.
+      std::optional<v1::Aggregate> fresh;
+      const v1::Aggregate* figure = ComputedFigure(region, year);
+      if (figure == nullptr) figure = &fresh.emplace(ChildrenFigure(region, year));
+      if (figure->has_value()) value = figure->value();
+      missing.assign(figure->missing_region_ids().begin(), figure->missing_region_ids().end());
     } else if (const v1::Actual* actual = OwnActual(region, year)) {
       value = actual->value();
     }

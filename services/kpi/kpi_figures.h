@@ -103,6 +103,7 @@ class KpiFigures {
   struct Computed {
     std::optional<v1::Baseline> baseline;
     std::optional<v1::Target> target;
+    int last_actual_year = 0;
     // ChildrenFigure(region, first_year_ + i).
     std::vector<v1::Aggregate> years;
   };
