@@ -96,6 +96,9 @@ BURST_INFLIGHT=${BURST_INFLIGHT:-8}
 WRITERS=${WRITERS:-8}
 IDLE_STREAMS=${IDLE_STREAMS:-1000}
 
+# shellcheck source=processes.sh
+source "$root/tools/loadgen/processes.sh"
+
 tmp=$(mktemp -d -t suishin-bench.XXXXXX)
 pids=()
 
@@ -106,19 +109,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# stop PID: SIGTERM, then up to 10 s for it to exit (services shut down gracefully).
-stop() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 
 forget() {
   local pid=$1 kept=() p
@@ -153,23 +143,13 @@ start_redis() {
 # start_service NAME PORT_FILE COMMAND...: starts it, logs to $tmp/NAME.log,
 # waits for its port file; sets service_pid and service_port.
 start_service() {
-  local name=$1 port_file=$2 i
+  local name=$1 port_file=$2
   shift 2
   rm -f "$port_file"
   "$@" >"$tmp/$name.log" 2>&1 &
   service_pid=$!
   pids+=("$service_pid")
-  for ((i = 0; i < 100; i++)); do
-    if [[ -s $port_file ]]; then
-      service_port=$(<"$port_file")
-      return 0
-    fi
-    kill -0 "$service_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "bench.sh: $name did not start; its log:" >&2
-  cat "$tmp/$name.log" >&2
-  exit 1
+  wait_for_port "bench.sh: $name" "$port_file" "$service_pid" "$tmp/$name.log"
 }
 
 # start_kpi NAME DB CACHE(true|false): a kpi-service; sets kpi_pid and kpi.

@@ -50,6 +50,9 @@ FIRST_YEAR=2005
 YEARS=20
 LAST_YEAR=$((FIRST_YEAR + YEARS - 1))
 
+# shellcheck source=processes.sh
+source "$root/tools/loadgen/processes.sh"
+
 tmp=$(mktemp -d -t suishin-growth.XXXXXX)
 pids=()
 cleanup() {
@@ -60,40 +63,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# stop PID: SIGTERM, then up to 10 s for it to exit.
-stop() {
-  local pid=$1 i
-  kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 100; i++)); do
-    kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-    sleep 0.1
-  done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
-
 # start_service NAME DIR COMMAND...: starts it with --port_file, logs to
 # DIR/NAME.log; sets service_pid and service_address.
 start_service() {
-  local name=$1 dir=$2 i
+  local name=$1 dir=$2
   shift 2
   local port_file=$dir/$name.port
   rm -f "$port_file"
   "$@" --port_file "$port_file" >>"$dir/$name.log" 2>&1 &
   service_pid=$!
   pids+=("$service_pid")
-  for ((i = 0; i < 300; i++)); do
-    if [[ -s $port_file ]]; then
-      service_address=127.0.0.1:$(<"$port_file")
-      return 0
-    fi
-    kill -0 "$service_pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "growth.sh: $name did not start; its log:" >&2
-  cat "$dir/$name.log" >&2
-  exit 1
+  wait_for_port "growth.sh: $name" "$port_file" "$service_pid" "$dir/$name.log" 300
+  service_address=127.0.0.1:$service_port
 }
 
 start_kpi() {
