@@ -17,6 +17,7 @@
 #define SUISHIN_SERVICES_NOTIFICATION_SILENCES_H_
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 

@@ -16,6 +16,8 @@
 #ifndef SUISHIN_SERVICES_NOTIFICATION_WEBHOOK_REGISTRY_H_
 #define SUISHIN_SERVICES_NOTIFICATION_WEBHOOK_REGISTRY_H_
 
+#include <utility>
+
 #include "absl/status/status.h"
 #include "common/clock.h"
 #include "services/notification/notification_store.h"
