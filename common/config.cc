@@ -7,7 +7,9 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -37,6 +39,26 @@ absl::Status ApplyEnvironmentToFlags() {
 
 std::vector<char*> InitFlags(int argc, char** argv, absl::string_view usage) {
   absl::SetProgramUsageMessage(usage);
+  // --help lists every flag the binary accepts: its main file's and those of
+  // the libraries it links (common/: limits, TLS, tokens, logging), not
+  // Abseil's own. By default Abseil lists only flags defined in a file named
+  // like the program, which none of ours is ("No flags matched.").
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = [](absl::string_view path) {
+    return !absl::StrContains(path, "absl/");
+  };
+  config.contains_helpshort_flags = config.contains_help_flags;
+  // "services/kpi/main.cc", not the checkout's whole path.
+  config.normalize_filename = [](absl::string_view path) {
+    for (absl::string_view top : {"common/", "services/", "tools/", "clients/"}) {
+      const size_t at = path.rfind(top);
+      if (at != absl::string_view::npos && (at == 0 || path[at - 1] == '/')) {
+        return std::string(path.substr(at));
+      }
+    }
+    return std::string(path);
+  };
+  absl::SetFlagsUsageConfig(config);
   if (absl::Status status = ApplyEnvironmentToFlags(); !status.ok()) {
     std::fprintf(stderr, "%s: %s\n", argv[0], std::string(status.message()).c_str());
     std::exit(2);

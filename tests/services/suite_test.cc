@@ -144,5 +144,30 @@ TEST(SuiteTest, MalformedConfigurationStopsWithAMessage) {
   EXPECT_NE(env->err.find("SUISHIN_SHUTDOWN_GRACE_MS"), std::string::npos) << env->err;
 }
 
+TEST(SuiteTest, HelpListsTheFlagsEachBinaryAccepts) {
+  auto dir = TempDir::Create("suite-help");
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  // Each binary's own flags (from its main.cc) and the process's (common/).
+  for (const auto& [binary, own] : std::vector<std::pair<std::string, std::string>>{
+           {"services/plan/plan-service", "--plan_listen"},
+           {"services/kpi/kpi-service", "--kpi_listen"},
+           {"services/notification/notification-service", "--notification_listen"},
+           {"services/gateway/gateway", "--gateway_listen"}}) {
+    auto run = testing::RunToCompletion({std::string(SUISHIN_BINARY_DIR) + "/" + binary, "--help"},
+                                        {}, dir->path(), absl::Seconds(20));
+    ASSERT_TRUE(run.ok()) << binary << ": " << run.status();
+    const std::string shown = run->out + run->err;
+    EXPECT_EQ(shown.find("No flags matched"), std::string::npos) << binary << ":\n" << shown;
+    for (const std::string& flag : {own, std::string("--max_message_bytes"),
+                                    std::string("--tls_cert"), std::string("--auth_keys")}) {
+      EXPECT_NE(shown.find(flag), std::string::npos) << binary << " --help lacks " << flag;
+    }
+    // Named by the file that defines them, not by the checkout's path.
+    EXPECT_NE(shown.find("Flags from common/limits.cc"), std::string::npos) << shown;
+    // Nothing ran: --help only tells.
+    EXPECT_NE(run->exit_code, -1);
+  }
+}
+
 }  // namespace
 }  // namespace suishin
