@@ -290,9 +290,9 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectChannels(
   for (int i = 0; i < count; ++i) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    // Whatever the server sends (its --max_message_bytes bounds it): a large
-    // table of growth.sh.
-    args.SetMaxReceiveMessageSize(-1);
+    // Up to 256 MiB, what growth.sh lets kpi-service send (--max_message_bytes)
+    // for the largest project table; the default 4 MiB would refuse it.
+    args.SetMaxReceiveMessageSize(256 << 20);
     // TLS and a token when the flags give them (--tls_ca, --token_file):
     // the secure runs of bench.sh.
     auto channel =
