@@ -13,6 +13,7 @@
 #include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/page_token.h"
+#include "common/postgres.h"
 #include "common/proto_util.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
@@ -246,7 +247,8 @@ std::string AuditPathFor(const std::string& store_path) {
   const std::string flag = absl::GetFlag(FLAGS_audit_db);
   if (!flag.empty()) return flag;
   if (store_path == ":memory:") return store_path;
-  return store_path + ".audit";
+  // Beside a PostgreSQL store: <database name>.audit in the working directory.
+  return LocalFileFor(store_path, ".audit");
 }
 
 AuditTrail* ProcessAuditTrail() { return process_trail.load(); }

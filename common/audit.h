@@ -66,7 +66,8 @@ class AuditTrail {
 };
 
 // --audit_db when given, else the service's store path with ".audit" added
-// (":memory:" stays in memory).
+// (":memory:" stays in memory); beside a PostgreSQL store, <database
+// name>.audit in the working directory (common/postgres.h LocalFileFor).
 std::string AuditPathFor(const std::string& store_path);
 
 // Opens the trail at AuditPathFor(`store_path`) and makes it the process's

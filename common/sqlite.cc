@@ -321,6 +321,9 @@ absl::StatusOr<std::unique_ptr<ReaderPool>> ReaderPool::Open(const std::string& 
   absl::MutexLock lock(&pool->mu_);
   for (int i = 0; i < std::max(size, 1); ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path));
+    // A reader never writes: a write through one fails instead of taking
+    // the write lock behind the writer's back.
+    RETURN_IF_ERROR(db->Exec("PRAGMA query_only = ON"));
     pool->idle_.push_back(std::move(db));
   }
   return pool;

@@ -11,7 +11,9 @@
 namespace suishin::kpi {
 
 KpiCatalog::KpiCatalog(KpiStore* store, FigureCache* cache, ReadModel* reads)
-    : store_(store), reads_(reads), changes_(store, cache) {}
+    : store_(store), cache_(cache), reads_(reads), changes_(store, cache) {}
+
+absl::Status KpiCatalog::Fresh() { return sync_ == nullptr ? absl::OkStatus() : sync_->CatchUp(); }
 
 absl::StatusOr<std::optional<v1::Kpi>> KpiCatalog::FindKpi(const std::string& id) {
   std::optional<v1::Kpi> kpi;
@@ -54,17 +56,61 @@ absl::Status KpiCatalog::ListKpis(const v1::ListKpisRequest& request,
 
 absl::Status KpiCatalog::GetProgress(const v1::GetProgressRequest& request,
                                      v1::GetProgressResponse* response) {
+  RETURN_IF_ERROR(Fresh());
   return reads_->GetProgress(request, response);
 }
 
 absl::Status KpiCatalog::GetAggregate(const v1::GetAggregateRequest& request,
                                       v1::GetAggregateResponse* response) {
+  RETURN_IF_ERROR(Fresh());
   return reads_->GetAggregate(request, response);
 }
 
 absl::Status KpiCatalog::GetKpiTable(const v1::GetKpiTableRequest& request,
                                      v1::GetKpiTableResponse* response) {
+  RETURN_IF_ERROR(Fresh());
   return reads_->GetKpiTable(request, response);
+}
+
+absl::StatusOr<ReadModel::Wire> KpiCatalog::GetProgressWire(const v1::GetProgressRequest& request) {
+  RETURN_IF_ERROR(Fresh());
+  return reads_->GetProgressWire(request);
+}
+
+absl::StatusOr<ReadModel::Wire> KpiCatalog::GetAggregateWire(
+    const v1::GetAggregateRequest& request) {
+  RETURN_IF_ERROR(Fresh());
+  return reads_->GetAggregateWire(request);
+}
+
+absl::StatusOr<ReadModel::Wire> KpiCatalog::GetKpiTableWire(const v1::GetKpiTableRequest& request) {
+  RETURN_IF_ERROR(Fresh());
+  return reads_->GetKpiTableWire(request);
+}
+
+absl::StatusOr<LogBatch<v1::Change>> KpiCatalog::ReadChanges(int64_t after,
+                                                             const std::string& kpi_id, int limit,
+                                                             bool with_figures) {
+  if (sync_ == nullptr || !with_figures) {
+    return changes_.ReadChanges(after, kpi_id, limit, with_figures);
+  }
+  // Figures are attached unless a baseline or target changed after the
+  // change; this replica learns of other replicas' such changes by catching
+  // up, so it does before the read and again after it (one committed while
+  // the read ran may be in the read's snapshot), and leaves off the figures
+  // that turn out overtaken.
+  RETURN_IF_ERROR(sync_->CatchUp());
+  ASSIGN_OR_RETURN(LogBatch<v1::Change> batch,
+                   changes_.ReadChanges(after, kpi_id, limit, with_figures));
+  RETURN_IF_ERROR(sync_->CatchUp());
+  for (v1::Change& change : batch.entries) {
+    if (change.figures_size() > 0 &&
+        cache_->BaselinesOrTargetsGeneration(change.kpi_id()) > change.sequence()) {
+      change.clear_figures();
+      change.set_figures_generation(0);
+    }
+  }
+  return batch;
 }
 
 }  // namespace suishin::kpi

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "suishin/kpi/v1/kpi.pb.h"
 
 namespace suishin::kpi {
@@ -122,6 +124,18 @@ class KpiTransaction {
   std::string principal_;
 };
 
+// Tells a process that other processes sharing its store committed changes
+// (kpi-service replicas on one PostgreSQL). One per waiting thread.
+class ChangeListener {
+ public:
+  virtual ~ChangeListener() = default;
+  // Waits up to `timeout`: true when changes were announced meanwhile (or
+  // the listener cannot tell, after a reconnect), false when the time ran
+  // out quietly. A caller reads the log either way, so a lost
+  // announcement costs at most one timeout.
+  virtual bool Wait(absl::Duration timeout) = 0;
+};
+
 class KpiStore {
  public:
   using Body = std::function<absl::Status(KpiTransaction&)>;
@@ -141,6 +155,27 @@ class KpiStore {
   // committed when it starts. It never waits for a write in progress, and
   // several run at once.
   virtual absl::Status Read(const Body& body) = 0;
+
+  // The change log's last sequence as committed now (0 when empty): one
+  // cheap read, for a replica that checks whether others have written.
+  virtual absl::StatusOr<int64_t> LogHead() {
+    int64_t head = 0;
+    absl::Status read = Read([&](KpiTransaction& tx) -> absl::Status {
+      absl::StatusOr<int64_t> last = tx.LastSequence();
+      if (!last.ok()) return last.status();
+      head = *last;
+      return absl::OkStatus();
+    });
+    if (!read.ok()) return read;
+    return head;
+  }
+
+  // True when other processes may write to this store too (several
+  // replicas on one database); then Listen announces their commits.
+  virtual bool Shared() const { return false; }
+  // A listener for the commits of other processes; nullptr when the store
+  // is not shared.
+  virtual std::unique_ptr<ChangeListener> Listen() { return nullptr; }
 
   // One body alone, as a group of one: for start-up and tests; the service's
   // writes go through its BatchWriter.

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/log.h"
 #include "common/proto_util.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
@@ -48,6 +49,15 @@ void KpiWriter::Publish(const ChangeSink& sink) {
   for (const auto& [kpi_id, sequence] : sink.LastByKpi()) {
     cache_->Bump(kpi_id, sequence);
     reads_->Moved(kpi_id, sequence);
+  }
+  if (sync_ != nullptr) {
+    // Other replicas' changes may sit between this one's: the feed learns
+    // them all, in order, from the log. Should the store not answer now,
+    // the sync's own thread catches up later.
+    if (absl::Status status = sync_->CatchUp(); !status.ok()) {
+      LogWarning("replica_catch_up_failed", {{"error", std::string(status.message())}});
+    }
+    return;
   }
   feed_->Published(sink.last(), sink.entries());
 }
@@ -182,7 +192,9 @@ void KpiWriter::RecordActual(const v1::RecordActualRequest& request,
       [this, &request, response, learned](KpiTransaction& tx, const v1::Kpi& kpi,
                                           ChangeSink& sink) -> absl::Status {
         std::shared_ptr<const std::vector<v1::Baseline>> cached;
-        if (auto it = baselines_.find(kpi.id()); it != baselines_.end()) cached = it->second;
+        if (auto it = baselines_.find(kpi.id()); sync_ == nullptr && it != baselines_.end()) {
+          cached = it->second;
+        }
         if (!cached) {
           ASSIGN_OR_RETURN(std::vector<v1::Baseline> read, tx.Baselines(kpi.id()));
           cached = std::make_shared<const std::vector<v1::Baseline>>(std::move(read));
@@ -210,7 +222,7 @@ void KpiWriter::RecordActual(const v1::RecordActualRequest& request,
         return absl::OkStatus();
       },
       [this, learned, done = std::move(done)](absl::Status status) {
-        if (status.ok() && learned->baselines &&
+        if (status.ok() && sync_ == nullptr && learned->baselines &&
             baseline_epochs_[learned->kpi_id] == learned->epoch) {
           baselines_.try_emplace(learned->kpi_id, learned->baselines);
         }

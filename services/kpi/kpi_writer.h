@@ -42,6 +42,7 @@
 #include "services/kpi/import_batch.h"
 #include "services/kpi/kpi_store.h"
 #include "services/kpi/read_model.h"
+#include "services/kpi/replica_sync.h"
 #include "suishin/kpi/v1/kpi.pb.h"
 
 namespace suishin::kpi {
@@ -94,6 +95,12 @@ class KpiWriter {
 
   BatchWriter<KpiTransaction>::Stats stats() const { return writer_->stats(); }
 
+  // With several replicas on one store (replica_sync.h): after a commit the
+  // feed is told through `sync`, which reads every replica's changes in
+  // sequence order, and baselines are read in each write, never
+  // remembered (another replica may change them). Set before the first write.
+  void set_replica_sync(ReplicaSync* sync) { sync_ = sync; }
+
  private:
   KpiWriter(KpiStore* store, FigureCache* cache, ReadModel* reads, SequenceFeed* feed,
             Options options, const Clock* clock);
@@ -115,6 +122,7 @@ class KpiWriter {
   ReadModel* reads_;
   SequenceFeed* feed_;
   const Clock* clock_;
+  ReplicaSync* sync_ = nullptr;
   // The KPIs writes have named, as committed: only the writer thread (its
   // bodies and their `done`) touches it, so it needs no lock. Bounded by
   // the KPIs that exist.

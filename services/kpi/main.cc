@@ -12,6 +12,7 @@
 #include "common/config.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/postgres.h"
 #include "common/redis_client.h"
 #include "common/sequence_feed.h"
 #include "common/server.h"
@@ -20,12 +21,17 @@
 #include "services/kpi/kpi_catalog.h"
 #include "services/kpi/kpi_service.h"
 #include "services/kpi/kpi_writer.h"
+#include "services/kpi/open_kpi_store.h"
 #include "services/kpi/plan_directory.h"
-#include "services/kpi/sqlite_kpi_store.h"
+#include "services/kpi/replica_sync.h"
 
 ABSL_FLAG(std::string, kpi_listen, "127.0.0.1:50062",
           "host:port to serve gRPC on (port 0 picks one)");
-ABSL_FLAG(std::string, kpi_db, "kpi.db", "path of kpi-service's SQLite file");
+ABSL_FLAG(std::string, kpi_db, "kpi.db",
+          "kpi-service's store: a SQLite file's path, or a postgresql:// URL (for replicas)");
+ABSL_FLAG(int, replica_poll_ms, 500,
+          "with a PostgreSQL store: how often to look for other replicas' writes when no "
+          "notification comes");
 ABSL_FLAG(std::string, plan_address, "127.0.0.1:50061", "plan-service to check projects with");
 ABSL_FLAG(int, plan_timeout_ms, 2000, "deadline of each call to plan-service");
 ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379/0",
@@ -85,6 +91,9 @@ int main(int argc, char** argv) {
            absl::GetFlag(FLAGS_plan_timeout_ms) > 0
                ? absl::OkStatus()
                : absl::InvalidArgumentError("--plan_timeout_ms must be positive"),
+           absl::GetFlag(FLAGS_replica_poll_ms) > 0
+               ? absl::OkStatus()
+               : absl::InvalidArgumentError("--replica_poll_ms must be positive"),
            absl::GetFlag(FLAGS_import_max_rows) > 0 &&
                    absl::GetFlag(FLAGS_import_max_rows_per_message) > 0 &&
                    absl::GetFlag(FLAGS_import_max_row_errors) > 0 &&
@@ -96,10 +105,11 @@ int main(int argc, char** argv) {
                      "--import_idle_timeout_s and --import_max_concurrent must be at least 1")})) {
     return 2;
   }
-  auto store = suishin::kpi::SqliteKpiStore::Open(absl::GetFlag(FLAGS_kpi_db));
+  auto store = suishin::kpi::OpenKpiStore(absl::GetFlag(FLAGS_kpi_db));
   if (!store.ok()) {
-    suishin::LogError("store_open_failed", {{"path", absl::GetFlag(FLAGS_kpi_db)},
-                                            {"error", std::string(store.status().message())}});
+    suishin::LogError("store_open_failed",
+                      {{"store", suishin::StoreForLog(absl::GetFlag(FLAGS_kpi_db))},
+                       {"error", std::string(store.status().message())}});
     return 1;
   }
   auto audit = suishin::OpenProcessAuditTrail(absl::GetFlag(FLAGS_kpi_db));
@@ -124,6 +134,8 @@ int main(int argc, char** argv) {
   suishin::kpi::KpiWriter::Options writer_options;
   writer_options.max_queued = static_cast<size_t>(limits.max_queued_writes);
   suishin::kpi::ReadModel reads(store->get(), &cache);
+  // Declared before the writer, destroyed after it: the writer calls it.
+  std::unique_ptr<suishin::kpi::ReplicaSync> replicas;
   auto writer =
       suishin::kpi::KpiWriter::Create(store->get(), &cache, &reads, &feed, writer_options);
   if (!writer.ok()) {
@@ -131,6 +143,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   suishin::kpi::KpiCatalog catalog(store->get(), &cache, &reads);
+  suishin::kpi::ReplicaSync::Options replica_options;
+  replica_options.poll_interval = absl::Milliseconds(absl::GetFlag(FLAGS_replica_poll_ms));
+  replicas = suishin::kpi::FollowReplicas(store->get(), &cache, &reads, &feed, writer->get(),
+                                          &catalog, replica_options);
   suishin::kpi::KpiServiceImpl::Options service_options;
   service_options.import.max_rows = absl::GetFlag(FLAGS_import_max_rows);
   service_options.import.max_rows_per_message = absl::GetFlag(FLAGS_import_max_rows_per_message);
@@ -150,7 +166,7 @@ int main(int argc, char** argv) {
   });
   const int exit_code = suishin::ServeUntilTerminated(
       listen, {{suishin::kpi::v1::KpiService::service_full_name(), &service}},
-      {{"db", absl::GetFlag(FLAGS_kpi_db)},
+      {{"db", suishin::StoreForLog(absl::GetFlag(FLAGS_kpi_db))},
        {"plan_address", plan_address},
        {"redis_url", suishin::RedactRedisUrl(redis_url)},
        {"cache", absl::GetFlag(FLAGS_cache) ? "on" : "off"}});

@@ -8,149 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/proto_util.h"
 #include "common/status_macros.h"
+#include "services/kpi/change_runs.h"
 
 namespace suishin::kpi {
 namespace {
-
-// Changes of one KPI in a run row at most.
-constexpr int kMaxRun = 1024;
-
-void AppendVarint(std::string* out, uint64_t value) {
-  while (value >= 0x80) {
-    out->push_back(static_cast<char>(value | 0x80));
-    value >>= 7;
-  }
-  out->push_back(static_cast<char>(value));
-}
-
-// Reads a varint at `*pos`; false when the data ends inside it or it is
-// longer than 10 bytes.
-bool ReadVarint(absl::string_view data, size_t* pos, uint64_t* value) {
-  *value = 0;
-  for (int shift = 0; shift < 64 && *pos < data.size(); shift += 7) {
-    const uint8_t byte = static_cast<uint8_t>(data[(*pos)++]);
-    *value |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) return true;
-  }
-  return false;
-}
-
-// A run's changes mostly share their time, kind, author, reason and often
-// region (an import's rows): each change is stored as
-//   varint flags, varint length, the Change's bytes
-// where a field whose flag is not set was left out because it equals the
-// same field of the change before it in the run (the first change has every
-// flag set). Sequence and KPI are never stored: first_sequence + place, and
-// the row's kpi_id.
-constexpr uint64_t kHasTime = 1;
-constexpr uint64_t kHasKind = 2;
-constexpr uint64_t kHasAuthor = 4;
-constexpr uint64_t kHasReason = 8;
-constexpr uint64_t kHasRegion = 16;
-constexpr uint64_t kHasPrincipal = 32;  // changes stored before principals have none
-
-// The shared fields of the change before, while a run is encoded or decoded.
-struct RunContext {
-  bool valid = false;
-  google::protobuf::Timestamp time;
-  v1::ChangeKind kind = v1::CHANGE_KIND_UNSPECIFIED;
-  std::string author;
-  std::string reason;
-  std::string region;
-  std::string principal;
-
-  void Remember(const v1::Change& change) {
-    valid = true;
-    time = change.change_time();
-    kind = change.kind();
-    if (author != change.author()) author = change.author();
-    if (reason != change.reason()) reason = change.reason();
-    if (region != change.region_id()) region = change.region_id();
-    if (principal != change.principal()) principal = change.principal();
-  }
-};
-
-// Appends `change` (without its KPI) to a run's data, leaving out what it
-// shares with the change before (`context`), which it then becomes. The
-// change is borrowed: fields are moved out while it is encoded, and back.
-void EncodeInto(v1::Change& change, RunContext& context, std::string* data) {
-  uint64_t flags = kHasTime | kHasKind | kHasAuthor | kHasReason | kHasRegion | kHasPrincipal;
-  google::protobuf::Timestamp* time = nullptr;
-  const v1::ChangeKind kind = change.kind();
-  std::string author, reason, region, principal;
-  if (context.valid) {
-    if (change.change_time().seconds() == context.time.seconds() &&
-        change.change_time().nanos() == context.time.nanos()) {
-      flags &= ~kHasTime;
-      time = change.release_change_time();
-    }
-    if (kind == context.kind) {
-      flags &= ~kHasKind;
-      change.clear_kind();
-    }
-    if (change.author() == context.author) {
-      flags &= ~kHasAuthor;
-      change.mutable_author()->swap(author);
-    }
-    if (change.reason() == context.reason) {
-      flags &= ~kHasReason;
-      change.mutable_reason()->swap(reason);
-    }
-    if (change.region_id() == context.region) {
-      flags &= ~kHasRegion;
-      change.mutable_region_id()->swap(region);
-    }
-    if (change.principal() == context.principal) {
-      flags &= ~kHasPrincipal;
-      change.mutable_principal()->swap(principal);
-    }
-  }
-  const size_t size = change.ByteSizeLong();
-  AppendVarint(data, flags);
-  AppendVarint(data, size);
-  const size_t at = data->size();
-  data->resize(at + size);
-  change.SerializeWithCachedSizesToArray(reinterpret_cast<uint8_t*>(&(*data)[at]));
-  if (time != nullptr) change.set_allocated_change_time(time);
-  if ((flags & kHasKind) == 0) change.set_kind(kind);
-  if ((flags & kHasAuthor) == 0) change.mutable_author()->swap(author);
-  if ((flags & kHasReason) == 0) change.mutable_reason()->swap(reason);
-  if ((flags & kHasRegion) == 0) change.mutable_region_id()->swap(region);
-  if ((flags & kHasPrincipal) == 0) change.mutable_principal()->swap(principal);
-  context.Remember(change);
-}
-
-// Calls `each(change)` for every change of a run row, with its sequence and
-// KPI filled in, until it returns false. DATA_LOSS when the row is damaged.
-absl::Status DecodeRun(int64_t first_sequence, int64_t last_sequence, absl::string_view kpi_id,
-                       absl::string_view data, const std::function<bool(v1::Change&)>& each) {
-  size_t pos = 0;
-  v1::Change change;
-  RunContext context;
-  for (int64_t sequence = first_sequence; sequence <= last_sequence; ++sequence) {
-    uint64_t flags = 0;
-    uint64_t size = 0;
-    if (!ReadVarint(data, &pos, &flags) || !ReadVarint(data, &pos, &size) ||
-        size > data.size() - pos ||
-        !change.ParseFromArray(data.data() + pos, static_cast<int>(size)) ||
-        (!context.valid && (flags & 31) != 31)) {
-      return absl::DataLossError(
-          absl::StrCat("change_runs row ", first_sequence, " does not parse at ", sequence));
-    }
-    pos += size;
-    if ((flags & kHasTime) == 0) *change.mutable_change_time() = context.time;
-    if ((flags & kHasKind) == 0) change.set_kind(context.kind);
-    if ((flags & kHasAuthor) == 0) change.set_author(context.author);
-    if ((flags & kHasReason) == 0) change.set_reason(context.reason);
-    if ((flags & kHasRegion) == 0) change.set_region_id(context.region);
-    if ((flags & kHasPrincipal) == 0) change.set_principal(context.principal);
-    context.Remember(change);
-    change.set_sequence(sequence);
-    change.set_kpi_id(kpi_id.data(), kpi_id.size());
-    if (!each(change)) return absl::OkStatus();
-  }
-  return absl::OkStatus();
-}
 
 // Migration 3: the one-row-per-change log of version 2 into runs.
 absl::Status MoveChangesIntoRuns(Database& db) {
@@ -419,51 +280,35 @@ class SqliteTransaction : public KpiTransaction {
   absl::StatusOr<int64_t> AppendChange(v1::Change& change) override {
     if (change.sequence() != 0) return absl::InternalError("a new change has no sequence yet");
     if (log_ == nullptr) return absl::FailedPreconditionError("the change log is read-only here");
-    if (run_count_ > 0 && (change.kpi_id() != run_kpi_ || run_count_ >= kMaxRun)) {
-      RETURN_IF_ERROR(FlushRun());
-    }
+    if (run_.Breaks(change)) RETURN_IF_ERROR(FlushRun());
     const int64_t sequence = log_->next_sequence++;
-    if (run_count_ == 0) {
-      run_kpi_ = change.kpi_id();
-      run_first_ = sequence;
-      run_data_.clear();
-      run_context_ = RunContext();
-    }
-    // The KPI is the row's, the sequence its place in the run: moved out (no
-    // copy) while the rest is encoded, then put back.
     change.set_principal(principal());
-    kpi_id_.clear();
-    change.mutable_kpi_id()->swap(kpi_id_);
-    EncodeInto(change, run_context_, &run_data_);
-    change.mutable_kpi_id()->swap(kpi_id_);
-    run_last_ = sequence;
-    ++run_count_;
+    run_.Add(change, sequence);
     return sequence;
   }
 
   // Writes the run being built. Called when a body ends (before its savepoint
   // is released), so a body's log is in the database with its data.
   absl::Status FlushRun() {
-    if (run_count_ == 0) return absl::OkStatus();
+    if (run_.count == 0) return absl::OkStatus();
     ASSIGN_OR_RETURN(Statement * statement,
                      CachedHere(append_run_, "INSERT INTO change_runs VALUES (?1, ?2, ?3, ?4)"));
-    statement->BindInt(1, run_first_)
-        .BindInt(2, run_last_)
-        .BindTextUnowned(3, run_kpi_)
-        .BindBlobUnowned(4, run_data_);
-    run_count_ = 0;
+    statement->BindInt(1, run_.first)
+        .BindInt(2, run_.last)
+        .BindTextUnowned(3, run_.kpi)
+        .BindBlobUnowned(4, run_.data);
+    run_.Clear();
     absl::Status status = statement->Run();
-    statement->Reset();  // lets go of run_data_ before it is reused
+    statement->Reset();  // lets go of the run's data before it is reused
     return status;
   }
 
   // Forgets the run being built (its body failed).
-  void DiscardRun() { run_count_ = 0; }
+  void DiscardRun() { run_.Clear(); }
 
   absl::StatusOr<ChangePage> Changes(const ChangeQuery& query) override {
     RETURN_IF_ERROR(FlushRun());  // a write reading its own log sees it all
-    ChangePage page;
-    const int64_t from = std::max<int64_t>(query.from_sequence, 1);
+    ChangePageBuilder builder(query);
     // The run holding `from`, or the first after it: seek, then walk on.
     ASSIGN_OR_RETURN(
         Statement * seek,
@@ -472,10 +317,10 @@ class SqliteTransaction : public KpiTransaction {
                          "ORDER BY first_sequence DESC LIMIT 1"
                        : "SELECT first_sequence FROM change_runs WHERE kpi_id = ?2 "
                          "AND first_sequence <= ?1 ORDER BY first_sequence DESC LIMIT 1"));
-    seek->BindInt(1, from);
+    seek->BindInt(1, builder.from());
     if (!query.kpi_id.empty()) seek->BindText(2, query.kpi_id);
     ASSIGN_OR_RETURN(bool found, seek->Step());
-    const int64_t start = found ? seek->ColumnInt(0) : from;
+    const int64_t start = found ? seek->ColumnInt(0) : builder.from();
     seek->Reset();
     ASSIGN_OR_RETURN(
         Statement * runs,
@@ -486,39 +331,23 @@ class SqliteTransaction : public KpiTransaction {
                          "WHERE kpi_id = ?2 AND first_sequence >= ?1 ORDER BY first_sequence"));
     runs->BindInt(1, start);
     if (!query.kpi_id.empty()) runs->BindText(2, query.kpi_id);
-    int examined = 0;
-    bool full = false;
-    while (!full) {
+    bool at_end = false;
+    while (true) {
       ASSIGN_OR_RETURN(bool row, runs->Step());
       if (!row) {
-        page.at_end = true;
+        at_end = true;
         break;
       }
-      const int64_t first = runs->ColumnInt(0);
-      const int64_t last = runs->ColumnInt(1);
-      if (last < from) continue;
-      const std::string kpi_id = runs->ColumnText(2);
-      const std::string data = runs->ColumnBlob(3);
-      RETURN_IF_ERROR(DecodeRun(first, last, kpi_id, data, [&](v1::Change& change) {
-        if (change.sequence() < from) return true;
-        page.scanned_through = change.sequence();
-        ++examined;
-        if ((query.region_id.empty() || change.region_id() == query.region_id) &&
-            (query.fiscal_year == 0 || change.fiscal_year().year() == query.fiscal_year)) {
-          page.changes.push_back(change);
-        }
-        full =
-            static_cast<int>(page.changes.size()) >= query.limit || examined >= query.max_examined;
-        return !full;
-      }));
+      ASSIGN_OR_RETURN(bool more, builder.AddRun(runs->ColumnInt(0), runs->ColumnInt(1),
+                                                 runs->ColumnText(2), runs->ColumnBlob(3)));
+      if (!more) break;
     }
     runs->Reset();
-    if (page.at_end) {
-      // Everything up to the log's end was looked at, whatever the filter.
-      ASSIGN_OR_RETURN(const int64_t last, LastSequence());
-      page.scanned_through = std::max(page.scanned_through, std::max(last, from - 1));
+    int64_t last = 0;
+    if (at_end) {
+      ASSIGN_OR_RETURN(last, LastSequence());
     }
-    return page;
+    return builder.Finish(at_end, last);
   }
 
   absl::StatusOr<int64_t> LastSequence() override {
@@ -611,14 +440,7 @@ class SqliteTransaction : public KpiTransaction {
   Statement* insert_actual_ = nullptr;
   Statement* update_actual_ = nullptr;
   // The run of one KPI's changes being built (written by FlushRun).
-  std::string run_kpi_;
-  int64_t run_first_ = 0;
-  int64_t run_last_ = 0;
-  int run_count_ = 0;
-  std::string run_data_;
-  RunContext run_context_;
-  // Scratch, reused.
-  std::string kpi_id_;
+  RunBuilder run_;
 };
 
 }  // namespace
@@ -664,21 +486,8 @@ absl::Status SqliteKpiStore::RunGroup(const std::vector<const Body*>& bodies,
   absl::MutexLock lock(&mu_);
   SqliteTransaction transaction(*db_, log_.get());
   const int64_t group_start = log_->next_sequence;
-  std::vector<std::function<absl::Status()>> steps;
-  steps.reserve(bodies.size());
-  for (const Body* body : bodies) {
-    steps.push_back([&, body]() -> absl::Status {
-      const int64_t mark = log_->next_sequence;
-      absl::Status status = (*body)(transaction);
-      if (status.ok()) status = transaction.FlushRun();
-      if (!status.ok()) {
-        // Rolled back to the body's savepoint: its sequences go to the next.
-        transaction.DiscardRun();
-        log_->next_sequence = mark;
-      }
-      return status;
-    });
-  }
+  std::vector<std::function<absl::Status()>> steps =
+      GroupSteps(bodies, transaction, log_->next_sequence);
   absl::Status committed = db_->InGroupTransaction(steps, outcomes);
   if (!committed.ok()) log_->next_sequence = group_start;
   return committed;

@@ -1,5 +1,6 @@
 // notification-service: follows kpi-service's changes, keeps lagging-KPI
-// alerts, and delivers them to gRPC subscribers and signed webhooks.
+// alerts, and delivers them to gRPC subscribers and signed webhooks. Its
+// store is a SQLite file or a PostgreSQL database (OpenNotificationStore).
 #include <memory>
 #include <string>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/postgres.h"
 #include "common/redis_client.h"
 #include "common/server.h"
 #include "common/tls.h"
@@ -21,16 +23,17 @@
 #include "services/notification/http_client.h"
 #include "services/notification/kpi_follower.h"
 #include "services/notification/notification_service.h"
+#include "services/notification/open_notification_store.h"
 #include "services/notification/secret_sealer.h"
 #include "services/notification/set_aside_kpis.h"
-#include "services/notification/sqlite_notification_store.h"
 #include "services/notification/webhook_circuits.h"
 #include "services/notification/webhook_dispatcher.h"
 
 ABSL_FLAG(std::string, notification_listen, "127.0.0.1:50063",
           "host:port to serve gRPC on (port 0 picks one)");
 ABSL_FLAG(std::string, notification_db, "notification.db",
-          "path of notification-service's SQLite file");
+          "path of notification-service's SQLite file, or a postgresql:// URL of its "
+          "PostgreSQL database (replicas may share one)");
 ABSL_FLAG(std::string, kpi_address, "127.0.0.1:50062", "kpi-service to follow");
 ABSL_FLAG(int, kpi_timeout_ms, 5000, "deadline of each call to kpi-service");
 ABSL_FLAG(std::string, redis_url, "redis://127.0.0.1:6379/0",
@@ -60,14 +63,15 @@ ABSL_FLAG(std::string, set_aside_delay, "1s",
 ABSL_FLAG(std::string, set_aside_max_delay, "10m",
           "the longest a KPI whose evaluation keeps failing waits before it is tried again");
 ABSL_FLAG(int, notification_db_readers, 4,
-          "read-only SQLite connections serving reads and streams beside the writer");
+          "read-only database connections serving reads and streams beside the writer");
 ABSL_FLAG(int, max_rule_overrides, 1000, "per-KPI rule overrides that may be stored");
 ABSL_FLAG(int, max_silences, 1000, "silences that may be live (not expired, not ended) at once");
 ABSL_FLAG(int, max_webhooks, 100, "webhooks that may be registered");
 ABSL_FLAG(int, max_webhook_url_chars, 2000, "characters of a webhook URL");
 ABSL_FLAG(std::string, webhook_secret_key_file, "",
           "the key webhook secrets are sealed with in the database (base64 of 32 bytes, made "
-          "on first start when the file does not exist); empty: <notification_db>.secret-key");
+          "on first start when the file does not exist); empty: <notification_db>.secret-key, "
+          "or for a postgresql:// URL <database name>.secret-key in the working directory");
 ABSL_FLAG(std::string, webhook_allow_targets, "",
           "comma-separated IP addresses, ranges (10.20.0.0/16) and host names webhooks may reach "
           "although they are not public (loopback, private, link-local, ...); empty: public "
@@ -163,21 +167,21 @@ int main(int argc, char** argv) {
            targets.status()})) {
     return 2;
   }
+  const std::string db = absl::GetFlag(FLAGS_notification_db);
   std::string key_file = absl::GetFlag(FLAGS_webhook_secret_key_file);
-  if (key_file.empty()) key_file = absl::GetFlag(FLAGS_notification_db) + ".secret-key";
+  if (key_file.empty()) key_file = suishin::LocalFileFor(db, ".secret-key");
   auto sealer = suishin::notification::SecretSealer::LoadOrCreate(key_file);
   if (!sealer.ok()) {
     suishin::LogError("bad_config", {{"error", std::string(sealer.status().message())}});
     return 2;
   }
-  auto store = suishin::notification::SqliteNotificationStore::Open(
-      absl::GetFlag(FLAGS_notification_db), *std::move(sealer), readers);
+  auto store = suishin::notification::OpenNotificationStore(db, *std::move(sealer), readers);
   if (!store.ok()) {
-    suishin::LogError("store_open_failed", {{"path", absl::GetFlag(FLAGS_notification_db)},
+    suishin::LogError("store_open_failed", {{"store", suishin::StoreForLog(db)},
                                             {"error", std::string(store.status().message())}});
     return 1;
   }
-  auto audit = suishin::OpenProcessAuditTrail(absl::GetFlag(FLAGS_notification_db));
+  auto audit = suishin::OpenProcessAuditTrail(db);
   if (!audit.ok()) {
     suishin::LogError("audit_open_failed", {{"error", std::string(audit.status().message())}});
     return 1;
@@ -235,7 +239,7 @@ int main(int argc, char** argv) {
   follower.Start();
   const int exit_code = suishin::ServeUntilTerminated(
       listen, {{suishin::notification::v1::NotificationService::service_full_name(), &service}},
-      {{"db", absl::GetFlag(FLAGS_notification_db)},
+      {{"db", suishin::StoreForLog(db)},
        {"kpi_address", kpi_address},
        {"redis_url", suishin::RedactRedisUrl(redis_url)},
        {"clock", fixed ? absl::GetFlag(FLAGS_now) : "real"}});

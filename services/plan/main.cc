@@ -1,4 +1,5 @@
-// plan-service: regions, projects and initiatives, in its own SQLite file.
+// plan-service: regions, projects and initiatives, in its own SQLite file or
+// PostgreSQL database.
 #include <string>
 
 #include "absl/flags/flag.h"
@@ -7,16 +8,19 @@
 #include "common/auth.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/postgres.h"
 #include "common/server.h"
 #include "common/tls.h"
+#include "services/plan/open_plan_store.h"
 #include "services/plan/plan_catalog.h"
 #include "services/plan/plan_service.h"
-#include "services/plan/sqlite_plan_store.h"
 
 ABSL_FLAG(std::string, plan_listen, "127.0.0.1:50061",
           "host:port to serve gRPC on (port 0 picks one)");
-ABSL_FLAG(std::string, plan_db, "plan.db", "path of plan-service's SQLite file");
-ABSL_FLAG(int, plan_db_readers, 4, "read-only SQLite connections serving reads beside the writer");
+ABSL_FLAG(std::string, plan_db, "plan.db",
+          "path of plan-service's SQLite file, or a postgresql:// URL of its PostgreSQL "
+          "database (replicas may share one)");
+ABSL_FLAG(int, plan_db_readers, 4, "database connections serving reads beside the writer");
 ABSL_FLAG(int, import_plan_max_items, 10000,
           "regions, projects and initiatives one ImportPlan may carry together");
 
@@ -48,10 +52,10 @@ int main(int argc, char** argv) {
            ValidatePositive("import_plan_max_items", import_max_items)})) {
     return 2;
   }
-  auto store = suishin::plan::SqlitePlanStore::Open(db, readers);
+  auto store = suishin::plan::OpenPlanStore(db, readers);
   if (!store.ok()) {
-    suishin::LogError("store_open_failed",
-                      {{"path", db}, {"error", std::string(store.status().message())}});
+    suishin::LogError("store_open_failed", {{"store", suishin::StoreForLog(db)},
+                                            {"error", std::string(store.status().message())}});
     return 1;
   }
   auto audit = suishin::OpenProcessAuditTrail(db);
@@ -64,5 +68,6 @@ int main(int argc, char** argv) {
   suishin::plan::PlanCatalog catalog(store->get(), options);
   suishin::plan::PlanServiceImpl service(&catalog);
   return suishin::ServeUntilTerminated(
-      listen, {{suishin::plan::v1::PlanService::service_full_name(), &service}}, {{"db", db}});
+      listen, {{suishin::plan::v1::PlanService::service_full_name(), &service}},
+      {{"db", suishin::StoreForLog(db)}});
 }

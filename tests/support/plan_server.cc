@@ -5,6 +5,8 @@
 #include "common/channel.h"
 #include "common/proto_util.h"
 #include "common/status_macros.h"
+#include "services/plan/open_plan_store.h"
+#include "tests/support/test_store.h"
 
 namespace suishin::testing {
 
@@ -15,7 +17,8 @@ absl::StatusOr<std::unique_ptr<PlanServer>> PlanServer::Start(const std::string&
 absl::StatusOr<std::unique_ptr<PlanServer>> PlanServer::Start(const std::string& db_path,
                                                               PlanServerOptions options) {
   std::unique_ptr<PlanServer> server(new PlanServer);
-  ASSIGN_OR_RETURN(server->store_, plan::SqlitePlanStore::Open(db_path));
+  ASSIGN_OR_RETURN(const std::string location, StoreFor(db_path));
+  ASSIGN_OR_RETURN(server->store_, plan::OpenPlanStore(location));
   plan::PlanStore* store = server->store_.get();
   if (options.wrap_store) {
     server->wrapped_store_ = options.wrap_store(store);

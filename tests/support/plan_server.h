@@ -17,7 +17,7 @@
 #include "common/server.h"
 #include "services/plan/plan_catalog.h"
 #include "services/plan/plan_service.h"
-#include "services/plan/sqlite_plan_store.h"
+#include "services/plan/plan_store.h"
 #include "suishin/dataset/v1/dataset.pb.h"
 #include "suishin/plan/v1/plan.grpc.pb.h"
 #include "tests/support/seams.h"
@@ -53,12 +53,12 @@ class PlanServer {
 
   // The SQLite store itself, behind the catalog's back: what is written here
   // is not checked.
-  plan::PlanStore& sqlite_store() { return *store_; }
+  plan::PlanStore& store() { return *store_; }
   const plan::PlanCatalog& catalog() const { return *catalog_; }
 
  private:
   PlanServer() = default;
-  std::unique_ptr<plan::SqlitePlanStore> store_;
+  std::unique_ptr<plan::PlanStore> store_;
   std::unique_ptr<plan::PlanStore> wrapped_store_;
   std::unique_ptr<plan::PlanCatalog> catalog_;
   std::unique_ptr<plan::PlanServiceImpl> service_;

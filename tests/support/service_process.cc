@@ -12,6 +12,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/postgres.h"
+#include "tests/support/test_store.h"
 
 namespace suishin::testing {
 
@@ -27,6 +29,29 @@ absl::StatusOr<ServiceProcess> ServiceProcess::Start(const TempDir& dir, const s
   const std::string port_file = dir.File(name + ".port");
   const std::string log = dir.File(name + ".log");
   argv.push_back("--port_file=" + port_file);
+  if (PostgresPass()) {
+    // Each store file named becomes the schema standing for it; the files a
+    // service keeps beside its store stay in the test's folder.
+    bool audit = false, key = false, notification = false;
+    std::vector<std::string> beside;
+    for (std::string& arg : argv) {
+      audit = audit || absl::StartsWith(arg, "--audit_db=");
+      key = key || absl::StartsWith(arg, "--webhook_secret_key_file=");
+      for (absl::string_view flag : {"--plan_db=", "--kpi_db=", "--notification_db="}) {
+        if (!absl::StartsWith(arg, flag) || IsPostgresUrl(arg.substr(flag.size()))) continue;
+        const std::string path = arg.substr(flag.size());
+        absl::StatusOr<std::string> url = StoreFor(path);
+        if (!url.ok()) return url.status();
+        arg = absl::StrCat(flag, *url);
+        beside.push_back(path);
+        notification = notification || flag == "--notification_db=";
+      }
+    }
+    if (!beside.empty() && !audit) argv.push_back("--audit_db=" + beside[0] + ".audit");
+    if (notification && !key) {
+      argv.push_back("--webhook_secret_key_file=" + beside.back() + ".secret-key");
+    }
+  }
   // With TLS, as an installation runs (unless the test set TLS flags itself).
   const bool own_tls = std::any_of(argv.begin(), argv.end(), [](const std::string& arg) {
     return absl::StartsWith(arg, "--tls_");

@@ -3,6 +3,8 @@
 #include "common/channel.h"
 #include "common/status_macros.h"
 #include "exchange/dataset_rows.h"
+#include "services/kpi/open_kpi_store.h"
+#include "tests/support/test_store.h"
 
 namespace suishin::kpi::testing {
 
@@ -10,7 +12,8 @@ absl::StatusOr<std::unique_ptr<KpiServer>> KpiServer::Start(
     const std::string& db_path, const std::string& plan_address, const std::string& redis_url,
     bool cache, KpiServiceImpl::Options service, suishin::testing::Seams seams) {
   std::unique_ptr<KpiServer> server(new KpiServer);
-  ASSIGN_OR_RETURN(server->store_, SqliteKpiStore::Open(db_path));
+  ASSIGN_OR_RETURN(const std::string location, ::suishin::testing::StoreFor(db_path));
+  ASSIGN_OR_RETURN(server->store_, OpenKpiStore(location));
   if (!redis_url.empty()) {
     ASSIGN_OR_RETURN(RedisOptions options, ParseRedisUrl(redis_url));
     server->redis_ = std::make_unique<RedisClient>(options);
@@ -29,6 +32,9 @@ absl::StatusOr<std::unique_ptr<KpiServer>> KpiServer::Start(
                         seams.clock != nullptr ? seams.clock : SystemClock()));
   server->catalog_ = std::make_unique<KpiCatalog>(server->store_.get(), server->cache_.get(),
                                                   server->reads_.get());
+  server->replicas_ = FollowReplicas(
+      server->store_.get(), server->cache_.get(), server->reads_.get(), server->feed_.get(),
+      server->writer_.get(), server->catalog_.get(), ReplicaSync::Options());
   server->service_ =
       std::make_unique<KpiServiceImpl>(server->catalog_.get(), server->writer_.get(),
                                        server->plans_.get(), server->feed_.get(), service);

@@ -17,9 +17,10 @@
 #include "services/kpi/figure_cache.h"
 #include "services/kpi/kpi_catalog.h"
 #include "services/kpi/kpi_service.h"
+#include "services/kpi/kpi_store.h"
 #include "services/kpi/kpi_writer.h"
 #include "services/kpi/plan_directory.h"
-#include "services/kpi/sqlite_kpi_store.h"
+#include "services/kpi/replica_sync.h"
 #include "tests/support/plan_server.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/seams.h"
@@ -45,12 +46,15 @@ class KpiServer {
 
  private:
   KpiServer() = default;
-  std::unique_ptr<SqliteKpiStore> store_;
+  std::unique_ptr<KpiStore> store_;
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<FigureCache> cache_;
   std::unique_ptr<ReadModel> reads_;
   std::unique_ptr<SequenceFeed> feed_;
   std::unique_ptr<PlanDirectory> plans_;
+  // With a PostgreSQL store (the suite's second pass), as main wires it;
+  // destroyed after the writer, which calls it.
+  std::unique_ptr<ReplicaSync> replicas_;
   std::unique_ptr<KpiWriter> writer_;
   std::unique_ptr<KpiCatalog> catalog_;
   std::unique_ptr<KpiServiceImpl> service_;

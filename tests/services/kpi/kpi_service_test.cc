@@ -19,10 +19,11 @@
 #include "common/server.h"
 #include "services/kpi/kpi_catalog.h"
 #include "services/kpi/kpi_writer.h"
+#include "services/kpi/open_kpi_store.h"
 #include "services/kpi/plan_directory.h"
-#include "services/kpi/sqlite_kpi_store.h"
 #include "tests/support/plan_server.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace suishin::kpi {
 namespace {
@@ -35,7 +36,7 @@ using ::suishin::testing::TempDir;
 class KpiServer {
  public:
   KpiServer(const std::string& db_path, const std::string& plan_address, absl::Duration timeout) {
-    auto store = SqliteKpiStore::Open(db_path);
+    auto store = OpenKpiStore(*suishin::testing::StoreFor(db_path));
     EXPECT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     plans_ = NewGrpcPlanDirectory(MakeChannel(plan_address), plan_address, timeout);
@@ -57,7 +58,7 @@ class KpiServer {
   FixedClock& clock() { return clock_; }
 
  private:
-  std::unique_ptr<SqliteKpiStore> store_;
+  std::unique_ptr<KpiStore> store_;
   FixedClock clock_{absl::FromCivil(absl::CivilSecond(2020, 6, 30, 9, 0, 0), absl::UTCTimeZone())};
   FigureCache cache_{nullptr, FigureCache::Options()};
   std::unique_ptr<ReadModel> reads_;

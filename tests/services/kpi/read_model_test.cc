@@ -10,9 +10,10 @@
 #include "absl/synchronization/notification.h"
 #include "common/sequence_feed.h"
 #include "services/kpi/kpi_writer.h"
-#include "services/kpi/sqlite_kpi_store.h"
+#include "services/kpi/open_kpi_store.h"
 #include "tests/services/kpi/kpi_fixture.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace suishin::kpi {
 namespace {
@@ -25,7 +26,7 @@ class ReadModelTest : public ::testing::Test {
     auto dir = suishin::testing::TempDir::Create("read-model");
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_ = std::make_unique<suishin::testing::TempDir>(*std::move(dir));
-    auto store = SqliteKpiStore::Open(dir_->File("kpi.db"));
+    auto store = OpenKpiStore(*suishin::testing::StoreFor(dir_->File("kpi.db")));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     reads_ = std::make_unique<ReadModel>(store_.get(), &cache_, max_kept_bytes);
@@ -73,7 +74,7 @@ class ReadModelTest : public ::testing::Test {
   }
 
   std::unique_ptr<suishin::testing::TempDir> dir_;
-  std::unique_ptr<SqliteKpiStore> store_;
+  std::unique_ptr<KpiStore> store_;
   FigureCache cache_{nullptr, FigureCache::Options()};
   SequenceFeed feed_;
   std::unique_ptr<ReadModel> reads_;

@@ -4,6 +4,8 @@
 
 #include "common/channel.h"
 #include "common/status_macros.h"
+#include "services/notification/open_notification_store.h"
+#include "tests/support/test_store.h"
 
 namespace suishin::notification::testing {
 
@@ -25,7 +27,8 @@ absl::StatusOr<std::unique_ptr<NotificationServer>> NotificationServer::Start(
   std::unique_ptr<NotificationServer> server(new NotificationServer);
   // The same key for every start on this file, as main.cc's default does.
   ASSIGN_OR_RETURN(SecretSealer sealer, SecretSealer::LoadOrCreate(db_path + ".secret-key"));
-  ASSIGN_OR_RETURN(server->store_, SqliteNotificationStore::Open(db_path, std::move(sealer)));
+  ASSIGN_OR_RETURN(const std::string location, ::suishin::testing::StoreFor(db_path));
+  ASSIGN_OR_RETURN(server->store_, OpenNotificationStore(location, std::move(sealer)));
   NotificationStore* store = server->store_.get();
   if (options.wrap_store) {
     server->wrapped_store_ = options.wrap_store(store);

@@ -22,7 +22,7 @@
 #include "services/notification/http_client.h"
 #include "services/notification/kpi_follower.h"
 #include "services/notification/notification_service.h"
-#include "services/notification/sqlite_notification_store.h"
+#include "services/notification/notification_store.h"
 #include "services/notification/webhook_dispatcher.h"
 #include "suishin/kpi/v1/kpi.grpc.pb.h"
 #include "suishin/notification/v1/notification.grpc.pb.h"
@@ -73,7 +73,7 @@ class NotificationServer {
   FixedClock& clock() { return clock_; }
   AlertBook& book() { return *book_; }
   // The SQLite store itself, behind the book's back.
-  NotificationStore& sqlite_store() { return *store_; }
+  NotificationStore& store() { return *store_; }
   NotificationServiceImpl& service() { return *service_; }
   // Null unless asked for.
   WebhookDispatcher* dispatcher() { return dispatcher_.get(); }
@@ -84,7 +84,7 @@ class NotificationServer {
 
   FixedClock clock_;
   RealClock delivery_clock_;
-  std::unique_ptr<SqliteNotificationStore> store_;
+  std::unique_ptr<NotificationStore> store_;
   std::unique_ptr<NotificationStore> wrapped_store_;
   std::unique_ptr<RedisClient> redis_;
   std::unique_ptr<WebhookTransport> transport_;

@@ -220,7 +220,7 @@ TEST(WebhookStoreErrorTest, ADeliveredEventIsSentOnceAndLeavesTheOutboxOnceTheSt
   ASSERT_TRUE(receiver->WaitForRequests(2, absl::Seconds(10)));
   ASSERT_TRUE(Eventually([&] {
     bool empty = false;
-    absl::Status read = (*server)->sqlite_store().Read([&](NotificationTransaction& tx) {
+    absl::Status read = (*server)->store().Read([&](NotificationTransaction& tx) {
       absl::StatusOr<std::vector<std::pair<std::string, absl::Time>>> waiting =
           tx.SoonestByWebhook();
       if (!waiting.ok()) return waiting.status();

@@ -26,6 +26,7 @@
 #include "tests/services/notification/notification_server.h"
 #include "tests/support/http_receiver.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace suishin::notification {
 namespace {
@@ -158,6 +159,9 @@ TEST(SecretSealerTest, TheKeyFileIsMadeOnceAndRefusedWhenItHoldsNoKey) {
 }
 
 TEST_F(WebhookSecretsTest, TheDatabaseNeverHoldsASecretInTheClear) {
+  // It looks into the SQLite file; postgres_notification_store_test shows
+  // the same of PostgreSQL.
+  if (::suishin::testing::PostgresPass()) GTEST_SKIP() << "a SQLite file check";
   ASSERT_NO_FATAL_FAILURE(Start());
   const v1::Webhook created = Create();
   ASSERT_TRUE(absl::StartsWith(created.secret(), "whsec_")) << "shown once, at creation";
@@ -180,6 +184,9 @@ TEST_F(WebhookSecretsTest, TheDatabaseNeverHoldsASecretInTheClear) {
 }
 
 TEST_F(WebhookSecretsTest, AnotherKeyDoesNotOpenTheSecretsAndTheStoreSaysSo) {
+  // It looks into the SQLite file; postgres_notification_store_test shows
+  // the same of PostgreSQL.
+  if (::suishin::testing::PostgresPass()) GTEST_SKIP() << "a SQLite file check";
   ASSERT_NO_FATAL_FAILURE(Start());
   Create();
   server_.reset();
@@ -193,6 +200,9 @@ TEST_F(WebhookSecretsTest, AnotherKeyDoesNotOpenTheSecretsAndTheStoreSaysSo) {
 }
 
 TEST_F(WebhookSecretsTest, ASecretStoredInTheClearIsSealedWhenTheStoreOpens) {
+  // It looks into the SQLite file; postgres_notification_store_test shows
+  // the same of PostgreSQL.
+  if (::suishin::testing::PostgresPass()) GTEST_SKIP() << "a SQLite file check";
   ASSERT_NO_FATAL_FAILURE(Start());
   server_.reset();
   // As a version before sealing stored it.

@@ -212,7 +212,7 @@ TEST_F(WebhookTargetsServiceTest, AWebhookThatNowPointsInsideIsNeverDelivered) {
   webhook.set_url(absl::StrCat("http://localhost:", receiver_->port(), "/hook"));
   webhook.set_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
   *webhook.mutable_create_time() = ToProtoTimestamp(absl::Now());
-  ASSERT_TRUE(server_->sqlite_store()
+  ASSERT_TRUE(server_->store()
                   .Run([&](NotificationTransaction& tx) { return tx.PutWebhook(webhook); })
                   .ok());
   ASSERT_TRUE(server_->book().alerts().Evaluate({AchievedSubject("kpi-1", "r-1")}, 0).ok());

@@ -376,7 +376,7 @@ TEST_F(WritePathTest, EveryListComesInPagesAndTheLastHasNoToken) {
     webhooks.push_back(webhook.id());
   }
   std::vector<std::string> letters;
-  ASSERT_TRUE(server_->sqlite_store()
+  ASSERT_TRUE(server_->store()
                   .Run([&](NotificationTransaction& tx) -> absl::Status {
                     for (int i = 0; i < 5; ++i) {
                       v1::DeadLetter letter;
@@ -655,7 +655,7 @@ TEST_F(WritePathTest, UnknownAndOutputOnlyFieldsAreNeverStored) {
   ASSERT_TRUE(stub_->AcknowledgeAlert(Context().get(), ack, &acked).ok());
 
   // What is stored, read behind the service's back.
-  ASSERT_TRUE(server_->sqlite_store()
+  ASSERT_TRUE(server_->store()
                   .Read([&](NotificationTransaction& tx) -> absl::Status {
                     auto silences = tx.ListSilences(true, SuiteNow(), 0, 100);
                     EXPECT_TRUE(silences.ok());

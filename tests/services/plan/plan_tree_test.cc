@@ -40,7 +40,7 @@ class PlanTreeTest : public PlanServiceTest {
 
   // Puts `regions` straight into the SQLite store, unchecked.
   void Damage(const std::vector<v1::Region>& regions) {
-    const absl::Status status = server_->sqlite_store().Run([&](PlanTransaction& tx) {
+    const absl::Status status = server_->store().Run([&](PlanTransaction& tx) {
       for (const v1::Region& region : regions) {
         absl::Status put = tx.PutRegion(region);
         if (!put.ok()) return put;

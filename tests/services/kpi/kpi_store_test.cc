@@ -1,17 +1,26 @@
-// The SQLite KPI store's change log: runs of one KPI's changes, sequences
-// without gaps across groups and refused bodies, reads that say how far they
-// looked, and the move of a version 2 file (one row per change) into runs.
-#include "services/kpi/sqlite_kpi_store.h"
-
+// The KPI stores' change log, on SQLite and PostgreSQL alike: runs of one
+// KPI's changes, sequences without gaps across groups and refused bodies,
+// reads that say how far they looked. On SQLite, the move of a version 2
+// file (one row per change) into runs. On PostgreSQL, several writers (two
+// stores on one database, as two replicas) sharing one gapless log that a
+// reader follows without skipping, and figures in columns SQL can read.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/postgres.h"
+#include "common/proto_util.h"
 #include "common/sqlite.h"
+#include "services/kpi/open_kpi_store.h"
+#include "services/kpi/sqlite_kpi_store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_store.h"
 
 namespace suishin::kpi {
 namespace {
@@ -29,17 +38,24 @@ v1::Change MakeChange(const std::string& kpi, const std::string& region, int yea
   return change;
 }
 
-class SqliteKpiStoreTest : public ::testing::Test {
+// Each test's store: a SQLite file, or a schema of its own in the test
+// PostgreSQL (the parameter says which).
+class KpiStoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     absl::StatusOr<TempDir> dir = TempDir::Create("kpi-store-test");
     ASSERT_TRUE(dir.ok()) << dir.status();
     dir_ = std::make_unique<TempDir>(*std::move(dir));
+    location_ = dir_->File("kpi.db");
+    if (GetParam() == "postgresql") {
+      absl::StatusOr<std::string> url = suishin::testing::NewPostgresStore();
+      ASSERT_TRUE(url.ok()) << url.status();
+      location_ = *url;
+    }
   }
 
-  std::unique_ptr<SqliteKpiStore> Open() {
-    absl::StatusOr<std::unique_ptr<SqliteKpiStore>> store =
-        SqliteKpiStore::Open(dir_->File("kpi.db"));
+  std::unique_ptr<KpiStore> Open() {
+    absl::StatusOr<std::unique_ptr<KpiStore>> store = OpenKpiStore(location_);
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? *std::move(store) : nullptr;
   }
@@ -57,10 +73,22 @@ class SqliteKpiStoreTest : public ::testing::Test {
   }
 
   std::unique_ptr<TempDir> dir_;
+  std::string location_;
 };
 
-TEST_F(SqliteKpiStoreTest, SequencesStayGaplessAcrossRefusedBodiesAndGroups) {
-  std::unique_ptr<SqliteKpiStore> store = Open();
+INSTANTIATE_TEST_SUITE_P(Engines, KpiStoreTest, ::testing::Values("sqlite", "postgresql"),
+                         [](const auto& info) { return info.param; });
+
+using SqliteKpiStoreTest = KpiStoreTest;
+INSTANTIATE_TEST_SUITE_P(Sqlite, SqliteKpiStoreTest, ::testing::Values("sqlite"),
+                         [](const auto& info) { return info.param; });
+
+using PostgresKpiStoreTest = KpiStoreTest;
+INSTANTIATE_TEST_SUITE_P(Postgres, PostgresKpiStoreTest, ::testing::Values("postgresql"),
+                         [](const auto& info) { return info.param; });
+
+TEST_P(KpiStoreTest, SequencesStayGaplessAcrossRefusedBodiesAndGroups) {
+  std::unique_ptr<KpiStore> store = Open();
   ASSERT_NE(store, nullptr);
   // Three KPIs' changes interleaved in one body, a refused body in the
   // middle of the group, and a body after it.
@@ -143,8 +171,8 @@ TEST_F(SqliteKpiStoreTest, SequencesStayGaplessAcrossRefusedBodiesAndGroups) {
 // A run leaves out what a change shares with the one before it: what comes
 // back must be each change exactly, also where a field goes from set to
 // empty or back.
-TEST_F(SqliteKpiStoreTest, EveryChangeOfARunComesBackExactly) {
-  std::unique_ptr<SqliteKpiStore> store = Open();
+TEST_P(KpiStoreTest, EveryChangeOfARunComesBackExactly) {
+  std::unique_ptr<KpiStore> store = Open();
   ASSERT_NE(store, nullptr);
   std::vector<v1::Change> written;
   for (int i = 0; i < 12; ++i) {
@@ -176,8 +204,8 @@ TEST_F(SqliteKpiStoreTest, EveryChangeOfARunComesBackExactly) {
   }
 }
 
-TEST_F(SqliteKpiStoreTest, ALongRunIsSplitAndReadBackWhole) {
-  std::unique_ptr<SqliteKpiStore> store = Open();
+TEST_P(KpiStoreTest, ALongRunIsSplitAndReadBackWhole) {
+  std::unique_ptr<KpiStore> store = Open();
   ASSERT_NE(store, nullptr);
   ASSERT_EQ(store->Run([](KpiTransaction& tx) -> absl::Status {
     for (int i = 0; i < 3000; ++i) {
@@ -201,7 +229,7 @@ TEST_F(SqliteKpiStoreTest, ALongRunIsSplitAndReadBackWhole) {
 // A file written before the log was kept in runs: one row per change, with
 // KPI, region and year in columns. Opening it moves every change over with
 // its sequence and content.
-TEST_F(SqliteKpiStoreTest, MovesAVersionTwoLogIntoRuns) {
+TEST_P(SqliteKpiStoreTest, MovesAVersionTwoLogIntoRuns) {
   {
     absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(dir_->File("kpi.db"));
     ASSERT_TRUE(db.ok()) << db.status();
@@ -243,7 +271,7 @@ PRAGMA user_version = 2;
       ASSERT_EQ(insert->Run(), absl::OkStatus());
     }
   }
-  std::unique_ptr<SqliteKpiStore> store = Open();
+  std::unique_ptr<KpiStore> store = Open();
   ASSERT_NE(store, nullptr);
   ChangePage page = Read(*store, ChangeQuery());
   ASSERT_EQ(page.changes.size(), 4u);
@@ -268,6 +296,140 @@ PRAGMA user_version = 2;
   ASSERT_EQ(store->Run([](KpiTransaction& tx) -> absl::Status {
     v1::Change change = MakeChange("kodomoen", "soya", 2020, 5);
     EXPECT_EQ(*tx.AppendChange(change), 5);
+    return absl::OkStatus();
+  }),
+            absl::OkStatus());
+}
+
+// Two stores on one database are two replicas' writers. Their groups
+// interleave; the log they share must still be 1, 2, 3, ... with every
+// change once, and a reader following it (always asking for what comes
+// after the last sequence it saw) must never find a hole it later skips.
+TEST_P(PostgresKpiStoreTest, SeveralWritersShareOneGaplessLogAFollowerNeverSkips) {
+  std::unique_ptr<KpiStore> a = Open();
+  std::unique_ptr<KpiStore> b = Open();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  constexpr int kGroups = 60;
+  std::atomic<bool> writing{true};
+  auto write = [&](KpiStore* store, std::string kpi, std::vector<int64_t>* got) {
+    for (int i = 0; i < kGroups; ++i) {
+      // A group of two bodies, the second refused: its sequences go to the
+      // next group, so the refusal leaves no hole either.
+      KpiStore::Body ok = [&](KpiTransaction& tx) -> absl::Status {
+        for (int n = 0; n < 3; ++n) {
+          v1::Change change = MakeChange(kpi, "soya", 2019, i * 3 + n);
+          absl::StatusOr<int64_t> sequence = tx.AppendChange(change);
+          if (!sequence.ok()) return sequence.status();
+          got->push_back(*sequence);
+        }
+        return absl::OkStatus();
+      };
+      KpiStore::Body refused = [&](KpiTransaction& tx) -> absl::Status {
+        v1::Change change = MakeChange(kpi, "rumoi", 2019, -1);
+        if (!tx.AppendChange(change).ok()) return absl::InternalError("append");
+        return absl::InvalidArgumentError("refused");
+      };
+      const size_t before = got->size();
+      std::vector<absl::Status> outcomes;
+      ASSERT_EQ(store->RunGroup({&ok, &refused}, &outcomes), absl::OkStatus());
+      ASSERT_EQ(outcomes[0], absl::OkStatus());
+      ASSERT_EQ(outcomes[1].code(), absl::StatusCode::kInvalidArgument);
+      ASSERT_EQ(got->size(), before + 3);
+    }
+  };
+  std::vector<int64_t> from_a, from_b;
+  std::vector<int64_t> followed;
+  std::thread follower([&] {
+    int64_t last = 0;
+    while (true) {
+      const bool done = !writing.load();
+      ChangeQuery query;
+      query.from_sequence = last + 1;
+      ChangePage page = Read(*b, query);
+      for (const v1::Change& change : page.changes) {
+        // The first one read must be the one right after the last seen.
+        EXPECT_EQ(change.sequence(), last + 1) << "the follower skipped";
+        last = change.sequence();
+        followed.push_back(last);
+      }
+      if (done && page.changes.empty()) return;
+    }
+  });
+  std::thread writer_a(write, a.get(), "kodomoen", &from_a);
+  std::thread writer_b(write, b.get(), "jishu-bousai", &from_b);
+  writer_a.join();
+  writer_b.join();
+  writing = false;
+  follower.join();
+
+  std::vector<int64_t> all = from_a;
+  all.insert(all.end(), from_b.begin(), from_b.end());
+  std::sort(all.begin(), all.end());
+  ASSERT_EQ(all.size(), 2u * kGroups * 3);
+  for (size_t i = 0; i < all.size(); ++i) ASSERT_EQ(all[i], static_cast<int64_t>(i + 1));
+  EXPECT_EQ(followed, all);
+}
+
+// What a BI tool sees: the figures in typed columns, not only messages.
+TEST_P(PostgresKpiStoreTest, FiguresSitInColumnsSqlCanRead) {
+  std::unique_ptr<KpiStore> store = Open();
+  ASSERT_NE(store, nullptr);
+  ASSERT_EQ(store->Run([](KpiTransaction& tx) -> absl::Status {
+    v1::Kpi kpi;
+    kpi.set_id("kodomoen");
+    kpi.set_project_id("kosodate");
+    kpi.set_name("認定こども園設置数");
+    kpi.set_unit("箇所");
+    kpi.set_value_kind(v1::VALUE_KIND_COUNT);
+    if (absl::Status put = tx.PutKpi(kpi); !put.ok()) return put;
+    v1::Baseline baseline;
+    baseline.set_region_id("soya");
+    baseline.mutable_fiscal_year()->set_year(2014);
+    baseline.set_value(3);
+    if (absl::Status put = tx.PutBaseline("kodomoen", baseline); !put.ok()) return put;
+    v1::Actual actual;
+    actual.set_kpi_id("kodomoen");
+    actual.set_region_id("soya");
+    actual.mutable_fiscal_year()->set_year(2018);
+    actual.set_value(5.5);
+    actual.set_reported_by("宗谷総合振興局");
+    *actual.mutable_report_time() = ToProtoTimestamp(absl::FromUnixMicros(1561939200123456));
+    return tx.PutActual(actual);
+  }),
+            absl::OkStatus());
+  absl::StatusOr<std::unique_ptr<PgConnection>> sql = PgConnection::Connect(location_);
+  ASSERT_TRUE(sql.ok()) << sql.status();
+  absl::StatusOr<PgResult> rows = (*sql)->Exec(
+      "SELECT k.name, k.value_kind, b.value, a.value, a.fiscal_year, "
+      "to_char(a.report_time, 'YYYY-MM-DD HH24:MI:SS.US'), pg_typeof(a.value)::text, "
+      "pg_typeof(a.report_time)::text FROM kpis k JOIN baselines b ON b.kpi_id = k.id "
+      "JOIN actuals a ON a.kpi_id = k.id");
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  ASSERT_EQ(rows->rows(), 1);
+  EXPECT_EQ(rows->Text(0, 0), "認定こども園設置数");
+  EXPECT_EQ(rows->Text(0, 1), "VALUE_KIND_COUNT");
+  EXPECT_DOUBLE_EQ(rows->Double(0, 2), 3);
+  EXPECT_DOUBLE_EQ(rows->Double(0, 3), 5.5);
+  EXPECT_EQ(rows->Int(0, 4), 2018);
+  EXPECT_EQ(rows->Text(0, 5), "2019-07-01 00:00:00.123456");
+  EXPECT_EQ(rows->Text(0, 6), "double precision");
+  EXPECT_EQ(rows->Text(0, 7), "timestamp with time zone");
+}
+
+// A write through a read is refused, and leaves nothing.
+TEST_P(KpiStoreTest, AWriteThroughAReadIsRefused) {
+  std::unique_ptr<KpiStore> store = Open();
+  ASSERT_NE(store, nullptr);
+  const absl::Status status = store->Read([](KpiTransaction& tx) -> absl::Status {
+    v1::Kpi kpi;
+    kpi.set_id("kodomoen");
+    return tx.PutKpi(kpi);
+  });
+  EXPECT_FALSE(status.ok());
+  ASSERT_EQ(store->Read([](KpiTransaction& tx) -> absl::Status {
+    absl::StatusOr<std::optional<v1::Kpi>> kpi = tx.FindKpi("kodomoen");
+    EXPECT_TRUE(kpi.ok() && !kpi->has_value());
     return absl::OkStatus();
   }),
             absl::OkStatus());
