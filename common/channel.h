@@ -12,10 +12,17 @@
 
 namespace suishin {
 
-// An insecure channel to `address` (host:port on loopback or a private
-// network), with the process's message size limits and keepalive
-// (common/limits.h). Made once and shared; it reconnects by itself.
+// A channel to `address` (host:port, or any gRPC target: dns:///kpi:50062
+// for a headless Service, ipv4:a:p,b:p for a list), with the process's TLS
+// and token, message size limits and keepalive (common/limits.h), balancing
+// its calls round-robin over every address the target resolves to, and
+// retrying reads (unary Get*/List*) that find a replica gone
+// (ChannelServiceConfig). Made once and shared; it reconnects by itself.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
+
+// The service config every channel gets: round_robin, and a retry policy
+// (UNAVAILABLE, 3 attempts) for the unary reads of the services linked in.
+std::string ChannelServiceConfig();
 
 // A client context whose deadline is `timeout` from now, or the deadline of
 // the server call being served (`parent`), whichever comes first.

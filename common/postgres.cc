@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "common/status_macros.h"
 
 namespace suishin {
@@ -339,10 +340,12 @@ absl::Status PgConnection::Listen(absl::string_view channel) {
   return ExecScript(absl::StrCat("LISTEN ", channel));
 }
 
-absl::StatusOr<bool> PgConnection::WaitForNotification(absl::Duration timeout) {
+absl::StatusOr<bool> PgConnection::WaitForNotification(absl::Duration timeout,
+                                                       std::vector<std::string>* payloads) {
   auto drain = [&] {
     bool any = false;
     while (PGnotify* notify = PQnotifies(conn_)) {
+      if (payloads != nullptr) payloads->emplace_back(notify->extra);
       PQfreemem(notify);
       any = true;
     }
@@ -360,6 +363,43 @@ absl::StatusOr<bool> PgConnection::WaitForNotification(absl::Duration timeout) {
   if (ready == 0) return false;
   if (PQconsumeInput(conn_) == 0) return PostgresError(conn_, nullptr, "wait for notifications");
   return drain();
+}
+
+namespace {
+
+class PgListener : public StoreListener {
+ public:
+  PgListener(std::string url, std::string channel)
+      : url_(std::move(url)), channel_(std::move(channel)) {}
+
+  bool Wait(absl::Duration timeout, std::vector<std::string>* payloads) override {
+    if (connection_ == nullptr) {
+      absl::StatusOr<std::unique_ptr<PgConnection>> connected = PgConnection::Connect(url_);
+      if (!connected.ok() || !(*connected)->Listen(channel_).ok()) {
+        absl::SleepFor(timeout);  // the database is away: wait, then let the caller look
+        return true;
+      }
+      connection_ = *std::move(connected);
+      return true;  // what came before LISTEN was not heard: the caller looks
+    }
+    absl::StatusOr<bool> heard = connection_->WaitForNotification(timeout, payloads);
+    if (!heard.ok()) {
+      connection_.reset();
+      return true;
+    }
+    return *heard;
+  }
+
+ private:
+  const std::string url_;
+  const std::string channel_;
+  std::unique_ptr<PgConnection> connection_;
+};
+
+}  // namespace
+
+std::unique_ptr<StoreListener> ListenTo(const std::string& url, const std::string& channel) {
+  return std::make_unique<PgListener>(url, channel);
 }
 
 // ---- PgPool ----

@@ -37,6 +37,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "common/store_listener.h"
 
 namespace suishin {
 
@@ -150,9 +151,11 @@ class PgConnection {
   // session reach WaitForNotification.
   absl::Status Listen(absl::string_view channel);
   // Waits up to `timeout` for a notification: true when one or more came
-  // (all are taken), false when the time ran out. UNAVAILABLE when the
-  // connection is lost (then Listen again after it is back).
-  absl::StatusOr<bool> WaitForNotification(absl::Duration timeout);
+  // (all are taken, their payloads appended to `payloads` when not null),
+  // false when the time ran out. UNAVAILABLE when the connection is lost
+  // (then Listen again after it is back).
+  absl::StatusOr<bool> WaitForNotification(absl::Duration timeout,
+                                           std::vector<std::string>* payloads = nullptr);
 
   PGconn* handle() { return conn_; }
 
@@ -198,6 +201,10 @@ class PgPool {
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<PgConnection>> idle_ ABSL_GUARDED_BY(mu_);
 };
+
+// A StoreListener on `channel` of the database at `url`: a connection of
+// its own, LISTENing, made again when lost.
+std::unique_ptr<StoreListener> ListenTo(const std::string& url, const std::string& channel);
 
 // Maps a failed result to a status: unique violations are ALREADY_EXISTS,
 // other constraint violations and writes in a read-only transaction

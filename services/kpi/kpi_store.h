@@ -26,7 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/time.h"
+#include "common/store_listener.h"
 #include "suishin/kpi/v1/kpi.pb.h"
 
 namespace suishin::kpi {
@@ -124,18 +124,6 @@ class KpiTransaction {
   std::string principal_;
 };
 
-// Tells a process that other processes sharing its store committed changes
-// (kpi-service replicas on one PostgreSQL). One per waiting thread.
-class ChangeListener {
- public:
-  virtual ~ChangeListener() = default;
-  // Waits up to `timeout`: true when changes were announced meanwhile (or
-  // the listener cannot tell, after a reconnect), false when the time ran
-  // out quietly. A caller reads the log either way, so a lost
-  // announcement costs at most one timeout.
-  virtual bool Wait(absl::Duration timeout) = 0;
-};
-
 class KpiStore {
  public:
   using Body = std::function<absl::Status(KpiTransaction&)>;
@@ -175,7 +163,7 @@ class KpiStore {
   virtual bool Shared() const { return false; }
   // A listener for the commits of other processes; nullptr when the store
   // is not shared.
-  virtual std::unique_ptr<ChangeListener> Listen() { return nullptr; }
+  virtual std::unique_ptr<StoreListener> Listen() { return nullptr; }
 
   // One body alone, as a group of one: for start-up and tests; the service's
   // writes go through its BatchWriter.

@@ -20,35 +20,6 @@ constexpr int64_t kChangeLogLock = 0x4b504931;  // "KPI1"
 // What every write group NOTIFYs (at its commit) and Listen LISTENs to.
 constexpr char kChangesChannel[] = "suishin_kpi_changes";
 
-// Waits on a connection of its own for the NOTIFYs of other replicas'
-// commits; reconnects when the connection is lost.
-class PgChangeListener : public ChangeListener {
- public:
-  explicit PgChangeListener(std::string url) : url_(std::move(url)) {}
-
-  bool Wait(absl::Duration timeout) override {
-    if (connection_ == nullptr) {
-      absl::StatusOr<std::unique_ptr<PgConnection>> connected = PgConnection::Connect(url_);
-      if (!connected.ok() || !(*connected)->Listen(kChangesChannel).ok()) {
-        absl::SleepFor(timeout);  // the database is away: wait, then let the caller poll
-        return true;
-      }
-      connection_ = *std::move(connected);
-      return true;  // what came before LISTEN was not heard: the caller looks
-    }
-    absl::StatusOr<bool> heard = connection_->WaitForNotification(timeout);
-    if (!heard.ok()) {
-      connection_.reset();
-      return true;
-    }
-    return *heard;
-  }
-
- private:
-  const std::string url_;
-  std::unique_ptr<PgConnection> connection_;
-};
-
 const std::vector<PgMigration>& Schema() {
   static const auto* migrations = new std::vector<PgMigration>{
       {1, R"sql(
@@ -429,8 +400,8 @@ absl::StatusOr<int64_t> PostgresKpiStore::LogHead() {
   return rows.rows() > 0 ? rows.Int(0, 0) : 0;
 }
 
-std::unique_ptr<ChangeListener> PostgresKpiStore::Listen() {
-  return std::make_unique<PgChangeListener>(url_);
+std::unique_ptr<StoreListener> PostgresKpiStore::Listen() {
+  return ListenTo(url_, kChangesChannel);
 }
 
 PostgresKpiStore::~PostgresKpiStore() = default;

@@ -50,7 +50,7 @@ class PostgresKpiStore : public KpiStore {
   absl::StatusOr<int64_t> LogHead() override;
   bool Shared() const override { return true; }
   // LISTEN on the channel every write group NOTIFYs at its commit.
-  std::unique_ptr<ChangeListener> Listen() override;
+  std::unique_ptr<StoreListener> Listen() override;
 
   // The next sequence of a write group (internal to the .cc).
   struct ChangeLog;

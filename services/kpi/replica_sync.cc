@@ -37,7 +37,7 @@ void ReplicaSync::Start() {
 }
 
 void ReplicaSync::Loop() {
-  std::unique_ptr<ChangeListener> listener = store_->Listen();
+  std::unique_ptr<StoreListener> listener = store_->Listen();
   while (!stopping_) {
     if (listener != nullptr) {
       listener->Wait(options_.poll_interval);

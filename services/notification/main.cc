@@ -1,6 +1,10 @@
 // notification-service: follows kpi-service's changes, keeps lagging-KPI
 // alerts, and delivers them to gRPC subscribers and signed webhooks. Its
 // store is a SQLite file or a PostgreSQL database (OpenNotificationStore).
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -20,8 +24,10 @@
 #include "common/tls.h"
 #include "common/work_signal.h"
 #include "services/notification/alert_book.h"
+#include "services/notification/event_sync.h"
 #include "services/notification/http_client.h"
 #include "services/notification/kpi_follower.h"
+#include "services/notification/leader_lease.h"
 #include "services/notification/notification_service.h"
 #include "services/notification/open_notification_store.h"
 #include "services/notification/secret_sealer.h"
@@ -49,6 +55,12 @@ ABSL_FLAG(std::string, evaluation_interval, "1h",
 ABSL_FLAG(std::string, webhook_retry_delays, "5s,5m,30m,2h,5h,10h,10h",
           "delays before each retry of a failed webhook delivery");
 ABSL_FLAG(int, webhook_timeout_ms, 5000, "how long a webhook endpoint may take to answer");
+ABSL_FLAG(int, leader_lease_ms, 5000,
+          "with a PostgreSQL store: how long the leader's lease runs unrenewed (a standby takes "
+          "over within about 4/3 of it after the leader dies)");
+ABSL_FLAG(int, replica_poll_ms, 500,
+          "with a PostgreSQL store: how often to look for other replicas' events when no "
+          "notification comes");
 ABSL_FLAG(int, webhook_workers, 4,
           "webhook deliveries in flight at once (to different endpoints; one per endpoint)");
 ABSL_FLAG(int, webhook_circuit_failures, 5,
@@ -160,6 +172,8 @@ int main(int argc, char** argv) {
            ParsePositiveDuration("set_aside_max_delay", absl::GetFlag(FLAGS_set_aside_max_delay),
                                  &set_aside.max_delay),
            ValidatePositive("notification_db_readers", readers),
+           ValidatePositive("leader_lease_ms", absl::GetFlag(FLAGS_leader_lease_ms)),
+           ValidatePositive("replica_poll_ms", absl::GetFlag(FLAGS_replica_poll_ms)),
            ValidatePositive("max_rule_overrides", book_options.rules.max_rule_overrides),
            ValidatePositive("max_silences", book_options.silences.max_silences),
            ValidatePositive("max_webhooks", book_options.webhooks.max_webhooks),
@@ -235,16 +249,51 @@ int main(int argc, char** argv) {
   suishin::notification::KpiFollower follower(kpi_stub.get(), book_ptr, &evaluate_again, follow);
   suishin::notification::NotificationServiceImpl service(book_ptr,
                                                          {&follower, &dispatcher.circuits()});
-  dispatcher.Start();
-  follower.Start();
+  // Replicas on one PostgreSQL: every one serves reads and streams (its feed
+  // kept in step by EventSync); the lease's holder alone evaluates and
+  // delivers. One process alone leads from the start.
+  std::unique_ptr<suishin::notification::EventSync> events;
+  std::unique_ptr<suishin::notification::LeaderLease> lease;
+  std::atomic<bool> lost_lead{false};
+  if ((*store)->Shared()) {
+    suishin::notification::EventSync::Options sync_options;
+    sync_options.poll_interval = absl::Milliseconds(absl::GetFlag(FLAGS_replica_poll_ms));
+    events = std::make_unique<suishin::notification::EventSync>(
+        store->get(), &book_ptr->events().feed(), &evaluate_again, book_ptr->events().feed().last(),
+        sync_options);
+    suishin::notification::LeaderLease::Options lease_options;
+    lease_options.holder = suishin::notification::DefaultLeaseHolder();
+    lease_options.ttl = absl::Milliseconds(absl::GetFlag(FLAGS_leader_lease_ms));
+    lease = std::make_unique<suishin::notification::LeaderLease>(
+        store->get(), lease_options,
+        [&] {
+          dispatcher.Start();
+          follower.Start();
+        },
+        [&] {
+          // Stop, to come back as a standby (the unit or pod restarts it).
+          lost_lead = true;
+          kill(getpid(), SIGTERM);
+        });
+    book_ptr->writer().set_replicas({lease.get(), events.get()});
+    events->Start();
+    lease->Start();
+  } else {
+    dispatcher.Start();
+    follower.Start();
+  }
   const int exit_code = suishin::ServeUntilTerminated(
       listen, {{suishin::notification::v1::NotificationService::service_full_name(), &service}},
       {{"db", suishin::StoreForLog(db)},
        {"kpi_address", kpi_address},
        {"redis_url", suishin::RedactRedisUrl(redis_url)},
        {"clock", fixed ? absl::GetFlag(FLAGS_now) : "real"}});
+  // No more won or lost; a leader gives the lease up for a standby (its
+  // writes still queued are fenced from then on).
+  if (lease != nullptr) lease->Stop();
   // Both write through the book: stopped while it is still here.
   follower.Stop();
   dispatcher.Stop();
-  return exit_code;
+  if (events != nullptr) events->Stop();
+  return lost_lead ? 1 : exit_code;
 }

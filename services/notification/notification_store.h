@@ -24,6 +24,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -34,6 +35,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/page_token.h"
+#include "common/store_listener.h"
 #include "suishin/notification/v1/notification.pb.h"
 
 namespace suishin::notification {
@@ -136,6 +138,13 @@ class NotificationTransaction {
       absl::string_view webhook_id, int64_t after_key, int limit) = 0;
   virtual absl::StatusOr<std::optional<v1::DeadLetter>> FindDeadLetter(absl::string_view id) = 0;
   virtual absl::Status DeleteDeadLetter(absl::string_view id) = 0;
+
+  // ---- Leadership (replicas on one database; leader_lease.h) ----
+  // OK while `token` is the newest lease's fencing token, and it stays so
+  // until this transaction ends (a takeover waits for it); FAILED_PRECONDITION
+  // once another replica has taken the lease. A store of one process has no
+  // other writer: always OK.
+  virtual absl::Status CheckFence(int64_t token) { return absl::OkStatus(); }
 };
 
 class NotificationStore {
@@ -157,6 +166,26 @@ class NotificationStore {
   // on a consistent snapshot of everything committed when it starts. It
   // never waits for a write in progress, and several run at once.
   virtual absl::Status Read(const Body& body) = 0;
+
+  // ---- Replicas ----
+  // True when other processes may write to this store too (several
+  // replicas on one PostgreSQL).
+  virtual bool Shared() const { return false; }
+  // Announces other processes' commits: payload "events" for any group,
+  // "rules:<kpi_id>" for a rule change ("rules:" for the global ones).
+  // nullptr when the store is not shared.
+  virtual std::unique_ptr<StoreListener> Listen() { return nullptr; }
+  // Takes the leader's lease for `holder`, or renews it, for `ttl`: the
+  // lease's fencing token (> 0, larger at every change of holder), or 0
+  // while another holder's lease runs. A store of one process: always 1.
+  virtual absl::StatusOr<int64_t> AcquireLease(const std::string& holder, absl::Duration ttl) {
+    return 1;
+  }
+  // Gives the lease up at once (a clean stop), if `holder` still has it
+  // with `token`, so a standby takes over without waiting for it to run out.
+  virtual absl::Status ReleaseLease(const std::string& holder, int64_t token) {
+    return absl::OkStatus();
+  }
 
   // One body alone, as a group of one: for start-up and tests; the
   // service's writes go through its BatchWriter.

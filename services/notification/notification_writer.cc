@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/synchronization/notification.h"
+#include "common/log.h"
 
 namespace suishin::notification {
 
@@ -33,6 +34,13 @@ void NotificationWriter::Submit(absl::StatusOr<Body> body, std::shared_ptr<Write
     done(body.status());
     return;
   }
+  if (const int64_t token = replicas_.lease != nullptr ? replicas_.lease->token() : 0; token > 0) {
+    // Made while leading: committed only while this replica still leads.
+    body = [token, inner = *std::move(body)](NotificationTransaction& tx) -> absl::Status {
+      if (absl::Status fenced = tx.CheckFence(token); !fenced.ok()) return fenced;
+      return inner(tx);
+    };
+  }
   writer_.Submit(*std::move(body),
                  [this, outcome = std::move(outcome), done = std::move(done)](absl::Status status) {
                    if (status.ok() && outcome != nullptr) Publish(*outcome);
@@ -55,7 +63,13 @@ absl::Status NotificationWriter::SubmitAndWait(Body body, std::shared_ptr<WriteO
 
 void NotificationWriter::Publish(const WriteOutcome& outcome) {
   // Subscribers first: the Redis round trip is not on an event's path.
-  if (!outcome.events.empty() && targets_.events != nullptr) {
+  if (!outcome.events.empty() && replicas_.events != nullptr) {
+    // Other replicas' events may sit between these: the feed learns them
+    // all, in order, from the store (or from the sync's thread, later).
+    if (absl::Status status = replicas_.events->CatchUp(); !status.ok()) {
+      LogWarning("replica_catch_up_failed", {{"error", std::string(status.message())}});
+    }
+  } else if (!outcome.events.empty() && targets_.events != nullptr) {
     targets_.events->Published(outcome.events.back().sequence, outcome.events);
   }
   if (targets_.mirror != nullptr) {

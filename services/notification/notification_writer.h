@@ -36,6 +36,8 @@
 #include "common/sequence_feed.h"
 #include "common/work_signal.h"
 #include "services/notification/alert_mirror.h"
+#include "services/notification/event_sync.h"
+#include "services/notification/leader_lease.h"
 #include "services/notification/notification_store.h"
 #include "suishin/notification/v1/notification.pb.h"
 
@@ -100,10 +102,21 @@ class NotificationWriter {
 
   Stats stats() const;
 
+  // With replicas on one store, set before the first write: `lease` fences
+  // every write made while this replica leads (its token, checked in the
+  // write's transaction); `events` tells the feed of every replica's events
+  // in id order after each commit, in place of this writer's own.
+  struct Replicas {
+    const LeaderLease* lease = nullptr;
+    EventSync* events = nullptr;
+  };
+  void set_replicas(Replicas replicas) { replicas_ = replicas; }
+
  private:
   void Publish(const WriteOutcome& outcome);
 
   const Targets targets_;
+  Replicas replicas_;
   std::atomic<int64_t> submitted_{0};
   // Last: destroyed first, committing what is queued while the rest is here.
   BatchWriter<NotificationTransaction> writer_;

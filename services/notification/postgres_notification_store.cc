@@ -19,6 +19,9 @@
 namespace suishin::notification {
 namespace {
 
+// What every write group NOTIFYs at its commit, and Listen LISTENs to.
+constexpr char kChannel[] = "suishin_notification";
+
 // The schema starts at today's shape: the SQLite file's migrations replay a
 // history a PostgreSQL database never had. Text columns that lists are
 // ordered by use the "C" collation, so they sort byte by byte as SQLite
@@ -148,6 +151,18 @@ CREATE TABLE dead_letters (
 );
 CREATE INDEX dead_letters_by_webhook ON dead_letters (webhook_id, key);
 )sql"},
+      {2, R"sql(
+-- The leader's lease: one row. A replica takes it when it has run out and
+-- renews it while it leads; token grows at every change of holder and is
+-- the fencing token every write of the leader checks (CheckFence).
+CREATE TABLE leader_lease (
+  id integer PRIMARY KEY CHECK (id = 1),
+  holder text NOT NULL,
+  token bigint NOT NULL,
+  expires timestamptz NOT NULL
+);
+INSERT INTO leader_lease VALUES (1, '', 0, TIMESTAMPTZ 'epoch');
+)sql"},
   };
   return *migrations;
 }
@@ -257,19 +272,37 @@ class PgTransaction : public NotificationTransaction {
     OptionalInt(params, rule.has_deadline_month(), rule.deadline_month());
     OptionalInt(params, rule.has_deadline_day(), rule.deadline_day());
     params.Bytes(rule.SerializeAsString());
+    RETURN_IF_ERROR(
+        db_.Run("INSERT INTO rules (kind, kind_name, kpi_id, enabled, severity, warning_gap, "
+                "critical_gap, clear_gap, threshold_percent, min_steps, deadline_month, "
+                "deadline_day, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+                "$13) "
+                "ON CONFLICT (kind, kpi_id) DO UPDATE SET kind_name = excluded.kind_name, "
+                "enabled = excluded.enabled, severity = excluded.severity, "
+                "warning_gap = excluded.warning_gap, critical_gap = excluded.critical_gap, "
+                "clear_gap = excluded.clear_gap, threshold_percent = excluded.threshold_percent, "
+                "min_steps = excluded.min_steps, deadline_month = excluded.deadline_month, "
+                "deadline_day = excluded.deadline_day, data = excluded.data",
+                params)
+            .status());
+    // The leader evaluates the KPI again, whichever replica took the change.
     return db_
-        .Run(
-            "INSERT INTO rules (kind, kind_name, kpi_id, enabled, severity, warning_gap, "
-            "critical_gap, clear_gap, threshold_percent, min_steps, deadline_month, "
-            "deadline_day, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) "
-            "ON CONFLICT (kind, kpi_id) DO UPDATE SET kind_name = excluded.kind_name, "
-            "enabled = excluded.enabled, severity = excluded.severity, "
-            "warning_gap = excluded.warning_gap, critical_gap = excluded.critical_gap, "
-            "clear_gap = excluded.clear_gap, threshold_percent = excluded.threshold_percent, "
-            "min_steps = excluded.min_steps, deadline_month = excluded.deadline_month, "
-            "deadline_day = excluded.deadline_day, data = excluded.data",
-            params)
+        .Exec("SELECT pg_notify($1, 'rules:' || $2)",
+              PgParams().Text(kChannel).Text(PgText(rule.kpi_id())))
         .status();
+  }
+
+  absl::Status CheckFence(int64_t token) override {
+    // FOR SHARE: a takeover's UPDATE of the row waits for this transaction,
+    // so nothing of it commits after another replica leads.
+    ASSIGN_OR_RETURN(PgResult rows,
+                     db_.Exec("SELECT 1 FROM leader_lease WHERE id = 1 AND token = $1 FOR SHARE",
+                              PgParams().Int(token)));
+    if (rows.rows() == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("fenced: lease token ", token, " is no longer the leader's"));
+    }
+    return absl::OkStatus();
   }
 
   absl::StatusOr<std::optional<v1::Alert>> FindAlert(absl::string_view fingerprint) override {
@@ -754,7 +787,7 @@ absl::StatusOr<std::unique_ptr<PostgresNotificationStore>> PostgresNotificationS
   }));
   ASSIGN_OR_RETURN(std::unique_ptr<PgPool> pool, PgPool::Open(url, readers));
   return std::unique_ptr<PostgresNotificationStore>(
-      new PostgresNotificationStore(std::move(db), std::move(pool), std::move(sealer)));
+      new PostgresNotificationStore(url, std::move(db), std::move(pool), std::move(sealer)));
 }
 
 absl::Status PostgresNotificationStore::RunGroup(const std::vector<const Body*>& bodies,
@@ -773,8 +806,38 @@ absl::Status PostgresNotificationStore::RunGroup(const std::vector<const Body*>&
   // holds it until the commit or rollback.
   PgConnection& db = *db_;
   return db.InGroupTransaction(
-      [&db]() { return db.Exec("SELECT 1 FROM cursor WHERE id = 1 FOR UPDATE").status(); }, steps,
-      outcomes);
+      [&db]() -> absl::Status {
+        RETURN_IF_ERROR(db.Exec("SELECT 1 FROM cursor WHERE id = 1 FOR UPDATE").status());
+        // Delivered at COMMIT, and only then: the other replicas look.
+        return db.Exec("SELECT pg_notify($1, 'events')", PgParams().Text(kChannel)).status();
+      },
+      steps, outcomes);
+}
+
+std::unique_ptr<StoreListener> PostgresNotificationStore::Listen() {
+  return ListenTo(url_, kChannel);
+}
+
+absl::StatusOr<int64_t> PostgresNotificationStore::AcquireLease(const std::string& holder,
+                                                                absl::Duration ttl) {
+  // One statement: renewed while it is the holder's and running, taken
+  // (a new token) when it has run out; untouched (no row) otherwise.
+  ASSIGN_OR_RETURN(
+      PgResult rows,
+      readers_->Query(
+          "UPDATE leader_lease SET "
+          "token = CASE WHEN holder = $1 AND expires > now() THEN token ELSE token + 1 END, "
+          "holder = $1, expires = now() + $2::bigint * INTERVAL '1 millisecond' "
+          "WHERE id = 1 AND (holder = $1 OR expires <= now()) RETURNING token",
+          PgParams().Text(holder).Int(absl::ToInt64Milliseconds(ttl))));
+  return rows.rows() > 0 ? rows.Int(0, 0) : 0;
+}
+
+absl::Status PostgresNotificationStore::ReleaseLease(const std::string& holder, int64_t token) {
+  return readers_
+      ->Query("UPDATE leader_lease SET expires = now() WHERE id = 1 AND holder = $1 AND token = $2",
+              PgParams().Text(holder).Int(token))
+      .status();
 }
 
 absl::Status PostgresNotificationStore::Read(const Body& body) {

@@ -51,11 +51,23 @@ class PostgresNotificationStore : public NotificationStore {
                         std::vector<absl::Status>* outcomes) override;
   absl::Status Read(const Body& body) override;
 
- private:
-  PostgresNotificationStore(std::unique_ptr<PgConnection> db, std::unique_ptr<PgPool> readers,
-                            SecretSealer sealer)
-      : db_(std::move(db)), readers_(std::move(readers)), sealer_(std::move(sealer)) {}
+  bool Shared() const override { return true; }
+  // LISTEN on suishin_notification, which every write group NOTIFYs.
+  std::unique_ptr<StoreListener> Listen() override;
+  // The lease is one row (leader_lease): taken when it has run out, renewed
+  // by its holder; each change of holder adds one to its token.
+  absl::StatusOr<int64_t> AcquireLease(const std::string& holder, absl::Duration ttl) override;
+  absl::Status ReleaseLease(const std::string& holder, int64_t token) override;
 
+ private:
+  PostgresNotificationStore(std::string url, std::unique_ptr<PgConnection> db,
+                            std::unique_ptr<PgPool> readers, SecretSealer sealer)
+      : url_(std::move(url)),
+        db_(std::move(db)),
+        readers_(std::move(readers)),
+        sealer_(std::move(sealer)) {}
+
+  const std::string url_;
   // Held by the writer for a group; only Run from another thread (start-up,
   // tests) ever waits on it.
   absl::Mutex mu_;

@@ -186,5 +186,27 @@ TEST_F(ReplicasTest, AStreamOnOneReplicaSeesTheOthersWritesInOrderNoneMissing) {
   reading.join();
 }
 
+// One channel over both replicas (as over a headless Service's pods):
+// round-robin, and its reads go on when one replica stops, retried on the
+// other.
+TEST_F(ReplicasTest, AClientBalancesOverBothReplicasAndItsReadsOutliveOne) {
+  std::shared_ptr<grpc::Channel> both =
+      MakeChannel(absl::StrCat("ipv4:", replicas_[0].address(), ",", replicas_[1].address()));
+  std::unique_ptr<v1::KpiService::Stub> stub = v1::KpiService::NewStub(both);
+  for (int i = 0; i < 10; ++i) {
+    v1::GetKpiRequest request;
+    request.set_id("kodomoen");
+    v1::GetKpiResponse response;
+    grpc::Status status = stub->GetKpi(Context().get(), request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(both->GetLoadBalancingPolicyName(), "round_robin");
+  ASSERT_TRUE(replicas_[0].Stop().ok()) << replicas_[0].Log();
+  for (int i = 0; i < 20; ++i) {
+    v1::GetProgressResponse progress = Progress(*stub);
+    EXPECT_GT(progress.points_size(), 0) << "read " << i << " after replica A stopped";
+  }
+}
+
 }  // namespace
 }  // namespace suishin::kpi

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/postgres.h"
 #include "common/proto_util.h"
@@ -258,6 +259,44 @@ TEST_F(PostgresNotificationStoreTest, EventIdsLeaveNoGapForAFailedBodyAndAreNeve
   PgResult stored = Query("SELECT id FROM events ORDER BY id");
   ASSERT_EQ(stored.rows(), 3);
   for (int row = 0; row < stored.rows(); ++row) EXPECT_EQ(stored.Int(row, 0), row + 1);
+}
+
+// The leader's lease: one holder at a time, a new token at each change of
+// holder, and a write fenced with an old token refused with nothing stored.
+TEST_F(PostgresNotificationStoreTest, TheLeaseHasOneHolderAndAnOldTokenIsFencedOut) {
+  const absl::Duration ttl = absl::Milliseconds(300);
+  absl::StatusOr<int64_t> a = store_->AcquireLease("a", ttl);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_GT(*a, 0);
+  EXPECT_EQ(*store_->AcquireLease("b", ttl), 0) << "taken while a's lease runs";
+  EXPECT_EQ(*store_->AcquireLease("a", ttl), *a) << "a renewal keeps the token";
+  absl::SleepFor(ttl + absl::Milliseconds(100));
+  absl::StatusOr<int64_t> b = store_->AcquireLease("b", absl::Seconds(30));
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_GT(*b, *a) << "a run-out lease is taken with a new token";
+  EXPECT_EQ(*store_->AcquireLease("a", ttl), 0);
+
+  // a, not knowing, writes with its old token: refused, nothing stored.
+  v1::AlertEvent event;
+  event.set_kind(v1::EVENT_KIND_FIRED);
+  *event.mutable_alert() = FiringAlert();
+  auto fenced_append = [&](int64_t token) {
+    return store_->Run([&, token](NotificationTransaction& tx) -> absl::Status {
+      if (absl::Status fenced = tx.CheckFence(token); !fenced.ok()) return fenced;
+      return tx.AppendEvent(event).status();
+    });
+  };
+  absl::Status stale = fenced_append(*a);
+  EXPECT_EQ(stale.code(), absl::StatusCode::kFailedPrecondition) << stale;
+  EXPECT_EQ(Query("SELECT id FROM events").rows(), 0);
+  EXPECT_TRUE(fenced_append(*b).ok());
+  EXPECT_EQ(Query("SELECT id FROM events").rows(), 1);
+
+  // Given up on a clean stop: another takes it at once.
+  ASSERT_TRUE(store_->ReleaseLease("b", *b).ok());
+  absl::StatusOr<int64_t> again = store_->AcquireLease("a", ttl);
+  ASSERT_TRUE(again.ok());
+  EXPECT_GT(*again, *b);
 }
 
 }  // namespace

@@ -153,7 +153,8 @@ void SuiteTest::TearDown() {
 }
 
 std::string SuiteTest::StartBinary(std::optional<suishin::testing::ChildProcess>& slot,
-                                   const std::string& name, std::vector<std::string> argv) {
+                                   const std::string& name, std::vector<std::string> argv,
+                                   std::string* log_path) {
   const std::string port_file = dir_->File(absl::StrCat(name, ".port"));
   std::remove(port_file.c_str());
   argv[0] = std::string(SUISHIN_BINARY_DIR) + argv[0];
@@ -165,6 +166,7 @@ std::string SuiteTest::StartBinary(std::optional<suishin::testing::ChildProcess>
                                                           : "--notification_listen";
   argv.push_back(listen_flag + "=127.0.0.1:0");
   const std::string log = dir_->File(absl::StrCat(name, ".", ++starts_, ".log"));
+  if (log_path != nullptr) *log_path = log;
   auto child = suishin::testing::ChildProcess::Start(argv, {}, log, log);
   EXPECT_TRUE(child.ok()) << child.status();
   if (!child.ok()) return "";
@@ -190,6 +192,12 @@ void SuiteTest::StartKpi() {
 void SuiteTest::StopKpi() { ASSERT_TRUE(kpi_->Terminate(absl::Seconds(10)).ok()); }
 
 void SuiteTest::StartNotification() {
+  notification_address_ = StartNotificationInto(notification_);
+  notification_stub_ = v1::NotificationService::NewStub(MakeChannel(notification_address_));
+}
+
+std::string SuiteTest::StartNotificationInto(std::optional<suishin::testing::ChildProcess>& slot,
+                                             std::string* log) {
   std::vector<std::string> argv = {
       "/services/notification/notification-service",
       "--notification_db=" + dir_->File("notification.db"), "--kpi_address=" + kpi_address_,
@@ -201,8 +209,7 @@ void SuiteTest::StartNotification() {
       // The tests' receivers listen on the loopback address.
       "--webhook_allow_targets=127.0.0.1,::1"};
   argv.insert(argv.end(), notification_flags_.begin(), notification_flags_.end());
-  notification_address_ = StartBinary(notification_, "notification-service", argv);
-  notification_stub_ = v1::NotificationService::NewStub(MakeChannel(notification_address_));
+  return StartBinary(slot, "notification-service", argv, log);
 }
 
 void SuiteTest::KillNotification() {

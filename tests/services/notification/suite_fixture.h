@@ -95,6 +95,11 @@ class SuiteTest : public ::testing::Test {
 
   // Starts notification-service (again) on its files.
   void StartNotification();
+  // Starts one more notification-service with the same flags (a replica,
+  // when notification_flags_ name a PostgreSQL store) into `slot`: its
+  // address; its log's path in `log`.
+  std::string StartNotificationInto(std::optional<suishin::testing::ChildProcess>& slot,
+                                    std::string* log = nullptr);
   // SIGKILL: no shutdown, no flush; what it acknowledged must survive.
   void KillNotification();
   void StartKpi();
@@ -121,9 +126,11 @@ class SuiteTest : public ::testing::Test {
   int starts_ = 0;
 
  private:
-  // Starts a binary with a port file and returns host:port.
+  // Starts a binary with a port file and returns host:port; its log's path
+  // in `log` when given.
   std::string StartBinary(std::optional<suishin::testing::ChildProcess>& slot,
-                          const std::string& name, std::vector<std::string> argv);
+                          const std::string& name, std::vector<std::string> argv,
+                          std::string* log = nullptr);
 };
 
 }  // namespace suishin::notification::testing
