@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/metrics.h"
 #include "common/status_macros.h"
 
 namespace suishin {
@@ -411,37 +412,45 @@ absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Open(const std::string& url, int
   for (int i = 0; i < size; ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<PgConnection> connection, PgConnection::Connect(url));
     pool->idle_.push_back(std::move(connection));
+    StoreConnectionGauges::Get().idle.Increment();
   }
   return pool;
 }
 
-absl::Status PgPool::Read(const std::function<absl::Status(PgConnection&)>& body) {
-  std::unique_ptr<PgConnection> connection;
-  {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](std::vector<std::unique_ptr<PgConnection>>* idle) { return !idle->empty(); }, &idle_));
-    connection = std::move(idle_.back());
-    idle_.pop_back();
-  }
-  absl::Status status = connection->InReadTransaction([&] { return body(*connection); });
+PgPool::~PgPool() {
+  absl::MutexLock lock(&mu_);
+  StoreConnectionGauges::Get().idle.Decrement(static_cast<double>(idle_.size()));
+}
+
+std::unique_ptr<PgConnection> PgPool::Take() {
+  absl::MutexLock lock(&mu_);
+  mu_.Await(absl::Condition(
+      +[](std::vector<std::unique_ptr<PgConnection>>* idle) { return !idle->empty(); }, &idle_));
+  std::unique_ptr<PgConnection> connection = std::move(idle_.back());
+  idle_.pop_back();
+  StoreConnectionGauges::Get().idle.Decrement();
+  StoreConnectionGauges::Get().busy.Increment();
+  return connection;
+}
+
+void PgPool::Give(std::unique_ptr<PgConnection> connection) {
   absl::MutexLock lock(&mu_);
   idle_.push_back(std::move(connection));
+  StoreConnectionGauges::Get().busy.Decrement();
+  StoreConnectionGauges::Get().idle.Increment();
+}
+
+absl::Status PgPool::Read(const std::function<absl::Status(PgConnection&)>& body) {
+  std::unique_ptr<PgConnection> connection = Take();
+  absl::Status status = connection->InReadTransaction([&] { return body(*connection); });
+  Give(std::move(connection));
   return status;
 }
 
 absl::StatusOr<PgResult> PgPool::Query(absl::string_view sql, const PgParams& params) {
-  std::unique_ptr<PgConnection> connection;
-  {
-    absl::MutexLock lock(&mu_);
-    mu_.Await(absl::Condition(
-        +[](std::vector<std::unique_ptr<PgConnection>>* idle) { return !idle->empty(); }, &idle_));
-    connection = std::move(idle_.back());
-    idle_.pop_back();
-  }
+  std::unique_ptr<PgConnection> connection = Take();
   absl::StatusOr<PgResult> result = connection->Exec(sql, params);
-  absl::MutexLock lock(&mu_);
-  idle_.push_back(std::move(connection));
+  Give(std::move(connection));
   return result;
 }
 

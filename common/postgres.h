@@ -181,6 +181,7 @@ class PgPool {
 
   PgPool(const PgPool&) = delete;
   PgPool& operator=(const PgPool&) = delete;
+  ~PgPool();
 
   // Runs `body` with an idle connection inside a read transaction (a
   // snapshot of what was committed when it began); waits for a connection
@@ -197,6 +198,9 @@ class PgPool {
 
  private:
   explicit PgPool(int size) : size_(size) {}
+  // An idle connection, waiting for one; and giving it back.
+  std::unique_ptr<PgConnection> Take();
+  void Give(std::unique_ptr<PgConnection> connection);
   const int size_;
   mutable absl::Mutex mu_;
   std::vector<std::unique_ptr<PgConnection>> idle_ ABSL_GUARDED_BY(mu_);

@@ -15,6 +15,7 @@
 #include "common/auth.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/tls.h"
 
 ABSL_FLAG(std::string, port_file, "", "when set, write the bound port to this file");
@@ -56,14 +57,16 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   builder.AddListeningPort(address, ServerCredentials(ProcessTls(), ProcessAuth()), &port);
   for (const HostedService& hosted : services) builder.RegisterService(hosted.service);
   // The audit trail: each audited call recorded as it ends, and served.
+  // Every call counted and timed (metrics.h); the audited ones recorded.
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
+  factories.push_back(std::make_unique<MetricsInterceptorFactory>());
   std::unique_ptr<AuditServiceImpl> audit_service;
   if (AuditTrail* trail = ProcessAuditTrail(); trail != nullptr) {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
     factories.push_back(std::make_unique<AuditInterceptorFactory>(trail));
-    builder.experimental().SetInterceptorCreators(std::move(factories));
     audit_service = std::make_unique<AuditServiceImpl>(trail);
     builder.RegisterService(audit_service.get());
   }
+  builder.experimental().SetInterceptorCreators(std::move(factories));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
@@ -123,6 +126,10 @@ absl::Status WritePortFile(const std::string& path, int port) {
 
 int ServeUntilTerminated(const std::string& listen, const std::vector<HostedService>& services,
                          std::initializer_list<LogField> details) {
+  if (absl::Status metrics = ServeProcessMetrics(); !metrics.ok()) {
+    LogError("metrics_listen_failed", {{"error", std::string(metrics.message())}});
+    return 1;
+  }
   auto host = ServiceHost::Start(listen, services);
   if (!host.ok()) {
     LogError("listen_failed",
@@ -140,6 +147,7 @@ int ServeUntilTerminated(const std::string& listen, const std::vector<HostedServ
   const int signal_number = WaitForTerminationSignal();
   LogInfo("shutting_down", {{"signal", absl::StrCat(signal_number)}});
   (*host)->Shutdown(absl::Milliseconds(absl::GetFlag(FLAGS_shutdown_grace_ms)));
+  Metrics::Process().StopServing();
   LogInfo("stopped");
   return 0;
 }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/metrics.h"
 #include "common/status_macros.h"
 
 namespace suishin {
@@ -325,8 +326,14 @@ absl::StatusOr<std::unique_ptr<ReaderPool>> ReaderPool::Open(const std::string& 
     // the write lock behind the writer's back.
     RETURN_IF_ERROR(db->Exec("PRAGMA query_only = ON"));
     pool->idle_.push_back(std::move(db));
+    StoreConnectionGauges::Get().idle.Increment();
   }
   return pool;
+}
+
+ReaderPool::~ReaderPool() {
+  absl::MutexLock lock(&mu_);
+  StoreConnectionGauges::Get().idle.Decrement(static_cast<double>(idle_.size()));
 }
 
 absl::Status ReaderPool::Read(const std::function<absl::Status(Database&)>& body) {
@@ -338,7 +345,11 @@ absl::Status ReaderPool::Read(const std::function<absl::Status(Database&)>& body
     db = std::move(idle_.back());
     idle_.pop_back();
   }
+  StoreConnectionGauges::Get().idle.Decrement();
+  StoreConnectionGauges::Get().busy.Increment();
   absl::Status status = db->InReadTransaction([&] { return body(*db); });
+  StoreConnectionGauges::Get().busy.Decrement();
+  StoreConnectionGauges::Get().idle.Increment();
   absl::MutexLock lock(&mu_);
   idle_.push_back(std::move(db));
   return status;

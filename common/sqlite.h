@@ -212,6 +212,7 @@ class ReaderPool {
 
   ReaderPool(const ReaderPool&) = delete;
   ReaderPool& operator=(const ReaderPool&) = delete;
+  ~ReaderPool();
 
   // Runs `body` with an idle connection inside a read transaction (one
   // consistent snapshot of what was committed when it began); waits for a

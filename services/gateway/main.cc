@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/server.h"
 #include "common/tls.h"
 #include "services/gateway/gateway_server.h"
@@ -93,6 +94,10 @@ int main(int argc, char** argv) {
                      ", so that streams leave threads for other requests"))})) {
     return 2;
   }
+  if (absl::Status metrics = suishin::ServeProcessMetrics(); !metrics.ok()) {
+    suishin::LogError("metrics_listen_failed", {{"error", std::string(metrics.message())}});
+    return 1;
+  }
   auto gateway = suishin::gateway::Gateway::Start(options);
   if (!gateway.ok()) {
     suishin::LogError("start_failed", {{"error", std::string(gateway.status().message())}});
@@ -114,6 +119,7 @@ int main(int argc, char** argv) {
        {"tls", options.tls.serves_tls() ? "on" : "off"}});
   const int code = suishin::WaitForTerminationSignal();
   (*gateway)->Shutdown();
+  suishin::Metrics::Process().StopServing();
   suishin::LogInfo("stopped", {});
   return code;
 }

@@ -12,6 +12,7 @@
 #include "common/config.h"
 #include "common/limits.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/postgres.h"
 #include "common/redis_client.h"
 #include "common/sequence_feed.h"
@@ -155,6 +156,22 @@ int main(int argc, char** argv) {
   service_options.max_concurrent_imports = absl::GetFlag(FLAGS_import_max_concurrent);
   suishin::kpi::KpiServiceImpl service(&catalog, writer->get(), plans.get(), &feed,
                                        service_options);
+  // Read when Prometheus scrapes (served from ServeUntilTerminated, stopped
+  // before these go).
+  prometheus::Gauge& head = suishin::ProcessGauge(
+      "suishin_change_log_head", "the last sequence of the change log this replica has folded in");
+  prometheus::Counter& hits = suishin::ProcessCounter(
+      "suishin_cache_requests_total", "figure cache lookups, by result", {{"result", "hit"}});
+  prometheus::Counter& misses = suishin::ProcessCounter(
+      "suishin_cache_requests_total", "figure cache lookups, by result", {{"result", "miss"}});
+  suishin::Metrics::Process().OnScrape([&, counted = suishin::kpi::FigureCache::Stats()]() mutable {
+    head.Set(static_cast<double>(feed.last()));
+    const suishin::kpi::FigureCache::Stats now = cache.stats();
+    hits.Increment(static_cast<double>(now.local_hits + now.redis_hits - counted.local_hits -
+                                       counted.redis_hits));
+    misses.Increment(static_cast<double>(now.misses - counted.misses));
+    counted = now;
+  });
   absl::Notification stopped;
   std::thread stats_logger([&] {
     const int interval = absl::GetFlag(FLAGS_stats_interval_s);

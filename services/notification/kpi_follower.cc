@@ -85,6 +85,7 @@ void KpiFollower::ReadLoop() {
     while (stream->Read(&response)) {
       received = true;
       next = response.change().sequence() + 1;
+      received_through_.store(next - 1, std::memory_order_relaxed);
       {
         absl::MutexLock lock(&mu_);
         queue_.push_back(std::move(*response.mutable_change()));

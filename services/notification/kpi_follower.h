@@ -95,6 +95,9 @@ class KpiFollower {
 
   // The next change sequence evaluated and recorded (for tests and logs).
   int64_t evaluated_through() const;
+  // The last change sequence received from kpi-service (metrics: the lag is
+  // this less evaluated_through).
+  int64_t received_through() const { return received_through_.load(std::memory_order_relaxed); }
   // GetProgress calls made so far (for tests and logs).
   int64_t progress_reads() const { return progress_reads_.load(std::memory_order_relaxed); }
 
@@ -156,6 +159,7 @@ class KpiFollower {
   bool listed_ = false;
 
   std::atomic<int64_t> progress_reads_{0};
+  std::atomic<int64_t> received_through_{0};
 
   std::thread reader_;
   std::thread evaluator_;

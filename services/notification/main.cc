@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -18,6 +19,7 @@
 #include "common/clock.h"
 #include "common/config.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/postgres.h"
 #include "common/redis_client.h"
 #include "common/server.h"
@@ -282,6 +284,32 @@ int main(int argc, char** argv) {
     dispatcher.Start();
     follower.Start();
   }
+  // Read when Prometheus scrapes (served from ServeUntilTerminated, stopped
+  // before these go).
+  prometheus::Gauge& evaluated = suishin::ProcessGauge("suishin_follower_evaluated_through",
+                                                       "the last kpi-service change evaluated");
+  prometheus::Gauge& lag = suishin::ProcessGauge(
+      "suishin_follower_lag_changes", "changes received from kpi-service and not yet evaluated");
+  prometheus::Gauge& outbox =
+      suishin::ProcessGauge("suishin_outbox_depth", "webhook deliveries waiting in the outbox");
+  prometheus::Gauge& dead =
+      suishin::ProcessGauge("suishin_dead_letters", "webhook deliveries given up on, kept");
+  prometheus::Gauge& leading = suishin::ProcessGauge(
+      "suishin_leader", "1 while this replica evaluates and delivers (holds the lease)");
+  suishin::Metrics::Process().OnScrape([&] {
+    // evaluated_through() is the next to evaluate.
+    const int64_t through = std::max<int64_t>(follower.evaluated_through() - 1, 0);
+    evaluated.Set(static_cast<double>(through));
+    lag.Set(static_cast<double>(std::max<int64_t>(follower.received_through() - through, 0)));
+    leading.Set(lease == nullptr || lease->token() > 0 ? 1 : 0);
+    (void)(*store)->Read([&](suishin::notification::NotificationTransaction& tx) -> absl::Status {
+      absl::StatusOr<int64_t> waiting = tx.CountDeliveries();
+      absl::StatusOr<int64_t> letters = tx.CountDeadLetters();
+      if (waiting.ok()) outbox.Set(static_cast<double>(*waiting));
+      if (letters.ok()) dead.Set(static_cast<double>(*letters));
+      return absl::OkStatus();
+    });
+  });
   const int exit_code = suishin::ServeUntilTerminated(
       listen, {{suishin::notification::v1::NotificationService::service_full_name(), &service}},
       {{"db", suishin::StoreForLog(db)},

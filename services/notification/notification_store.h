@@ -129,6 +129,8 @@ class NotificationTransaction {
   virtual absl::StatusOr<std::optional<Delivery>> NextDelivery(absl::string_view webhook_id) = 0;
   virtual absl::Status UpdateDelivery(const Delivery& delivery) = 0;
   virtual absl::Status DeleteDelivery(int64_t id) = 0;
+  // Deliveries waiting (the outbox's depth, for metrics).
+  virtual absl::StatusOr<int64_t> CountDeliveries() = 0;
 
   // ---- Dead letters ----
   virtual absl::Status PutDeadLetter(const v1::DeadLetter& letter) = 0;
@@ -138,6 +140,7 @@ class NotificationTransaction {
       absl::string_view webhook_id, int64_t after_key, int limit) = 0;
   virtual absl::StatusOr<std::optional<v1::DeadLetter>> FindDeadLetter(absl::string_view id) = 0;
   virtual absl::Status DeleteDeadLetter(absl::string_view id) = 0;
+  virtual absl::StatusOr<int64_t> CountDeadLetters() = 0;
 
   // ---- Leadership (replicas on one database; leader_lease.h) ----
   // OK while `token` is the newest lease's fencing token, and it stays so

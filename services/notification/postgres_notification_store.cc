@@ -524,6 +524,14 @@ class PgTransaction : public NotificationTransaction {
     return webhooks;
   }
 
+  absl::StatusOr<int64_t> CountDeliveries() override {
+    return Count("SELECT COUNT(*) FROM outbox", PgParams());
+  }
+
+  absl::StatusOr<int64_t> CountDeadLetters() override {
+    return Count("SELECT COUNT(*) FROM dead_letters", PgParams());
+  }
+
   absl::StatusOr<int64_t> CountWebhooks() override {
     return Count("SELECT COUNT(*) FROM webhooks", PgParams());
   }

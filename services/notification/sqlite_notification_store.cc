@@ -295,6 +295,16 @@ class SqliteTransaction : public NotificationTransaction {
     return webhooks;
   }
 
+  absl::StatusOr<int64_t> CountDeliveries() override {
+    ASSIGN_OR_RETURN(Statement * statement, db_.Cached("SELECT COUNT(*) FROM outbox"));
+    return Count(*statement);
+  }
+
+  absl::StatusOr<int64_t> CountDeadLetters() override {
+    ASSIGN_OR_RETURN(Statement * statement, db_.Cached("SELECT COUNT(*) FROM dead_letters"));
+    return Count(*statement);
+  }
+
   absl::StatusOr<int64_t> CountWebhooks() override {
     ASSIGN_OR_RETURN(Statement * statement, db_.Cached("SELECT COUNT(*) FROM webhooks"));
     return Count(*statement);

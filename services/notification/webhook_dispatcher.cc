@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/proto_util.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
@@ -254,6 +255,21 @@ void WebhookDispatcher::Release(const std::string& webhook_id) {
   wake_->Wake();  // its next delivery may be due
 }
 
+namespace {
+
+// suishin_webhook_delivery_seconds{outcome}: each attempt, from sending to
+// its answer (or failure).
+prometheus::Histogram& DeliveryLatency(const std::string& outcome) {
+  static prometheus::Family<prometheus::Histogram>& family =
+      prometheus::BuildHistogram()
+          .Name("suishin_webhook_delivery_seconds")
+          .Help("webhook delivery attempts, from sending to the answer, by outcome")
+          .Register(Metrics::Process().registry());
+  return family.Add({{"outcome", outcome}}, Metrics::LatencyBuckets());
+}
+
+}  // namespace
+
 void WebhookDispatcher::Deliver(Task task) {
   Delivery& delivery = task.delivery;
   const v1::Webhook& webhook = task.webhook;
@@ -298,6 +314,8 @@ void WebhookDispatcher::Deliver(Task task) {
   }
   const bool retry = !delivered && key.ok() && Retryable(result) &&
                      delivery.attempts <= static_cast<int>(options_.retry_delays.size());
+  const char* const outcome = delivered ? "delivered" : (retry ? "retry" : "dead_letter");
+  DeliveryLatency(outcome).Observe(absl::ToDoubleSeconds(now - sent));
   LogInfo(delivered ? "webhook_delivered" : (retry ? "webhook_retry" : "webhook_dead_letter"),
           {{"webhook", delivery.webhook_id},
            {"webhook_id", id},

@@ -100,6 +100,9 @@ class ForwardingTransaction : public NotificationTransaction {
     return inner_.UpdateDelivery(delivery);
   }
   absl::Status DeleteDelivery(int64_t id) override { return inner_.DeleteDelivery(id); }
+  absl::StatusOr<int64_t> CountDeliveries() override { return inner_.CountDeliveries(); }
+  absl::StatusOr<int64_t> CountDeadLetters() override { return inner_.CountDeadLetters(); }
+  absl::Status CheckFence(int64_t token) override { return inner_.CheckFence(token); }
   absl::Status PutDeadLetter(const v1::DeadLetter& letter) override {
     return inner_.PutDeadLetter(letter);
   }
