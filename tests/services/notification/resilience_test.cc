@@ -310,15 +310,29 @@ TEST_F(SuiteTest, KillDuringABurstLosesNothingAndResumedSubscribersSeeEveryEvent
 
 // --------------------------------------------------------- leader failover
 
-// Two notification-service replicas on one PostgreSQL: the first started
-// leads (it evaluates and delivers), the other serves reads and streams.
+// The topology as processes: one PostgreSQL (a database for
+// kpi-service, one for notification-service), one Redis, plan-service, two
+// kpi-service replicas and two notification-service replicas. The
+// notification replicas follow kpi-service through one channel balancing
+// over both kpi replicas, and the burst's clients write through another.
+// The first notification replica started leads (it evaluates and
+// delivers); the other serves reads and streams.
 class LeaderFailoverTest : public SuiteTest {
  protected:
   void SetUp() override {
+    absl::StatusOr<std::string> kpi_database = suishin::testing::NewPostgresStore();
+    ASSERT_TRUE(kpi_database.ok()) << kpi_database.status();
+    absl::StatusOr<suishin::testing::TempDir> audit = suishin::testing::TempDir::Create("audit");
+    ASSERT_TRUE(audit.ok()) << audit.status();
+    audit_dir_ = std::make_unique<suishin::testing::TempDir>(*std::move(audit));
+    kpi_flags_ = {"--kpi_db=" + *kpi_database, "--audit_db=" + audit_dir_->File("kpi.audit"),
+                  "--replica_poll_ms=200"};
     SuiteTest::SetUp();
+    kpi_b_address_ = StartKpiInto(kpi_b_);
+    kpi_both_ = absl::StrCat("ipv4:", kpi_address_, ",", kpi_b_address_);
     absl::StatusOr<std::string> database = suishin::testing::NewPostgresStore();
     ASSERT_TRUE(database.ok()) << database.status();
-    notification_flags_ = {"--notification_db=" + *database,
+    notification_flags_ = {"--notification_db=" + *database, "--kpi_address=" + kpi_both_,
                            // One sealing key for both, as a Secret would give them.
                            "--webhook_secret_key_file=" + dir_->File("notification.key"),
                            "--audit_db=" + dir_->File("notification.audit"),
@@ -326,9 +340,10 @@ class LeaderFailoverTest : public SuiteTest {
   }
 
   void TearDown() override {
-    if (standby_ && standby_->running()) {
-      ::kill(standby_->pid(), SIGTERM);
-      EXPECT_TRUE(standby_->Wait(absl::Seconds(10)).ok());
+    for (auto* child : {&standby_, &kpi_b_}) {
+      if (child->has_value() && (*child)->running()) {
+        EXPECT_TRUE((*child)->Terminate(absl::Seconds(10)).ok());
+      }
     }
     SuiteTest::TearDown();
   }
@@ -340,6 +355,10 @@ class LeaderFailoverTest : public SuiteTest {
     return absl::StrContains(text.str(), "\"leading\"");
   }
 
+  std::unique_ptr<suishin::testing::TempDir> audit_dir_;
+  std::optional<suishin::testing::ChildProcess> kpi_b_;
+  std::string kpi_b_address_;
+  std::string kpi_both_;
   std::optional<suishin::testing::ChildProcess> standby_;
 };
 
@@ -385,7 +404,8 @@ TEST_F(LeaderFailoverTest, TheStandbyTakesOverAfterKillNineAndNothingIsLostOrRep
   std::vector<std::vector<int>> visits(kBurstKpis,
                                        std::vector<int>(std::size(kBurstKeys), kVisits));
   BurstProgress progress;
-  BurstClients clients(kpi_stub_.get(), visits, &progress);
+  auto both = kpi::v1::KpiService::NewStub(MakeChannel(kpi_both_));
+  BurstClients clients(both.get(), visits, &progress);
   ASSERT_TRUE(on_leader->WaitFor(initial.size() + 30));
   {
     absl::MutexLock lock(&progress.mu);
@@ -409,7 +429,7 @@ TEST_F(LeaderFailoverTest, TheStandbyTakesOverAfterKillNineAndNothingIsLostOrRep
     ASSERT_EQ(progress.written, kChanges);
   }
   // The sentinel: once its event has arrived, every change is evaluated.
-  ASSERT_TRUE(RecordActual(kpi_stub_.get(), "jishu-bousai", "rumoi", 2018, 40.0).ok());
+  ASSERT_TRUE(RecordActual(both.get(), "jishu-bousai", "rumoi", 2018, 40.0).ok());
   expected.erase({"DECLINING", "jishu-bousai", "rumoi", "WARNING"});
   const AlertKey sentinel{"DECLINING", "jishu-bousai", "rumoi", "WARNING"};
   auto has_sentinel = [&](const std::vector<v1::AlertEvent>& events) {

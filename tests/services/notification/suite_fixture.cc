@@ -181,12 +181,16 @@ std::string SuiteTest::StartBinary(std::optional<suishin::testing::ChildProcess>
 }
 
 void SuiteTest::StartKpi() {
+  kpi_address_ = StartKpiInto(kpi_);
+  kpi_stub_ = kpi::v1::KpiService::NewStub(MakeChannel(kpi_address_));
+}
+
+std::string SuiteTest::StartKpiInto(std::optional<suishin::testing::ChildProcess>& slot) {
   std::vector<std::string> argv = {"/services/kpi/kpi-service", "--kpi_db=" + dir_->File("kpi.db"),
                                    "--plan_address=" + plan_address_,
                                    "--redis_url=" + redis_->url()};
   argv.insert(argv.end(), kpi_flags_.begin(), kpi_flags_.end());
-  kpi_address_ = StartBinary(kpi_, "kpi-service", argv);
-  kpi_stub_ = kpi::v1::KpiService::NewStub(MakeChannel(kpi_address_));
+  return StartBinary(slot, "kpi-service", argv);
 }
 
 void SuiteTest::StopKpi() { ASSERT_TRUE(kpi_->Terminate(absl::Seconds(10)).ok()); }

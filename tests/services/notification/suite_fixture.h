@@ -103,6 +103,9 @@ class SuiteTest : public ::testing::Test {
   // SIGKILL: no shutdown, no flush; what it acknowledged must survive.
   void KillNotification();
   void StartKpi();
+  // Starts one more kpi-service with the same flags (a replica, when
+  // kpi_flags_ name a PostgreSQL store) into `slot`: its address.
+  std::string StartKpiInto(std::optional<suishin::testing::ChildProcess>& slot);
   void StopKpi();
   // The seed's plan and KPI data through the API.
   void LoadSeed();
