@@ -293,6 +293,9 @@ absl::StatusOr<std::vector<std::shared_ptr<grpc::Channel>>> ConnectChannels(
     // Up to 256 MiB, what growth.sh lets kpi-service send (--max_message_bytes)
     // for the largest project table; the default 4 MiB would refuse it.
     args.SetMaxReceiveMessageSize(256 << 20);
+    // Round-robin over every address of the target (stores.sh gives an
+    // ipv4: list of kpi-service replicas), as the services' own channels.
+    args.SetServiceConfigJSON(ChannelServiceConfig());
     // TLS and a token when the flags give them (--tls_ca, --token_file):
     // the secure runs of bench.sh.
     auto channel =
