@@ -20,6 +20,9 @@
 
 ABSL_FLAG(std::string, port_file, "", "when set, write the bound port to this file");
 ABSL_FLAG(int, shutdown_grace_ms, 5000, "how long running calls may finish after SIGTERM");
+ABSL_FLAG(std::string, health_listen, "",
+          "host:port serving only the gRPC health check, in plaintext, for probes that speak "
+          "no TLS (Kubernetes' grpc probes); empty: none");
 
 namespace suishin {
 namespace {
@@ -71,19 +74,38 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   if (server == nullptr || port == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", address));
   }
-  for (const HostedService& hosted : services) {
-    server->GetHealthCheckService()->SetServingStatus(hosted.name, true);
-  }
   const std::string host = address.substr(0, address.rfind(':'));
   auto started = std::unique_ptr<ServiceHost>(
       new ServiceHost(std::move(server), host.empty() ? "127.0.0.1" : host, port));
   started->audit_service_ = std::move(audit_service);
+  for (const HostedService& hosted : services) started->names_.push_back(hosted.name);
+  if (const std::string health = absl::GetFlag(FLAGS_health_listen); !health.empty()) {
+    // Nothing but grpc.health.v1.Health (the default service every server
+    // built here has), mirroring the main server's statuses.
+    grpc::ServerBuilder health_builder;
+    int health_port = 0;
+    health_builder.AddListeningPort(health, grpc::InsecureServerCredentials(), &health_port);
+    started->health_ = health_builder.BuildAndStart();
+    if (started->health_ == nullptr || health_port == 0) {
+      started->Shutdown(absl::ZeroDuration());
+      return absl::UnavailableError(absl::StrCat("--health_listen: cannot listen on ", health));
+    }
+  }
+  started->SetServing(true);
   return started;
 }
 
 ServiceHost::ServiceHost(std::unique_ptr<grpc::Server> server, std::string host, int port)
-    : server_(std::move(server)), host_(std::move(host)), port_(port) {
-  server_->GetHealthCheckService()->SetServingStatus(true);
+    : server_(std::move(server)), host_(std::move(host)), port_(port) {}
+
+void ServiceHost::SetServing(bool serving) {
+  for (grpc::Server* server : {server_.get(), health_.get()}) {
+    if (server == nullptr) continue;
+    server->GetHealthCheckService()->SetServingStatus(serving);
+    for (const std::string& name : names_) {
+      server->GetHealthCheckService()->SetServingStatus(name, serving);
+    }
+  }
 }
 
 ServiceHost::~ServiceHost() { Shutdown(absl::ZeroDuration()); }
@@ -93,9 +115,13 @@ std::string ServiceHost::address() const { return absl::StrCat(host_, ":", port_
 void ServiceHost::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  SetServing(false);
   server_->Shutdown(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(grace));
   server_->Wait();
+  if (health_ != nullptr) {
+    health_->Shutdown(std::chrono::system_clock::now());
+    health_->Wait();
+  }
 }
 
 void BlockTerminationSignals() {

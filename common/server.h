@@ -53,17 +53,23 @@ class ServiceHost {
   // "host:port" with the bound port, for clients.
   std::string address() const;
 
-  // Sets NOT_SERVING, stops accepting calls, lets running calls finish for up
-  // to `grace` and cancels the rest. Idempotent.
+  // Sets NOT_SERVING (on the health port too), stops accepting calls, lets
+  // running calls finish for up to `grace` and cancels the rest. Idempotent.
   void Shutdown(absl::Duration grace);
 
  private:
   ServiceHost(std::unique_ptr<grpc::Server> server, std::string host, int port);
+  // Sets every hosted service's and the server's status on both servers.
+  void SetServing(bool serving);
 
   // ListAuditRecords, when the process keeps an audit trail (common/audit.h);
   // before server_, so it outlives it.
   std::unique_ptr<grpc::Service> audit_service_;
   std::unique_ptr<grpc::Server> server_;
+  // --health_listen: the health check alone, in plaintext, for probes that
+  // cannot speak TLS (Kubernetes' grpc probes); null when not asked for.
+  std::unique_ptr<grpc::Server> health_;
+  std::vector<std::string> names_;
   std::string host_;
   int port_;
   bool shut_down_ = false;

@@ -91,6 +91,9 @@ TEST(SuiteTest, EachBinaryServesHealthAndReflectionAndStopsOnSigterm) {
                                      binary.db_flag + "=" + dir->File(binary.name + ".db"),
                                      "--port_file=" + port_file, "--shutdown_grace_ms=500"};
     for (const std::string& flag : pki->Flags()) argv.push_back(flag);
+    // The health check alone, in plaintext, as Kubernetes' grpc probes call it.
+    const int health_port = testing::PickUnusedPort();
+    argv.push_back(absl::StrCat("--health_listen=127.0.0.1:", health_port));
     auto child = ChildProcess::Start(argv, {}, dir->File(binary.name + ".out"),
                                      dir->File(binary.name + ".err"));
     ASSERT_TRUE(child.ok()) << child.status();
@@ -111,6 +114,24 @@ TEST(SuiteTest, EachBinaryServesHealthAndReflectionAndStopsOnSigterm) {
       ASSERT_TRUE(status.ok()) << service << ": " << status.error_message();
       EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
     }
+    auto plain = grpc::CreateChannel(absl::StrCat("127.0.0.1:", health_port),
+                                     grpc::InsecureChannelCredentials());
+    auto probe = grpc::health::v1::Health::NewStub(plain);
+    for (const std::string& service : {std::string(), binary.api}) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      grpc::health::v1::HealthCheckRequest request;
+      request.set_service(service);
+      grpc::health::v1::HealthCheckResponse response;
+      grpc::Status status = probe->Check(&context, request, &response);
+      ASSERT_TRUE(status.ok()) << "plaintext health port, " << service << ": "
+                               << status.error_message();
+      EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+    }
+    // Only the health check there: the API is not served without TLS.
+    const std::vector<std::string> plain_services = ListServices(plain);
+    EXPECT_EQ(std::find(plain_services.begin(), plain_services.end(), binary.api),
+              plain_services.end());
 
     const std::vector<std::string> services = ListServices(channel);
     EXPECT_NE(std::find(services.begin(), services.end(), binary.api), services.end());
