@@ -51,8 +51,32 @@ void ReplicaSync::Loop() {
   }
 }
 
+absl::StatusOr<int64_t> ReplicaSync::FreshHead() {
+  absl::MutexLock lock(&head_mu_);
+  const uint64_t mine = ++arrivals_;
+  while (covered_ < mine) {
+    if (!reading_) {
+      // A read begun now covers every caller so far, this one included.
+      reading_ = true;
+      const uint64_t cover = arrivals_;
+      head_mu_.Unlock();
+      absl::StatusOr<int64_t> head = store_->LogHead();
+      head_reads_.fetch_add(1);
+      head_mu_.Lock();
+      reading_ = false;
+      covered_ = cover;
+      last_head_ = std::move(head);
+      break;
+    }
+    // A read begun before this call: wait for it, then look again.
+    head_mu_.Await(absl::Condition(
+        +[](bool* reading) { return !*reading; }, &reading_));
+  }
+  return last_head_;
+}
+
 absl::Status ReplicaSync::CatchUp() {
-  ASSIGN_OR_RETURN(const int64_t head, store_->LogHead());
+  ASSIGN_OR_RETURN(const int64_t head, FreshHead());
   if (head <= applied_.load()) return absl::OkStatus();
   absl::MutexLock lock(&fold_mu_);
   while (applied_.load() < head) {

@@ -13,7 +13,8 @@
 // - CatchUp() before every figure read (KpiCatalog): one read of the log's
 //   head, and only when it moved, the changes since. A read that starts
 //   after a write returned on any replica therefore sees it: the write is
-//   committed (its sequence is under the head) before it answers.
+//   committed (its sequence is under the head) before it answers. Reads
+//   that arrive together share one head read that began after all of them.
 // - after each local commit (KpiWriter), instead of publishing to the feed
 //   directly, so the feed learns every replica's changes in one order;
 // - on its own thread, woken by the store's announcements (PostgreSQL
@@ -32,6 +33,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/sequence_feed.h"
@@ -69,8 +71,15 @@ class ReplicaSync {
   // The last sequence folded in.
   int64_t applied() const { return applied_.load(); }
 
+  // Reads of the log's head made so far (for tests and metrics).
+  int64_t head_reads() const { return head_reads_.load(); }
+
  private:
   void Loop();
+  // The log's head as read by a read that began after this call did.
+  // Callers at the same time share one read (one query for a crowd of
+  // figure reads, not one each), as a group commit shares one fsync.
+  absl::StatusOr<int64_t> FreshHead();
 
   KpiStore* const store_;
   FigureCache* const cache_;
@@ -81,6 +90,14 @@ class ReplicaSync {
   absl::Mutex fold_mu_;
   std::atomic<int64_t> applied_;
   std::atomic<bool> stopping_{false};
+  // FreshHead: callers so far, callers the last finished read covers, and
+  // whether a read runs now.
+  absl::Mutex head_mu_;
+  uint64_t arrivals_ ABSL_GUARDED_BY(head_mu_) = 0;
+  uint64_t covered_ ABSL_GUARDED_BY(head_mu_) = 0;
+  bool reading_ ABSL_GUARDED_BY(head_mu_) = false;
+  absl::StatusOr<int64_t> last_head_ ABSL_GUARDED_BY(head_mu_) = 0;
+  std::atomic<int64_t> head_reads_{0};
   std::thread thread_;
 };
 
