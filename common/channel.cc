@@ -21,10 +21,7 @@ ABSL_FLAG(std::string, tls_server_name, "",
           "the host of the address called (the first, for an ipv4:/ipv6: list)");
 
 namespace suishin {
-namespace {
-
-// The name a peer's certificate must carry when calling `address`.
-std::string ServerNameFor(const std::string& address) {
+std::string TlsServerNameFor(const std::string& address) {
   const std::string flag = absl::GetFlag(FLAGS_tls_server_name);
   if (!flag.empty()) return flag;
   absl::string_view list = address;
@@ -34,8 +31,6 @@ std::string ServerNameFor(const std::string& address) {
   if (absl::ConsumePrefix(&first, "[")) return std::string(first.substr(0, first.find(']')));
   return std::string(first.substr(0, first.rfind(':')));
 }
-
-}  // namespace
 
 std::string ChannelServiceConfig() {
   // Reads: the unary Get and List methods of the suite's services linked
@@ -91,7 +86,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   args.SetServiceConfigJSON(*config);
   // Several addresses are one service: each replica's certificate carries
   // the same name, not the list.
-  if (const std::string name = ServerNameFor(address); !name.empty()) {
+  if (const std::string name = TlsServerNameFor(address); !name.empty()) {
     args.SetSslTargetNameOverride(name);
   }
   return grpc::CreateCustomChannel(address, ChannelCredentials(ProcessTls(), ProcessToken()), args);

@@ -20,6 +20,11 @@ namespace suishin {
 // (ChannelServiceConfig). Made once and shared; it reconnects by itself.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address);
 
+// The name a called replica's certificate is checked against when that is
+// not the host called: --tls_server_name, or for an ipv4:/ipv6: list its
+// first host; "" to check the host called.
+std::string TlsServerNameFor(const std::string& address);
+
 // The service config every channel gets: round_robin, and a retry policy
 // (UNAVAILABLE, 3 attempts) for the unary reads of the services linked in.
 std::string ChannelServiceConfig();

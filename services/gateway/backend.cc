@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/channel.h"
 #include "common/limits.h"
 
 namespace suishin::gateway {
@@ -26,8 +27,15 @@ std::shared_ptr<grpc::Channel> MakeBackendChannel(const std::string& address,
   const Limits& limits = ProcessLimits();
   args.SetMaxReceiveMessageSize(limits.max_message_bytes);
   args.SetMaxSendMessageSize(limits.max_message_bytes);
+  // Round-robin over every replica the address resolves to, reads retried,
+  // as every channel of the suite (common/channel.h).
+  static const std::string* const config = new std::string(ChannelServiceConfig());
+  args.SetServiceConfigJSON(*config);
   std::shared_ptr<grpc::ChannelCredentials> credentials = grpc::InsecureChannelCredentials();
   if (!ca_pem.empty()) {
+    if (const std::string name = TlsServerNameFor(address); !name.empty()) {
+      args.SetSslTargetNameOverride(name);
+    }
     grpc::SslCredentialsOptions options;
     options.pem_root_certs = ca_pem;  // no certificate of the gateway's own
     credentials = grpc::SslCredentials(options);
