@@ -21,6 +21,8 @@
 #   WRITERS=8          RecordActual calls in flight in the write-path runs
 #   IDLE_STREAMS=1000  filtered WatchChanges streams open in the second of them
 #   KEEP_TMP=1         keep the temporary directory (databases, logs)
+#   STORES=0           leave out the last part: tools/loadgen/stores.sh (PostgreSQL
+#                      beside SQLite, two kpi-service replicas beside one)
 #   LOADGEN, PLAN_SERVICE, KPI_SERVICE, NOTIFICATION_SERVICE, GATEWAY
 #                      binaries other than BUILD_DIR's (without a
 #                      notification-service the alert pipeline is skipped)
@@ -397,3 +399,13 @@ printf '%-44s %10s %9s\n' "bulk load of $ROWS actual rows" "rows/s" seconds
 printf '%-44s %10s %9s\n' "ImportActuals, one stream, $BATCH-row messages" "$(result import rows_per_s)" "$(result import seconds)"
 printf '%-44s %10s %9s\n' "SQLite loop (prepared, one tx, WAL)" "$(result sqlite rows_per_s)" "$(result sqlite seconds)"
 echo "ImportActuals / SQLite: $(ratio "$(result import rows_per_s)" "$(result sqlite rows_per_s)")"
+
+# The stores: PostgreSQL beside SQLite, two kpi-service replicas beside one
+# (stores.sh, its own processes and table; STORES=0 leaves it out).
+if [[ ${STORES:-1} == 1 ]] && command -v psql >/dev/null; then
+  stop_all=("${pids[@]}")
+  for pid in "${stop_all[@]}"; do stop "$pid"; forget "$pid"; done
+  echo
+  echo "---- stores (tools/loadgen/stores.sh)"
+  "$root/tools/loadgen/stores.sh" "$build" | sed -n '/^what (QPS/,$p'
+fi
