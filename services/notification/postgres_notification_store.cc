@@ -769,14 +769,7 @@ class PgTransaction : public NotificationTransaction {
   }
 
   // The webhook's secrets as they were before PutWebhook sealed them.
-  absl::Status Unseal(v1::Webhook& webhook) const {
-    ASSIGN_OR_RETURN(*webhook.mutable_secret(), sealer_.Unseal(webhook.id(), webhook.secret()));
-    if (!webhook.previous_secret().empty()) {
-      ASSIGN_OR_RETURN(*webhook.mutable_previous_secret(),
-                       sealer_.Unseal(webhook.id(), webhook.previous_secret()));
-    }
-    return absl::OkStatus();
-  }
+  absl::Status Unseal(v1::Webhook& webhook) const { return sealer_.UnsealWebhook(webhook); }
 
   PgConnection& db_;
   const bool writable_;

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -147,6 +148,18 @@ absl::StatusOr<std::string> SecretSealer::Unseal(absl::string_view id,
       EVP_DecryptFinal_ex(context.get(), plain + length, &length) == 1;
   if (!ok) return refuse("does not open");
   return secret;
+}
+
+absl::Status SecretSealer::UnsealWebhook(v1::Webhook& webhook) const {
+  absl::StatusOr<std::string> secret = Unseal(webhook.id(), webhook.secret());
+  if (!secret.ok()) return secret.status();
+  *webhook.mutable_secret() = *std::move(secret);
+  if (!webhook.previous_secret().empty()) {
+    absl::StatusOr<std::string> previous = Unseal(webhook.id(), webhook.previous_secret());
+    if (!previous.ok()) return previous.status();
+    *webhook.mutable_previous_secret() = *std::move(previous);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace suishin::notification

@@ -25,6 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "suishin/notification/v1/notification.pb.h"
 
 namespace suishin::notification {
 
@@ -46,6 +47,10 @@ class SecretSealer {
   // text, or does not open with this key and `id` (another key file, or a
   // sealed secret of another webhook), without repeating any of it.
   absl::StatusOr<std::string> Unseal(absl::string_view id, absl::string_view sealed) const;
+
+  // The webhook's secret (and previous secret, when it has one) unsealed in
+  // place, as a store reads it back; the store sealed them with Seal.
+  absl::Status UnsealWebhook(v1::Webhook& webhook) const;
 
  private:
   explicit SecretSealer(std::string key) : key_(std::move(key)) {}
