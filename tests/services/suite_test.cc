@@ -103,30 +103,23 @@ TEST(SuiteTest, EachBinaryServesHealthAndReflectionAndStopsOnSigterm) {
     ASSERT_TRUE(absl::SimpleAtoi(absl::StripAsciiWhitespace(*port_text), &port)) << *port_text;
     auto channel = MakeChannel(absl::StrCat("127.0.0.1:", port));
 
-    auto health = grpc::health::v1::Health::NewStub(channel);
-    for (const std::string& service : {std::string(), binary.api}) {
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-      grpc::health::v1::HealthCheckRequest request;
-      request.set_service(service);
-      grpc::health::v1::HealthCheckResponse response;
-      grpc::Status status = health->Check(&context, request, &response);
-      ASSERT_TRUE(status.ok()) << service << ": " << status.error_message();
-      EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
-    }
+    // SERVING for the server and its API: over TLS on the service's port,
+    // and in plaintext on the health port (what Kubernetes' probes call).
     auto plain = grpc::CreateChannel(absl::StrCat("127.0.0.1:", health_port),
                                      grpc::InsecureChannelCredentials());
-    auto probe = grpc::health::v1::Health::NewStub(plain);
-    for (const std::string& service : {std::string(), binary.api}) {
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-      grpc::health::v1::HealthCheckRequest request;
-      request.set_service(service);
-      grpc::health::v1::HealthCheckResponse response;
-      grpc::Status status = probe->Check(&context, request, &response);
-      ASSERT_TRUE(status.ok()) << "plaintext health port, " << service << ": "
-                               << status.error_message();
-      EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING) << service;
+    for (const auto& [where, on] : {std::pair{"service port", channel}, {"health port", plain}}) {
+      auto health = grpc::health::v1::Health::NewStub(on);
+      for (const std::string& service : {std::string(), binary.api}) {
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+        grpc::health::v1::HealthCheckRequest request;
+        request.set_service(service);
+        grpc::health::v1::HealthCheckResponse response;
+        grpc::Status status = health->Check(&context, request, &response);
+        ASSERT_TRUE(status.ok()) << where << ", " << service << ": " << status.error_message();
+        EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING)
+            << where << ", " << service;
+      }
     }
     // Only the health check there: the API is not served without TLS.
     const std::vector<std::string> plain_services = ListServices(plain);
@@ -148,18 +141,22 @@ TEST(SuiteTest, EachBinaryServesHealthAndReflectionAndStopsOnSigterm) {
 TEST(SuiteTest, MalformedConfigurationStopsWithAMessage) {
   auto dir = TempDir::Create("suite-test");
   ASSERT_TRUE(dir.ok()) << dir.status();
+  // Not the test PKI an earlier test of this process may have exported
+  // (UseTestPki): only the malformed value may be wrong.
+  const std::vector<std::string> no_pki = {"SUISHIN_TLS_CA=", "SUISHIN_TOKEN_FILE="};
   auto run =
       testing::RunToCompletion({std::string(SUISHIN_BINARY_DIR) + "/services/kpi/kpi-service",
                                 "--kpi_listen=nowhere", "--kpi_db=" + dir->File("kpi.db")},
-                               {}, dir->path(), absl::Seconds(20));
+                               no_pki, dir->path(), absl::Seconds(20));
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(run->exit_code, 2);
   EXPECT_NE(run->err.find("--kpi_listen"), std::string::npos) << run->err;
   EXPECT_NE(run->err.find("nowhere"), std::string::npos) << run->err;
 
-  auto env =
-      testing::RunToCompletion({std::string(SUISHIN_BINARY_DIR) + "/services/plan/plan-service"},
-                               {"SUISHIN_SHUTDOWN_GRACE_MS=soon"}, dir->path(), absl::Seconds(20));
+  auto env = testing::RunToCompletion(
+      {std::string(SUISHIN_BINARY_DIR) + "/services/plan/plan-service"},
+      {"SUISHIN_SHUTDOWN_GRACE_MS=soon", "SUISHIN_TLS_CA=", "SUISHIN_TOKEN_FILE="}, dir->path(),
+      absl::Seconds(20));
   ASSERT_TRUE(env.ok()) << env.status();
   EXPECT_EQ(env->exit_code, 2);
   EXPECT_NE(env->err.find("SUISHIN_SHUTDOWN_GRACE_MS"), std::string::npos) << env->err;
